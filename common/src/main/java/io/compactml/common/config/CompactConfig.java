@@ -1,0 +1,278 @@
+package io.compactml.common.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
+import io.compactml.common.Errors;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The effective configuration of one job: defaults from {@link ConfigKeys}, overlaid by a HOCON file, overlaid
+ * by {@code --set key=value} pairs; validated once, at load time.
+ *
+ * <p>Every key must be known (or sit under the free-form {@code spark.conf}); every value is checked against
+ * its key's type and range. Secrets (see {@link ConfigKey#isSecretName}) are refused from the command line
+ * and masked in {@link #describe()}.
+ */
+public final class CompactConfig {
+    private static final String MASK = "****";
+
+    private final Config config;
+
+    private CompactConfig(Config config) {
+        this.config = config;
+    }
+
+    /** Defaults only. */
+    public static CompactConfig defaults() {
+        return load(null, List.of());
+    }
+
+    /**
+     * Loads and validates.
+     *
+     * @param file HOCON file, or null for defaults only
+     * @param sets {@code key=value} overrides, applied in order (values are HOCON: lists as {@code [1,2]})
+     * @throws io.compactml.common.CompactMLException (usage) naming the first bad key or value
+     */
+    public static CompactConfig load(File file, List<String> sets) {
+        Config base = ConfigFactory.empty();
+        if (file != null) {
+            if (!file.isFile()) {
+                throw Errors.unreadableConfig(file.getPath(), "no such file");
+            }
+            try {
+                base = ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
+            } catch (ConfigException e) {
+                throw Errors.unreadableConfig(file.getPath(), e.getMessage());
+            }
+        }
+        Config overrides = ConfigFactory.empty();
+        for (String set : sets) {
+            int eq = set.indexOf('=');
+            if (eq <= 0) {
+                throw Errors.unreadableConfig("--set " + set, "expected key=value");
+            }
+            String key = set.substring(0, eq).trim();
+            String raw = set.substring(eq + 1).trim();
+            if (ConfigKey.isSecretName(key)) {
+                throw Errors.secretOnCommandLine(key);
+            }
+            try {
+                overrides = overrides.withValue(key, parseValue(raw));
+            } catch (ConfigException e) {
+                throw Errors.unreadableConfig("--set " + set, e.getMessage());
+            }
+        }
+        Config merged;
+        try {
+            merged = overrides.withFallback(base).resolve();
+        } catch (ConfigException e) {
+            throw Errors.unreadableConfig(file == null ? "--set" : file.getPath(), e.getMessage());
+        }
+        validate(merged);
+        return new CompactConfig(merged.withFallback(defaultsConfig()));
+    }
+
+    private static ConfigValue parseValue(String raw) {
+        try {
+            return ConfigFactory.parseString("v = " + raw).getValue("v");
+        } catch (ConfigException e) {
+            return ConfigValueFactory.fromAnyRef(raw);
+        }
+    }
+
+    private static Config defaultsConfig() {
+        Config c = ConfigFactory.empty();
+        for (ConfigKey k : ConfigKeys.all()) {
+            c = c.withValue(k.name(), ConfigValueFactory.fromAnyRef(k.fallback()));
+        }
+        return c;
+    }
+
+    private static void validate(Config merged) {
+        Map<String, ConfigKey> known = ConfigKeys.byName();
+        for (Map.Entry<String, ConfigValue> e : merged.entrySet()) {
+            String path = e.getKey();
+            ConfigKey key = known.get(path);
+            if (key == null) {
+                ConfigKey mapKey = enclosingMap(path, known);
+                if (mapKey == null) {
+                    throw Errors.unknownConfigKey(path, closest(path, known.keySet()));
+                }
+                ConfigValueType t = e.getValue().valueType();
+                if (t == ConfigValueType.LIST || t == ConfigValueType.OBJECT) {
+                    throw Errors.badConfigValue(path, e.getValue().unwrapped(), "a string, number or boolean");
+                }
+                continue;
+            }
+            check(key, merged, path);
+        }
+    }
+
+    private static ConfigKey enclosingMap(String path, Map<String, ConfigKey> known) {
+        for (ConfigKey k : known.values()) {
+            if (k.type() == ConfigKey.Type.MAP && path.startsWith(k.name() + ".")) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    private static void check(ConfigKey key, Config c, String path) {
+        Object raw = c.getValue(path).unwrapped();
+        try {
+            switch (key.type()) {
+                case STRING -> c.getString(path);
+                case INT -> {
+                    double d = c.getDouble(path);
+                    if (d != Math.rint(d)) {
+                        throw Errors.badConfigValue(path, raw, "a whole number");
+                    }
+                    key.checkRange(d);
+                }
+                case DOUBLE -> key.checkRange(c.getDouble(path));
+                case BOOLEAN -> c.getBoolean(path);
+                case ENUM -> {
+                    String v = c.getString(path);
+                    if (!key.allowed().contains(v)) {
+                        throw Errors.badConfigValue(path, v, "one of " + String.join(", ", key.allowed()));
+                    }
+                }
+                case INT_LIST -> {
+                    for (int v : c.getIntList(path)) {
+                        key.checkRange(v);
+                    }
+                }
+                case MAP -> c.getConfig(path);
+                default -> throw new IllegalStateException(key.type().name());
+            }
+        } catch (ConfigException.WrongType e) {
+            throw Errors.badConfigValue(path, raw, describeType(key));
+        }
+    }
+
+    private static String describeType(ConfigKey key) {
+        return switch (key.type()) {
+            case STRING -> "a string";
+            case INT -> "a whole number";
+            case DOUBLE -> "a number";
+            case BOOLEAN -> "true or false";
+            case ENUM -> "one of " + String.join(", ", key.allowed());
+            case INT_LIST -> "a list of whole numbers, e.g. [512, 256]";
+            case MAP -> "an object of settings";
+        };
+    }
+
+    /** Up to three known keys within edit distance 3 of an unknown one, closest first. */
+    static List<String> closest(String key, Iterable<String> known) {
+        List<Map.Entry<String, Integer>> scored = new ArrayList<>();
+        for (String k : known) {
+            int d = editDistance(key, k);
+            if (d <= 3) {
+                scored.add(Map.entry(k, d));
+            }
+        }
+        scored.sort(Map.Entry.comparingByValue());
+        return scored.stream().limit(3).map(Map.Entry::getKey).toList();
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    public String getString(String key) {
+        return config.getString(key);
+    }
+
+    public int getInt(String key) {
+        return config.getInt(key);
+    }
+
+    public double getDouble(String key) {
+        return config.getDouble(key);
+    }
+
+    public boolean getBoolean(String key) {
+        return config.getBoolean(key);
+    }
+
+    public List<Integer> getIntList(String key) {
+        return config.getIntList(key);
+    }
+
+    /** A MAP key flattened to dotted keys, quoted or not in the file: {@code spark.conf} entries. */
+    public Map<String, String> getMap(String key) {
+        Map<String, String> out = new TreeMap<>();
+        for (Map.Entry<String, ConfigValue> e : config.getConfig(key).entrySet()) {
+            out.put(String.join(".", ConfigUtil.splitPath(e.getKey())), String.valueOf(e.getValue().unwrapped()));
+        }
+        return out;
+    }
+
+    /** A copy with one more override (for jobs that derive settings, e.g. the demo). */
+    public CompactConfig with(String key, Object value) {
+        Config c = config.withValue(key, ConfigValueFactory.fromAnyRef(value));
+        validate(c);
+        return new CompactConfig(c);
+    }
+
+    /** Every effective value as {@code key -> value}, sorted, secrets masked: for logs and manifests. */
+    public Map<String, Object> describe() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<Map.Entry<String, ConfigValue>> entries = new ArrayList<>(config.entrySet());
+        entries.sort(Comparator.comparing(Map.Entry::getKey));
+        for (Map.Entry<String, ConfigValue> e : entries) {
+            String k = String.join(".", ConfigUtil.splitPath(e.getKey()));
+            out.put(k, ConfigKey.isSecretName(k) ? MASK : e.getValue().unwrapped());
+        }
+        return out;
+    }
+
+    /** One line per key, for the log. */
+    public String render() {
+        StringBuilder sb = new StringBuilder();
+        describe().forEach((k, v) -> sb.append("  ").append(k).append(" = ").append(v).append('\n'));
+        return sb.toString();
+    }
+
+    /** sha256 of the masked effective config: equal configs, equal hashes. */
+    public String hash() {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(md.digest(render().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.compactml.common.config;
+
+import static io.compactml.common.config.ConfigKey.bool;
+import static io.compactml.common.config.ConfigKey.decimal;
+import static io.compactml.common.config.ConfigKey.intList;
+import static io.compactml.common.config.ConfigKey.integer;
+import static io.compactml.common.config.ConfigKey.map;
+import static io.compactml.common.config.ConfigKey.oneOf;
+import static io.compactml.common.config.ConfigKey.string;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Every config key CompactML knows, with its default and documentation. Unknown keys are rejected. */
+public final class ConfigKeys {
+    private ConfigKeys() {
+    }
+
+    public static final String FMNIST = "/usr/share/datasets/fashion-mnist/";
+
+    private static final List<ConfigKey> KEYS = new ArrayList<>();
+
+    static {
+        add(string("spark.master", "local[*]",
+                "Spark master URL; ignored when spark-submit (or spark.master in the environment) sets one."));
+        add(string("spark.app-name", "compactml", "Spark application name (the job name is appended)."));
+        add(map("spark.conf", "Extra Spark and Hadoop settings, passed as is: \"spark.hadoop.fs.s3a.endpoint\" = ..."));
+
+        add(string("tables.root", "./warehouse", "Root of the Delta tables (any Hadoop path: file:, s3a:, hdfs:)."));
+        add(string("models.root", "./warehouse/models", "Where trained models are kept, as <root>/<model>/<run-id>/model.zip."));
+        add(string("artifacts.root", "./artifacts", "Where published artifacts go, as <root>/<model>/<version>/."));
+
+        add(string("model.name", "fmnist-mlp", "Name of the model a job trains, evaluates or publishes."));
+        add(string("model.path", "", "Model zip to evaluate or publish; empty means the one trained under this run id."));
+        add(oneOf("task", "classification", List.of("classification", "regression"),
+                "classification: softmax + cross-entropy, labels are class indices; regression: identity + MSE."));
+
+        for (String split : List.of("train", "eval")) {
+            boolean train = split.equals("train");
+            String prefix = "data." + split + ".";
+            add(string(prefix + "name", train ? "fashion-mnist-train" : "fashion-mnist-test",
+                    "Name of the " + split + " data set, as recorded in the tables."));
+            add(string(prefix + "uri", FMNIST + (train ? "train" : "t10k") + "-images-idx3-ubyte.gz",
+                    "Location of the " + split + " data (file, directory or any Hadoop path)."));
+            add(oneOf(prefix + "format", "idx", List.of("idx", "parquet", "csv"),
+                    "idx: MNIST-style IDX files (gzipped or raw); parquet or csv: a table with features and label columns."));
+            add(string(prefix + "labels-uri", FMNIST + (train ? "train" : "t10k") + "-labels-idx1-ubyte.gz",
+                    "For idx: the labels file."));
+            add(string(prefix + "features", "features",
+                    "Features column (array or ML vector), or a glob such as 'px*' over numbered columns."));
+            add(string(prefix + "label", "label", "Label column: a class index, or a float target for regression."));
+            add(oneOf(prefix + "scaling", "divide", List.of("none", "divide"),
+                    "none: features as stored; divide: features / divisor."));
+            add(decimal(prefix + "divisor", 255.0, 1e-12, Double.MAX_VALUE, "Divisor for scaling = divide."));
+            add(integer(prefix + "limit", 0, 0, Integer.MAX_VALUE, "Use only the first N examples (0 = all)."));
+            add(integer(prefix + "partitions", 0, 0, 100_000, "Spark partitions of the data (0 = default parallelism)."));
+        }
+
+        add(oneOf("network.type", "mlp", List.of("mlp", "cnn"), "Architecture trained by `train`."));
+        add(intList("network.hidden", List.of(512, 256), 1, "mlp: sizes of the hidden ReLU layers."));
+        add(intList("network.conv-filters", List.of(32, 64), 1,
+                "cnn: filters of each 3x3 ReLU convolution; each is followed by 2x2 max-pooling."));
+        add(integer("network.dense", 128, 1, 1_000_000, "cnn: size of the dense ReLU layer after the convolutions."));
+        add(intList("network.input-shape", List.of(28, 28, 1), 1, "cnn: input height, width, channels."));
+        add(integer("network.outputs", 10, 1, 1_000_000,
+                "Outputs of the network: the number of classes, or of regression targets."));
+        add(decimal("network.dropout", 0.0, 0.0, 0.95, "Dropout probability on hidden layers (0 = off)."));
+
+        add(integer("train.epochs", 10, 1, 10_000, "Passes over the training data."));
+        add(integer("train.batch-size", 128, 1, 1_000_000, "Minibatch size per worker."));
+        add(decimal("train.learning-rate", 1e-3, 1e-9, 10.0, "Adam learning rate."));
+        add(decimal("train.l2", 0.0, 0.0, 1.0, "L2 weight decay (0 = off)."));
+        add(integer("train.seed", 42, 0, Integer.MAX_VALUE, "Seed for weights and shuffling."));
+        add(integer("train.averaging-frequency", 8, 1, 10_000,
+                "Parameter averaging: minibatches each worker fits between averaging steps."));
+        add(integer("train.workers", 0, 0, 10_000, "Parallel DL4J workers (0 = Spark's default parallelism)."));
+        add(bool("train.validate", true, "Evaluate on data.eval after each epoch (loss and accuracy in training_history)."));
+
+        add(integer("evaluate.top-k", 5, 1, 1000, "k of the top-k accuracy."));
+        add(integer("evaluate.batch-size", 512, 1, 1_000_000, "Inference batch size."));
+        add(integer("evaluate.latency-runs", 200, 0, 1_000_000,
+                "Timed single-sample inferences for the latency metrics (0 = skip)."));
+        add(integer("evaluate.latency-batch-size", 256, 1, 1_000_000, "Batch size of the batch-latency metric."));
+
+        add(string("publish.version", "", "Artifact version; empty means the run id."));
+    }
+
+    private static void add(ConfigKey key) {
+        KEYS.add(key);
+    }
+
+    /** All keys in documentation order. */
+    public static List<ConfigKey> all() {
+        return Collections.unmodifiableList(KEYS);
+    }
+
+    /** All keys by name. */
+    public static Map<String, ConfigKey> byName() {
+        Map<String, ConfigKey> m = new LinkedHashMap<>();
+        for (ConfigKey k : KEYS) {
+            m.put(k.name(), k);
+        }
+        return m;
+    }
+}

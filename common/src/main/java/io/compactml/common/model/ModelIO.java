@@ -1,0 +1,94 @@
+package io.compactml.common.model;
+
+import io.compactml.common.Errors;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+
+/**
+ * Reads and writes DL4J {@link MultiLayerNetwork} zips (ModelSerializer format, no updater state) on any
+ * Hadoop file system. Writes go to a temporary name and are renamed into place, so a reader never sees a
+ * half-written model.
+ */
+public final class ModelIO {
+    private ModelIO() {
+    }
+
+    /** The model zip bytes (without updater state: what serving needs). */
+    public static byte[] toBytes(MultiLayerNetwork net) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try {
+            ModelSerializer.writeModel(net, bos, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    /** Restores a network from zip bytes; {@code source} names it in errors. */
+    public static MultiLayerNetwork fromBytes(byte[] zip, String source) {
+        try {
+            return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(zip), false);
+        } catch (Exception e) {
+            throw Errors.corruptModel(source, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    public static byte[] readBytes(String uri, Configuration hadoop) {
+        Path p = new Path(uri);
+        try {
+            FileSystem fs = p.getFileSystem(hadoop);
+            if (!fs.exists(p)) {
+                throw Errors.modelNotFound(uri, "Train one with `compactml train`, or set 'model.path'.");
+            }
+            try (InputStream in = fs.open(p)) {
+                return in.readAllBytes();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading model " + uri, e);
+        }
+    }
+
+    /** Writes {@code bytes} to {@code uri} through a temporary file and a rename. */
+    public static void writeBytes(String uri, byte[] bytes, Configuration hadoop) {
+        Path p = new Path(uri);
+        Path tmp = new Path(p.getParent(), "." + p.getName() + ".tmp-" + System.nanoTime());
+        try {
+            FileSystem fs = p.getFileSystem(hadoop);
+            fs.mkdirs(p.getParent());
+            try (OutputStream out = fs.create(tmp, true)) {
+                out.write(bytes);
+            }
+            fs.delete(p, false);
+            if (!fs.rename(tmp, p)) {
+                throw new IOException("rename " + tmp + " -> " + p + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Writing model " + uri, e);
+        }
+    }
+
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Number of parameters that are not exactly zero. */
+    public static long nonzeroParams(MultiLayerNetwork net) {
+        return net.params().neq(0.0).castTo(org.nd4j.linalg.api.buffer.DataType.LONG).sumNumber().longValue();
+    }
+}

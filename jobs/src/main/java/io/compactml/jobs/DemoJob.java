@@ -1,0 +1,45 @@
+package io.compactml.jobs;
+
+import io.compactml.common.artifact.ArtifactStore;
+import java.util.Map;
+
+/**
+ * {@code demo}: the whole current pipeline on one run id: train a baseline on Fashion-MNIST, evaluate it on
+ * the test set, publish it; then print where everything is and the headline numbers.
+ */
+public final class DemoJob {
+    private final JobContext ctx;
+
+    public DemoJob(JobContext ctx) {
+        this.ctx = ctx;
+    }
+
+    public void run() {
+        long t0 = System.nanoTime();
+        TrainJob.Result trained = new TrainJob(ctx).run();
+        EvaluateJob.Result eval = new EvaluateJob(ctx).evaluate(trained.modelUri(), trained.modelZip(), "baseline");
+        ArtifactStore.Published published = new PublishJob(ctx).publish(trained.modelZip(), "baseline",
+                trained.modelSha256());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Double> m = eval.metrics();
+        TrainJob.Epoch last = trained.history().get(trained.history().size() - 1);
+        Console.out("");
+        Console.out("demo run %s finished in %.1f s", ctx.runId(), seconds);
+        Console.out("  model      %s (%s)", ctx.config().getString("model.name"), ctx.config().getString("network.type"));
+        Console.out("  accuracy   %.4f on %s (%d examples), top-%d %.4f",
+                m.getOrDefault("accuracy", Double.NaN), eval.dataset(), m.getOrDefault("examples", 0.0).longValue(),
+                ctx.config().getInt("evaluate.top-k"),
+                m.getOrDefault("top" + ctx.config().getInt("evaluate.top-k") + "_accuracy", Double.NaN));
+        Console.out("  size       %,d bytes, %,d parameters", m.get("size_bytes").longValue(),
+                m.get("param_count").longValue());
+        Console.out("  training   %,.0f samples/s on %d workers (last epoch)", last.samplesPerSec(),
+                trained.workers());
+        if (m.containsKey("latency_single_p50_ms")) {
+            Console.out("  latency    %.3f ms single example (p50), %.1f ms per batch of %d",
+                    m.get("latency_single_p50_ms"), m.get("latency_batch_p50_ms"), m.get("batch_size").intValue());
+        }
+        Console.out("  tables     %s  (bin/compactml sql \"SELECT * FROM evaluations WHERE run_id = '%s'\")",
+                ctx.config().getString("tables.root"), ctx.runId());
+        Console.out("  artifact   %s%s", published.dir(), published.alreadyPresent() ? " (already published)" : "");
+    }
+}

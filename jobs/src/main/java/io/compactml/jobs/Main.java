@@ -1,0 +1,105 @@
+package io.compactml.jobs;
+
+import io.compactml.common.CompactMLException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * The entry point of the jar, for {@code bin/compactml} and {@code spark-submit} alike. Exit codes: 0 success,
+ * 2 usage or config error, 1 runtime failure.
+ */
+@Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Model compression as Spark jobs.",
+        subcommands = {Main.Train.class, Main.Evaluate.class, Main.Publish.class, Main.Demo.class,
+                SqlCommand.class, ConfigCommand.class, JobsCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line and returns its exit code (no System.exit: usable from tests). */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(Main::onFailure);
+        return cl.execute(args);
+    }
+
+    private static int onFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        CompactMLException known = CompactMLException.find(e);
+        if (known != null) {
+            err.println("error: " + known.getMessage());
+            err.flush();
+            return known.exitCode();
+        }
+        err.println("error: " + e);
+        e.printStackTrace(err);
+        err.flush();
+        return CompactMLException.Kind.RUNTIME.exitCode();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"compactml " + RunLog.PROJECT_VERSION};
+        }
+    }
+
+    @Command(name = "train", description = "Train a baseline network on data.train (DL4J on Spark).")
+    static final class Train implements Callable<Integer> {
+        @Mixin
+        JobOptions options;
+
+        @Override
+        public Integer call() {
+            JobRunner.run("train", options, ctx -> new TrainJob(ctx).run());
+            return 0;
+        }
+    }
+
+    @Command(name = "evaluate", description = "Evaluate a model on data.eval: quality, size, latency.")
+    static final class Evaluate implements Callable<Integer> {
+        @Mixin
+        JobOptions options;
+
+        @Override
+        public Integer call() {
+            JobRunner.run("evaluate", options, ctx -> {
+                EvaluateJob.Result r = new EvaluateJob(ctx).run();
+                r.metrics().forEach((k, v) -> Console.out("  %-32s %s", k, v));
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "publish", description = "Publish an evaluated model as an artifact with a manifest.")
+    static final class Publish implements Callable<Integer> {
+        @Mixin
+        JobOptions options;
+
+        @Override
+        public Integer call() {
+            JobRunner.run("publish", options, ctx -> {
+                var p = new PublishJob(ctx).run();
+                Console.out("published %s%s", p.dir(), p.alreadyPresent() ? " (already present, unchanged)" : "");
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "demo", description = "Train, evaluate and publish a Fashion-MNIST baseline end to end.")
+    static final class Demo implements Callable<Integer> {
+        @Mixin
+        JobOptions options;
+
+        @Override
+        public Integer call() {
+            JobRunner.run("demo", options, ctx -> new DemoJob(ctx).run());
+            return 0;
+        }
+    }
+}

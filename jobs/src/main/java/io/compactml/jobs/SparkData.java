@@ -1,0 +1,245 @@
+package io.compactml.jobs;
+
+import io.compactml.common.Errors;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.ExampleBatcher;
+import io.compactml.common.data.IdxFile;
+import io.compactml.common.data.Task;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Reads a {@link DatasetSpec} into a DataFrame of {@code row_id long, features array<float>, label double},
+ * and turns such a frame into DL4J minibatches.
+ *
+ * <p>IDX files are read in parallel: each partition opens the files itself (through Hadoop, so s3a: works)
+ * and streams to its slice of records, so the driver only ever reads the headers.
+ */
+public final class SparkData {
+    private SparkData() {
+    }
+
+    public static final StructType SCHEMA = new StructType()
+            .add("row_id", DataTypes.LongType, false)
+            .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add("label", DataTypes.DoubleType, false);
+
+    /** A loaded data set: its rows and the length of every feature vector. */
+    public record Loaded(DatasetSpec spec, Dataset<Row> rows, int inputs) {
+    }
+
+    public static Loaded load(SparkSession spark, DatasetSpec spec) {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        requireExists(spec.key() + ".uri", spec.uri(), hadoop);
+        if (spec.format().equals("idx")) {
+            requireExists(spec.key() + ".labels-uri", spec.labelsUri(), hadoop);
+            return loadIdx(spark, spec);
+        }
+        return loadTable(spark, spec);
+    }
+
+    private static void requireExists(String key, String uri, Configuration hadoop) {
+        try {
+            Path p = new Path(uri);
+            if (!p.getFileSystem(hadoop).exists(p)) {
+                throw Errors.datasetNotFound(key, uri);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Checking " + uri, e);
+        }
+    }
+
+    private static IdxFile.Header header(String uri, Configuration hadoop) {
+        try (InputStream raw = new Path(uri).getFileSystem(hadoop).open(new Path(uri));
+             DataInputStream in = new DataInputStream(IdxFile.decompressing(raw))) {
+            return IdxFile.readHeader(in, uri);
+        } catch (java.util.zip.ZipException e) {
+            throw Errors.corruptIdx(uri, "broken gzip stream: " + e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading " + uri, e);
+        }
+    }
+
+    private static Loaded loadIdx(SparkSession spark, DatasetSpec spec) {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        IdxFile.Header images = header(spec.uri(), hadoop);
+        IdxFile.Header labels = header(spec.labelsUri(), hadoop);
+        if (images.records() != labels.records()) {
+            throw Errors.badDataset(spec.name(), spec.uri() + " holds " + images.records() + " records but "
+                    + spec.labelsUri() + " holds " + labels.records() + " labels");
+        }
+        if (labels.recordLength() != 1) {
+            throw Errors.badDataset(spec.name(), spec.labelsUri() + " is not a labels file (records of "
+                    + labels.recordLength() + " values)");
+        }
+        long n = spec.limit() > 0 ? Math.min(spec.limit(), images.records()) : images.records();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int parts = (int) Math.max(1, Math.min(n, partitions(spark, spec)));
+        List<long[]> slices = new ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+            long from = n * i / parts;
+            long to = n * (i + 1) / parts;
+            slices.add(new long[] {from, to - from});
+        }
+        HadoopConf conf = new HadoopConf(hadoop);
+        String imagesUri = spec.uri();
+        String labelsUri = spec.labelsUri();
+        JavaRDD<Row> rows = jsc.parallelize(slices, parts).flatMap(slice -> {
+            Configuration c = conf.get();
+            float[][] x = readSlice(imagesUri, c, slice[0], (int) slice[1]);
+            float[][] y = readSlice(labelsUri, c, slice[0], (int) slice[1]);
+            List<Row> out = new ArrayList<>(x.length);
+            for (int i = 0; i < x.length; i++) {
+                out.add(RowFactory.create(slice[0] + i, x[i], (double) y[i][0]));
+            }
+            return out.iterator();
+        });
+        return new Loaded(spec, spark.createDataFrame(rows, SCHEMA), images.recordLength());
+    }
+
+    private static float[][] readSlice(String uri, Configuration c, long start, int count) throws IOException {
+        Path p = new Path(uri);
+        try (InputStream raw = p.getFileSystem(c).open(p)) {
+            return IdxFile.read(raw, uri, start, count);
+        }
+    }
+
+    private static int partitions(SparkSession spark, DatasetSpec spec) {
+        return spec.partitions() > 0 ? spec.partitions() : spark.sparkContext().defaultParallelism();
+    }
+
+    private static Loaded loadTable(SparkSession spark, DatasetSpec spec) {
+        Dataset<Row> raw = spec.format().equals("csv")
+                ? spark.read().option("header", "true").option("inferSchema", "true").csv(spec.uri())
+                : spark.read().parquet(spec.uri());
+        List<String> columns = Arrays.asList(raw.columns());
+        if (!columns.contains(spec.label())) {
+            throw Errors.badDataset(spec.name(), "no label column '" + spec.label() + "' (set '" + spec.key()
+                    + ".label'); columns are " + columns);
+        }
+        Column features = featuresColumn(spec, raw);
+        Dataset<Row> df = raw.select(
+                functions.monotonically_increasing_id().as("row_id"),
+                features.as("features"),
+                functions.col(spec.label()).cast(DataTypes.DoubleType).as("label"));
+        if (spec.limit() > 0) {
+            df = df.limit(spec.limit());
+        }
+        if (spec.partitions() > 0) {
+            df = df.repartition(spec.partitions());
+        }
+        List<Row> first = df.select(functions.size(functions.col("features"))).takeAsList(1);
+        if (first.isEmpty()) {
+            throw Errors.badDataset(spec.name(), spec.uri() + " has no rows");
+        }
+        return new Loaded(spec, df, first.get(0).getInt(0));
+    }
+
+    private static Column featuresColumn(DatasetSpec spec, Dataset<Row> raw) {
+        DataType floats = DataTypes.createArrayType(DataTypes.FloatType);
+        if (spec.features().contains("*")) {
+            Pattern glob = Pattern.compile(spec.features().replace(".", "\\.").replace("*", "(.*)"));
+            List<String> matched = new ArrayList<>();
+            for (String c : raw.columns()) {
+                if (glob.matcher(c).matches() && !c.equals(spec.label())) {
+                    matched.add(c);
+                }
+            }
+            if (matched.isEmpty()) {
+                throw Errors.badDataset(spec.name(), "no column matches '" + spec.features() + "'");
+            }
+            matched.sort(Comparator.comparing((String c) -> numericSuffix(glob, c)).thenComparing(c -> c));
+            return functions.array(matched.stream().map(functions::col).toArray(Column[]::new)).cast(floats);
+        }
+        if (!Arrays.asList(raw.columns()).contains(spec.features())) {
+            throw Errors.badDataset(spec.name(), "no features column '" + spec.features() + "' (set '" + spec.key()
+                    + ".features' to a column or a glob such as 'px*'); columns are "
+                    + Arrays.toString(raw.columns()));
+        }
+        DataType t = raw.schema().apply(spec.features()).dataType();
+        Column c = functions.col(spec.features());
+        if (t instanceof VectorUDT) {
+            return org.apache.spark.ml.functions.vector_to_array(c, "float32");
+        }
+        if (t instanceof ArrayType) {
+            return c.cast(floats);
+        }
+        if (t instanceof NumericType) {
+            return functions.array(c).cast(floats);
+        }
+        throw Errors.badDataset(spec.name(), "features column '" + spec.features() + "' has type "
+                + t.simpleString() + "; expected an array, an ML vector or a number");
+    }
+
+    private static long numericSuffix(Pattern glob, String column) {
+        Matcher m = glob.matcher(column);
+        if (m.matches() && m.groupCount() > 0) {
+            String digits = m.group(1).replaceAll("\\D", "");
+            if (!digits.isEmpty() && digits.length() < 18) {
+                return Long.parseLong(digits);
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
+    /** Minibatches of {@code batchSize} (the last of each partition smaller), checked row by row. */
+    public static JavaRDD<DataSet> minibatches(Loaded data, int inputs, int outputs, Task task, int batchSize) {
+        DatasetSpec spec = data.spec();
+        String column = spec.format().equals("idx") ? "images" : spec.features();
+        return data.rows().toJavaRDD().mapPartitions((Iterator<Row> it) -> {
+            ExampleBatcher batcher = new ExampleBatcher(spec.name(), column, inputs, outputs, task,
+                    spec.scaling(), batchSize);
+            List<DataSet> out = new ArrayList<>();
+            while (it.hasNext()) {
+                Row r = it.next();
+                float[] x = r.isNullAt(1) ? new float[] {Float.NaN} : toFloats(r.getList(1));
+                double label = r.isNullAt(2) ? Double.NaN : r.getDouble(2);
+                DataSet ds = batcher.add(r.getLong(0), x, label);
+                if (ds != null) {
+                    out.add(ds);
+                }
+            }
+            DataSet last = batcher.flush();
+            if (last != null) {
+                out.add(last);
+            }
+            return out.iterator();
+        });
+    }
+
+    private static float[] toFloats(List<Object> values) {
+        float[] f = new float[values.size()];
+        for (int i = 0; i < f.length; i++) {
+            Object v = values.get(i);
+            f[i] = v == null ? Float.NaN : ((Number) v).floatValue();
+        }
+        return f;
+    }
+}

@@ -1,0 +1,139 @@
+package io.compactml.jobs;
+
+import io.delta.tables.DeltaTable;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The CompactML Delta tables, path-based under {@code tables.root}, and the two ways rows get there:
+ * {@link #replace} (the rows of one run replace that run's earlier rows, atomically) and {@link #upsert}
+ * (MERGE on a key). Either way a rerun of a run id leaves the table as one run would.
+ */
+public final class Tables {
+
+    /** Table names and schemas. Columns are snake_case; times are UTC timestamps. */
+    public enum Table {
+        RUNS("runs", new StructType()
+                .add("run_id", DataTypes.StringType, false)
+                .add("job", DataTypes.StringType, false)
+                .add("status", DataTypes.StringType, false)
+                .add("config_hash", DataTypes.StringType)
+                .add("project_version", DataTypes.StringType)
+                .add("spark_master", DataTypes.StringType)
+                .add("started_at", DataTypes.TimestampType)
+                .add("ended_at", DataTypes.TimestampType)
+                .add("error", DataTypes.StringType)),
+        TRAINING_HISTORY("training_history", new StructType()
+                .add("run_id", DataTypes.StringType, false)
+                .add("model_name", DataTypes.StringType, false)
+                .add("epoch", DataTypes.IntegerType, false)
+                .add("train_loss", DataTypes.DoubleType)
+                .add("val_loss", DataTypes.DoubleType)
+                .add("val_accuracy", DataTypes.DoubleType)
+                .add("examples", DataTypes.LongType)
+                .add("samples_per_sec", DataTypes.DoubleType)
+                .add("epoch_seconds", DataTypes.DoubleType)
+                .add("elapsed_seconds", DataTypes.DoubleType)
+                .add("workers", DataTypes.IntegerType)
+                .add("created_at", DataTypes.TimestampType)),
+        EVALUATIONS("evaluations", new StructType()
+                .add("run_id", DataTypes.StringType, false)
+                .add("model_name", DataTypes.StringType, false)
+                .add("model_sha256", DataTypes.StringType)
+                .add("technique", DataTypes.StringType)
+                .add("dataset", DataTypes.StringType, false)
+                .add("metric", DataTypes.StringType, false)
+                .add("value", DataTypes.DoubleType)
+                .add("created_at", DataTypes.TimestampType)),
+        ARTIFACTS("artifacts", new StructType()
+                .add("model_name", DataTypes.StringType, false)
+                .add("version", DataTypes.StringType, false)
+                .add("run_id", DataTypes.StringType)
+                .add("technique", DataTypes.StringType)
+                .add("uri", DataTypes.StringType)
+                .add("model_sha256", DataTypes.StringType)
+                .add("source_model_sha256", DataTypes.StringType)
+                .add("size_bytes", DataTypes.LongType)
+                .add("manifest_sha256", DataTypes.StringType)
+                .add("published_at", DataTypes.TimestampType));
+
+        private final String tableName;
+        private final StructType schema;
+
+        Table(String tableName, StructType schema) {
+            this.tableName = tableName;
+            this.schema = schema;
+        }
+
+        public String tableName() {
+            return tableName;
+        }
+
+        public StructType schema() {
+            return schema;
+        }
+    }
+
+    private final SparkSession spark;
+    private final String root;
+
+    public Tables(SparkSession spark, String root) {
+        this.spark = spark;
+        this.root = root;
+    }
+
+    public String path(Table t) {
+        return new Path(root, t.tableName()).toString();
+    }
+
+    public boolean exists(Table t) {
+        return DeltaTable.isDeltaTable(spark, path(t));
+    }
+
+    public Dataset<Row> read(Table t) {
+        return spark.read().format("delta").load(path(t));
+    }
+
+    public Dataset<Row> frame(Table t, List<Row> rows) {
+        return spark.createDataFrame(rows, t.schema());
+    }
+
+    /**
+     * Replaces the rows matching {@code predicate} (a SQL condition over the run's key columns, e.g.
+     * {@code run_id = 'r1' AND model_name = 'm'}) by {@code rows}, in one Delta commit. Every row must match
+     * the predicate (Delta checks it).
+     */
+    public void replace(Table t, List<Row> rows, String predicate) {
+        Dataset<Row> df = frame(t, rows);
+        if (!exists(t)) {
+            df.write().format("delta").mode("append").save(path(t));
+            return;
+        }
+        df.write().format("delta").mode("overwrite").option("replaceWhere", predicate).save(path(t));
+    }
+
+    /** MERGE on {@code keys}: matching rows are updated, others inserted. */
+    public void upsert(Table t, List<Row> rows, List<String> keys) {
+        Dataset<Row> df = frame(t, rows);
+        if (!exists(t)) {
+            df.write().format("delta").mode("append").save(path(t));
+            return;
+        }
+        String on = keys.stream().map(k -> "t." + k + " = s." + k).collect(Collectors.joining(" AND "));
+        DeltaTable.forPath(spark, path(t)).as("t").merge(df.as("s"), on)
+                .whenMatched().updateAll()
+                .whenNotMatched().insertAll()
+                .execute();
+    }
+
+    /** A SQL string literal: single quotes doubled. */
+    public static String literal(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+}

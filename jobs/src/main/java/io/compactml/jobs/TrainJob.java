@@ -1,0 +1,147 @@
+package io.compactml.jobs;
+
+import io.compactml.common.Errors;
+import io.compactml.common.config.CompactConfig;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
+import io.compactml.common.eval.MetricTally;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.NetworkSpec;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * {@code train}: fits the network of {@code network.*} on {@code data.train} with DL4J on Spark (synchronous
+ * parameter averaging), one progress line and one {@code training_history} row per epoch, and saves the model
+ * under {@code models.root/<model>/<run-id>/model.zip}.
+ */
+public final class TrainJob {
+    private final JobContext ctx;
+
+    public TrainJob(JobContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** One epoch's numbers. */
+    public record Epoch(int epoch, double trainLoss, double valLoss, double valAccuracy, long examples,
+                        double samplesPerSec, double epochSeconds, double elapsedSeconds) {
+    }
+
+    /** The trained model and how training went. */
+    public record Result(String modelUri, byte[] modelZip, String modelSha256, List<Epoch> history, int workers) {
+    }
+
+    public Result run() {
+        CompactConfig c = ctx.config();
+        NetworkSpec spec = NetworkSpec.from(c);
+        Task task = spec.task();
+        DatasetSpec trainSpec = DatasetSpec.from(c, "train");
+        SparkData.Loaded train = SparkData.load(ctx.spark(), trainSpec);
+        int inputs = train.inputs();
+        MultiLayerConfiguration conf = spec.build(inputs);
+        int batchSize = c.getInt("train.batch-size");
+        int workers = c.getInt("train.workers") > 0 ? c.getInt("train.workers") : ctx.jsc().defaultParallelism();
+
+        JavaRDD<DataSet> batches = SparkData.minibatches(train, inputs, spec.outputs(), task, batchSize)
+                .repartition(workers).persist(StorageLevel.MEMORY_ONLY());
+        JavaRDD<DataSet> validation = null;
+        try {
+            long examples = batches.map(DataSet::numExamples).reduce(Integer::sum);
+            if (c.getBoolean("train.validate")) {
+                SparkData.Loaded eval = SparkData.load(ctx.spark(), DatasetSpec.from(c, "eval"));
+                if (eval.inputs() != inputs) {
+                    throw Errors.featureLengthMismatch(eval.spec().name(), eval.spec().features(), inputs, eval.inputs());
+                }
+                validation = SparkData.minibatches(eval, inputs, spec.outputs(), task,
+                        c.getInt("evaluate.batch-size")).persist(StorageLevel.MEMORY_ONLY());
+            }
+            ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, batchSize)
+                    .batchSizePerWorker(batchSize)
+                    .averagingFrequency(c.getInt("train.averaging-frequency"))
+                    .workerPrefetchNumBatches(2)
+                    // minibatches are built once and cached: no per-epoch export to disk, no reshuffle of INDArrays
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
+                    .repartionData(Repartition.Never)
+                    .storageLevel(StorageLevel.MEMORY_ONLY())
+                    .rngSeed(c.getInt("train.seed"))
+                    .collectTrainingStats(false)
+                    .build();
+            SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(ctx.jsc(), conf, tm);
+            List<Epoch> history = fit(sparkNet, batches, validation, examples, task, spec.outputs(), workers);
+            MultiLayerNetwork net = sparkNet.getNetwork();
+            byte[] zip = ModelIO.toBytes(net);
+            String uri = ctx.trainedModelUri(c.getString("model.name"), ctx.runId());
+            ModelIO.writeBytes(uri, zip, ctx.hadoop());
+            writeHistory(history, workers);
+            return new Result(uri, zip, ModelIO.sha256(zip), history, workers);
+        } finally {
+            batches.unpersist(false);
+            if (validation != null) {
+                validation.unpersist(false);
+            }
+        }
+    }
+
+    private List<Epoch> fit(SparkDl4jMultiLayer sparkNet, JavaRDD<DataSet> batches, JavaRDD<DataSet> validation,
+                            long examples, Task task, int outputs, int workers) {
+        int epochs = ctx.config().getInt("train.epochs");
+        List<Epoch> history = new ArrayList<>();
+        double elapsed = 0;
+        Console.out("train %s: %,d examples, %d epochs, %d workers, batch %d per worker", ctx.config().getString(
+                "model.name"), examples, epochs, workers, ctx.config().getInt("train.batch-size"));
+        for (int e = 1; e <= epochs; e++) {
+            long t0 = System.nanoTime();
+            sparkNet.fit(batches);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            elapsed += seconds;
+            double valLoss = Double.NaN;
+            double valAcc = Double.NaN;
+            if (validation != null) {
+                byte[] zip = ModelIO.toBytes(sparkNet.getNetwork());
+                MetricTally<?> t = DistributedEvaluator.evaluate(ctx.jsc(), zip, "epoch " + e, validation, task,
+                        outputs, 1);
+                Map<String, Double> m = t.metrics();
+                valLoss = m.get("loss");
+                valAcc = task == Task.CLASSIFICATION ? m.get("accuracy") : Double.NaN;
+            }
+            Epoch ep = new Epoch(e, sparkNet.getScore(), valLoss, valAcc, examples, examples / seconds, seconds,
+                    elapsed);
+            history.add(ep);
+            Console.out("epoch %d/%d  loss %.4f  val_loss %.4f  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
+                    e, epochs, ep.trainLoss(), ep.valLoss(),
+                    Double.isNaN(valAcc) ? "-" : String.format("%.4f", valAcc), ep.samplesPerSec(), seconds, elapsed);
+        }
+        return history;
+    }
+
+    private void writeHistory(List<Epoch> history, int workers) {
+        String model = ctx.config().getString("model.name");
+        Timestamp now = Timestamp.from(Instant.now());
+        List<Row> rows = new ArrayList<>();
+        for (Epoch e : history) {
+            rows.add(RowFactory.create(ctx.runId(), model, e.epoch(), e.trainLoss(), nullIfNaN(e.valLoss()),
+                    nullIfNaN(e.valAccuracy()), e.examples(), e.samplesPerSec(), e.epochSeconds(), e.elapsedSeconds(),
+                    workers, now));
+        }
+        ctx.tables().replace(Tables.Table.TRAINING_HISTORY, rows,
+                "run_id = " + Tables.literal(ctx.runId()) + " AND model_name = " + Tables.literal(model));
+    }
+
+    private static Double nullIfNaN(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+}
