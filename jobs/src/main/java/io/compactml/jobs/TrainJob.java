@@ -121,9 +121,8 @@ public final class TrainJob {
             Epoch ep = new Epoch(e, sparkNet.getScore(), valLoss, valAcc, examples, examples / seconds, seconds,
                     elapsed);
             history.add(ep);
-            Console.out("epoch %d/%d  loss %.4f  val_loss %.4f  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
-                    e, epochs, ep.trainLoss(), ep.valLoss(),
-                    Double.isNaN(valAcc) ? "-" : String.format("%.4f", valAcc), ep.samplesPerSec(), seconds, elapsed);
+            Console.out("epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
+                    e, epochs, ep.trainLoss(), orDash(valLoss), orDash(valAcc), ep.samplesPerSec(), seconds, elapsed);
         }
         return history;
     }
@@ -139,6 +138,10 @@ public final class TrainJob {
         }
         ctx.tables().replace(Tables.Table.TRAINING_HISTORY, rows,
                 "run_id = " + Tables.literal(ctx.runId()) + " AND model_name = " + Tables.literal(model));
+    }
+
+    private static String orDash(double v) {
+        return Double.isNaN(v) ? "-" : String.format(java.util.Locale.ROOT, "%.4f", v);
     }
 
     private static Double nullIfNaN(double v) {

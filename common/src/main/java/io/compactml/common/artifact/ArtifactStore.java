@@ -1,10 +1,10 @@
 package io.compactml.common.artifact;
 
 import io.compactml.common.Errors;
+import io.compactml.common.HadoopFiles;
 import io.compactml.common.model.ModelIO;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -53,7 +53,7 @@ public final class ArtifactStore {
         List<Manifest.FileEntry> entries = new ArrayList<>();
         files.forEach((name, bytes) -> entries.add(new Manifest.FileEntry(name, bytes.length, ModelIO.sha256(bytes))));
         try {
-            FileSystem fs = dir.getFileSystem(hadoop);
+            FileSystem fs = HadoopFiles.fs(dir, hadoop);
             Path manifestPath = new Path(dir, Manifest.FILE_NAME);
             if (fs.exists(manifestPath)) {
                 Manifest existing = readManifest(fs, manifestPath);
@@ -68,14 +68,14 @@ public final class ArtifactStore {
             fs.mkdirs(dir);
             for (Map.Entry<String, byte[]> f : files.entrySet()) {
                 Path p = new Path(dir, f.getKey());
-                write(fs, p, f.getValue());
+                HadoopFiles.write(fs, p, f.getValue());
             }
             for (Manifest.FileEntry e : entries) {
                 check(fs, dir, e);
             }
             Manifest manifest = manifestFor.apply(List.copyOf(entries));
-            writeAtomically(fs, manifestPath, manifest.toJson());
-            writeAtomically(fs, new Path(dir.getParent(), LATEST), (version + "\n").getBytes(StandardCharsets.UTF_8));
+            HadoopFiles.writeAtomically(fs, manifestPath, manifest.toJson());
+            HadoopFiles.writeAtomically(fs, new Path(dir.getParent(), LATEST), (version + "\n").getBytes(StandardCharsets.UTF_8));
             return new Published(dir.toString(), manifest, false);
         } catch (IOException e) {
             throw new UncheckedIOException("Publishing " + dir, e);
@@ -86,7 +86,7 @@ public final class ArtifactStore {
     public Manifest verify(String model, String version) {
         Path dir = new Path(dir(model, version));
         try {
-            FileSystem fs = dir.getFileSystem(hadoop);
+            FileSystem fs = HadoopFiles.fs(dir, hadoop);
             Path manifestPath = new Path(dir, Manifest.FILE_NAME);
             if (!fs.exists(manifestPath)) {
                 throw Errors.artifactCorrupt(dir.toString(), "no manifest.json: the artifact was never published");
@@ -104,7 +104,7 @@ public final class ArtifactStore {
     /** Reads one file of an artifact. */
     public byte[] read(String model, String version, String file) {
         Path p = new Path(new Path(dir(model, version)), file);
-        try (InputStream in = p.getFileSystem(hadoop).open(p)) {
+        try (InputStream in = HadoopFiles.fs(p, hadoop).open(p)) {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("Reading " + p, e);
@@ -128,10 +128,7 @@ public final class ArtifactStore {
         if (!fs.exists(p)) {
             throw Errors.artifactCorrupt(dir.toString(), "file " + e.path() + " is missing");
         }
-        byte[] actual;
-        try (InputStream in = fs.open(p)) {
-            actual = in.readAllBytes();
-        }
+        byte[] actual = HadoopFiles.readAll(fs, p);
         if (actual.length != e.size()) {
             throw Errors.artifactCorrupt(dir.toString(), "file " + e.path() + " has " + actual.length
                     + " bytes, manifest says " + e.size());
@@ -143,18 +140,5 @@ public final class ArtifactStore {
         }
     }
 
-    private static void write(FileSystem fs, Path p, byte[] bytes) throws IOException {
-        try (OutputStream out = fs.create(p, true)) {
-            out.write(bytes);
-        }
-    }
 
-    private static void writeAtomically(FileSystem fs, Path p, byte[] bytes) throws IOException {
-        Path tmp = new Path(p.getParent(), "." + p.getName() + ".tmp-" + System.nanoTime());
-        write(fs, tmp, bytes);
-        fs.delete(p, false);
-        if (!fs.rename(tmp, p)) {
-            throw new IOException("rename " + tmp + " -> " + p + " failed");
-        }
-    }
 }

@@ -1,11 +1,10 @@
 package io.compactml.common.model;
 
 import io.compactml.common.Errors;
+import io.compactml.common.HadoopFiles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -48,13 +47,11 @@ public final class ModelIO {
     public static byte[] readBytes(String uri, Configuration hadoop) {
         Path p = new Path(uri);
         try {
-            FileSystem fs = p.getFileSystem(hadoop);
+            FileSystem fs = HadoopFiles.fs(p, hadoop);
             if (!fs.exists(p)) {
                 throw Errors.modelNotFound(uri, "Train one with `compactml train`, or set 'model.path'.");
             }
-            try (InputStream in = fs.open(p)) {
-                return in.readAllBytes();
-            }
+            return HadoopFiles.readAll(fs, p);
         } catch (IOException e) {
             throw new UncheckedIOException("Reading model " + uri, e);
         }
@@ -63,17 +60,8 @@ public final class ModelIO {
     /** Writes {@code bytes} to {@code uri} through a temporary file and a rename. */
     public static void writeBytes(String uri, byte[] bytes, Configuration hadoop) {
         Path p = new Path(uri);
-        Path tmp = new Path(p.getParent(), "." + p.getName() + ".tmp-" + System.nanoTime());
         try {
-            FileSystem fs = p.getFileSystem(hadoop);
-            fs.mkdirs(p.getParent());
-            try (OutputStream out = fs.create(tmp, true)) {
-                out.write(bytes);
-            }
-            fs.delete(p, false);
-            if (!fs.rename(tmp, p)) {
-                throw new IOException("rename " + tmp + " -> " + p + " failed");
-            }
+            HadoopFiles.writeAtomically(HadoopFiles.fs(p, hadoop), p, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("Writing model " + uri, e);
         }

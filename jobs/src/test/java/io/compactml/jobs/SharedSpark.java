@@ -1,0 +1,51 @@
+package io.compactml.jobs;
+
+import io.compactml.common.config.CompactConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * One {@code local[2]} session for every Spark test of this module (the first Delta write in a cold JVM costs
+ * ~30 s; paying it once keeps the suite fast). Each test gets its own tables root under a temp directory.
+ */
+final class SharedSpark {
+    private static SparkSession spark;
+
+    private SharedSpark() {
+    }
+
+    static synchronized SparkSession session() {
+        if (spark == null) {
+            spark = SparkSessions.create(CompactConfig.load(null, List.of("spark.master=local[2]",
+                    "spark.conf.\"spark.default.parallelism\"=2")), "test");
+            Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
+        }
+        return spark;
+    }
+
+    /** A config rooted in a fresh temp directory, small enough for tests, plus {@code sets}. */
+    static CompactConfig config(String... sets) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("compactml-test");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> all = new ArrayList<>(List.of(
+                "tables.root=\"" + dir.resolve("warehouse") + "\"",
+                "models.root=\"" + dir.resolve("models") + "\"",
+                "artifacts.root=\"" + dir.resolve("artifacts") + "\"",
+                "evaluate.latency-runs=20"));
+        all.addAll(List.of(sets));
+        return CompactConfig.load(null, all);
+    }
+
+    static JobContext context(String runId, String... sets) {
+        return JobContext.of(session(), config(sets), runId);
+    }
+}
