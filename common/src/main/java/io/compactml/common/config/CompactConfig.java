@@ -252,11 +252,24 @@ public final class CompactConfig {
         Map<String, Object> out = new LinkedHashMap<>();
         List<Map.Entry<String, ConfigValue>> entries = new ArrayList<>(config.entrySet());
         entries.sort(Comparator.comparing(Map.Entry::getKey));
+        Map<String, ConfigKey> known = ConfigKeys.byName();
         for (Map.Entry<String, ConfigValue> e : entries) {
             String k = String.join(".", ConfigUtil.splitPath(e.getKey()));
-            out.put(k, ConfigKey.isSecretName(k) ? MASK : e.getValue().unwrapped());
+            out.put(k, ConfigKey.isSecretName(k) ? MASK : canonical(known.get(e.getKey()), e));
         }
         return out;
+    }
+
+    /** The value in its key's type, so that {@code 255} and {@code 255.0} describe (and hash) alike. */
+    private Object canonical(ConfigKey key, Map.Entry<String, ConfigValue> e) {
+        if (key == null) {
+            return e.getValue().unwrapped();
+        }
+        return switch (key.type()) {
+            case INT -> config.getInt(e.getKey());
+            case DOUBLE -> config.getDouble(e.getKey());
+            default -> e.getValue().unwrapped();
+        };
     }
 
     /** One line per key, for the log. */

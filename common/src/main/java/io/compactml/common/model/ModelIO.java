@@ -9,6 +9,9 @@ import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -24,16 +27,37 @@ public final class ModelIO {
     private ModelIO() {
     }
 
-    /** The model zip bytes (without updater state: what serving needs). */
+    /**
+     * The model zip bytes (without updater state: what serving needs), canonical: entries keep DL4J's order
+     * and get a fixed timestamp, so equal networks give equal bytes and equal sha256.
+     */
     public static byte[] toBytes(MultiLayerNetwork net) {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         try {
             ModelSerializer.writeModel(net, bos, false);
+            return canonicalZip(bos.toByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return bos.toByteArray();
     }
+
+    private static byte[] canonicalZip(byte[] zip) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(zip.length);
+        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip));
+             ZipOutputStream z = new ZipOutputStream(out)) {
+            for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                ZipEntry copy = new ZipEntry(e.getName());
+                copy.setTime(FIXED_ZIP_TIME);
+                z.putNextEntry(copy);
+                in.transferTo(z);
+                z.closeEntry();
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** 1980-01-01T00:00:00 local time, the earliest DOS timestamp a zip entry can hold. */
+    private static final long FIXED_ZIP_TIME = new java.util.GregorianCalendar(1980, 0, 1).getTimeInMillis();
 
     /** Restores a network from zip bytes; {@code source} names it in errors. */
     public static MultiLayerNetwork fromBytes(byte[] zip, String source) {

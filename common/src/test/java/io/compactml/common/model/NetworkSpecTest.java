@@ -63,6 +63,7 @@ class NetworkSpecTest {
         byte[] zip = ModelIO.toBytes(net);
         MultiLayerNetwork back = ModelIO.fromBytes(zip, "mem");
         assertEquals(net.params(), back.params());
+        assertArrayEquals(zip, ModelIO.toBytes(back), "equal networks, equal bytes (content-addressed sha256)");
         byte[] broken = java.util.Arrays.copyOf(zip, zip.length / 2);
         CompactMLException e = assertThrows(CompactMLException.class, () -> ModelIO.fromBytes(broken, "half.zip"));
         assertEquals(1, e.exitCode());

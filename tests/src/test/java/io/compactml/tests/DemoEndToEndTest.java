@@ -1,0 +1,73 @@
+package io.compactml.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code compactml demo} on a slice of Fashion-MNIST, in its own JVM, as a person would run it: tables under
+ * ./warehouse, the artifact under ./artifacts; then the same run id again, which must leave the tables as one
+ * run did.
+ */
+class DemoEndToEndTest {
+    @TempDir
+    Path work;
+
+    private static final String[] SLICE = {"--set", "data.train.limit=4000", "--set", "data.eval.limit=1000",
+        "--set", "train.epochs=2", "--set", "network.hidden=[128]", "--set", "evaluate.latency-runs=20",
+        "--set", "spark.master=local[2]"};
+
+    private CliProcess.Outcome demo() throws Exception {
+        String[] args = new String[SLICE.length + 3];
+        args[0] = "demo";
+        args[1] = "--run-id";
+        args[2] = "e2e";
+        System.arraycopy(SLICE, 0, args, 3, SLICE.length);
+        return CliProcess.run(work, args);
+    }
+
+    /** Row counts of evaluations, training_history, runs, artifacts, in one `sql` call. */
+    private String counts() throws Exception {
+        CliProcess.Outcome o = CliProcess.run(work, "sql", "--format", "csv", "SELECT"
+                + " (SELECT count(*) FROM evaluations) AS evaluations,"
+                + " (SELECT count(*) FROM training_history) AS history,"
+                + " (SELECT count(*) FROM runs) AS runs,"
+                + " (SELECT count(*) FROM artifacts) AS artifacts");
+        assertEquals(0, o.exitCode(), o.toString());
+        return o.stdout().strip().split("\n")[1].trim();
+    }
+
+    @Test
+    void demoTrainsEvaluatesPublishesAndReruns() throws Exception {
+        CliProcess.Outcome first = demo();
+        assertEquals(0, first.exitCode(), first.toString());
+        assertTrue(first.stdout().contains("epoch 2/2"), first.stdout());
+        Matcher acc = Pattern.compile("accuracy\\s+([0-9.]+) on fashion-mnist-test \\(1000 examples\\)")
+                .matcher(first.stdout());
+        assertTrue(acc.find(), first.stdout());
+        assertTrue(Double.parseDouble(acc.group(1)) > 0.65, "accuracy " + acc.group(1));
+
+        Path manifest = work.resolve("artifacts/fmnist-mlp/e2e/manifest.json");
+        assertTrue(Files.exists(manifest), "artifact published under ./artifacts");
+        assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp/e2e/model.zip")));
+        assertEquals("e2e", Files.readString(work.resolve("artifacts/fmnist-mlp/LATEST")).trim());
+
+        // examples, accuracy, top-5, loss, 10 x (precision, recall), macro F1 = 25; size, params, nonzero = 3;
+        // 5 latency figures: 33 metrics in long form; 2 epochs; one run; one artifact
+        String once = counts();
+        assertEquals("33,2,1,1", once);
+
+        CliProcess.Outcome again = demo();
+        // same run id and seed on local[2]: training is deterministic, so the model is bit-identical and the
+        // publish of the immutable version is a no-op
+        assertEquals(0, again.exitCode(), again.toString());
+        assertTrue(again.stdout().contains("(already published)"), again.stdout());
+        assertEquals(once, counts(), "a rerun of the run id leaves the tables as one run did");
+    }
+}
