@@ -49,57 +49,53 @@ public final class Main {
         }
     }
 
-    @Command(name = "train", description = "Train a baseline network on data.train (DL4J on Spark).")
-    static final class Train implements Callable<Integer> {
+    /** A Spark job: options, the runner's lifecycle, and a body. */
+    abstract static class JobCommand implements Callable<Integer> {
         @Mixin
         JobOptions options;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        abstract void run(JobContext ctx);
+
         @Override
         public Integer call() {
-            JobRunner.run("train", options, ctx -> new TrainJob(ctx).run());
+            JobRunner.run(spec.name(), options, this::run);
             return 0;
+        }
+    }
+
+    @Command(name = "train", description = "Train a baseline network on data.train (DL4J on Spark).")
+    static final class Train extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            new TrainJob(ctx).run();
         }
     }
 
     @Command(name = "evaluate", description = "Evaluate a model on data.eval: quality, size, latency.")
-    static final class Evaluate implements Callable<Integer> {
-        @Mixin
-        JobOptions options;
-
+    static final class Evaluate extends JobCommand {
         @Override
-        public Integer call() {
-            JobRunner.run("evaluate", options, ctx -> {
-                EvaluateJob.Result r = new EvaluateJob(ctx).run();
-                r.metrics().forEach((k, v) -> Console.out("  %-32s %s", k, v));
-            });
-            return 0;
+        void run(JobContext ctx) {
+            new EvaluateJob(ctx).run().metrics().forEach((k, v) -> Console.out("  %-32s %s", k, v));
         }
     }
 
     @Command(name = "publish", description = "Publish an evaluated model as an artifact with a manifest.")
-    static final class Publish implements Callable<Integer> {
-        @Mixin
-        JobOptions options;
-
+    static final class Publish extends JobCommand {
         @Override
-        public Integer call() {
-            JobRunner.run("publish", options, ctx -> {
-                var p = new PublishJob(ctx).run();
-                Console.out("published %s%s", p.dir(), p.alreadyPresent() ? " (already present, unchanged)" : "");
-            });
-            return 0;
+        void run(JobContext ctx) {
+            var p = new PublishJob(ctx).run();
+            Console.out("published %s%s", p.dir(), p.alreadyPresent() ? " (already present, unchanged)" : "");
         }
     }
 
     @Command(name = "demo", description = "Train, evaluate and publish a Fashion-MNIST baseline end to end.")
-    static final class Demo implements Callable<Integer> {
-        @Mixin
-        JobOptions options;
-
+    static final class Demo extends JobCommand {
         @Override
-        public Integer call() {
-            JobRunner.run("demo", options, ctx -> new DemoJob(ctx).run());
-            return 0;
+        void run(JobContext ctx) {
+            new DemoJob(ctx).run();
         }
     }
 }

@@ -1,6 +1,9 @@
 package io.compactml.jobs;
 
+import io.compactml.common.CompactMLException;
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.AnalysisException;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -34,12 +37,24 @@ final class SqlCommand implements Callable<Integer> {
         SparkSession spark = SparkSessions.create(config, "sql");
         try {
             Tables tables = new Tables(spark, config.getString("tables.root"));
+            List<String> present = new ArrayList<>();
             for (Tables.Table t : Tables.Table.values()) {
                 if (tables.exists(t)) {
                     tables.read(t).createOrReplaceTempView(t.tableName());
+                    present.add(t.tableName());
                 }
             }
-            Dataset<Row> result = spark.sql(query);
+            Dataset<Row> result;
+            try {
+                result = spark.sql(query);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                // Scala hides the checked AnalysisException (unknown table or column, syntax) from javac
+                String why = e instanceof AnalysisException a ? a.getSimpleMessage() : e.getMessage();
+                throw new CompactMLException(CompactMLException.Kind.USAGE, "Query failed: " + why
+                        + " Tables under " + config.getString("tables.root") + ": " + present);
+            }
             print(result);
         } finally {
             spark.stop();

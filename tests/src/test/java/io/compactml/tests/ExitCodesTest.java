@@ -43,6 +43,11 @@ class ExitCodesTest {
                 "SELECT run_id, job, status, error IS NOT NULL AS has_error FROM runs");
         assertEquals(0, runs.exitCode(), runs.toString());
         assertTrue(runs.stdout().contains("nodata,train,failed,true"), runs.toString());
+
+        CliProcess.Outcome typo = CliProcess.run(work, "sql", "SELECT * FROM evaluation");
+        assertEquals(2, typo.exitCode(), typo.toString());
+        assertTrue(typo.stderr().contains("error: Query failed:") && typo.stderr().contains("[runs]"),
+                typo.toString());
     }
 
     @Test
