@@ -3,6 +3,7 @@ package io.compactml.jobs;
 import io.compactml.common.CompactMLException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.Row;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Mixin;
  */
 @Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Model compression as Spark jobs.",
-        subcommands = {Main.Train.class, Main.Evaluate.class, Main.Publish.class, Main.Demo.class,
+        subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Publish.class, Main.Demo.class,
                 SqlCommand.class, ConfigCommand.class, JobsCommand.class})
 public final class Main {
 
@@ -79,6 +80,21 @@ public final class Main {
         @Override
         void run(JobContext ctx) {
             new EvaluateJob(ctx).run().metrics().forEach((k, v) -> Console.out("  %-32s %s", k, v));
+        }
+    }
+
+    @Command(name = "calibrate", description = "Activation statistics over data.calibration and int8 parameters"
+            + " per method (calibration_stats, quant_params).")
+    static final class Calibrate extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            CalibrateJob.Result r = new CalibrateJob(ctx).run();
+            for (Row p : r.quantParams()) {
+                if (p.getString(4).equals("activation")) {
+                    Console.out("  %-22s %-10s clip [%.5g, %.5g]  scale %.5g  zero point %d", p.getString(3),
+                            p.getString(5), p.getFloat(12), p.getFloat(13), p.getFloat(8), p.getInt(9));
+                }
+            }
         }
     }
 

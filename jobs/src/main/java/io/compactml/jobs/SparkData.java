@@ -56,11 +56,33 @@ public final class SparkData {
     }
 
     public static Loaded load(SparkSession spark, DatasetSpec spec) {
+        return load(spark, spec, 1);
+    }
+
+    /**
+     * Loads with every batch of {@code batch} consecutive examples inside one partition, whatever the
+     * partition count: IDX slices start at multiples of {@code batch}; tables are range-partitioned on
+     * {@code row_id / batch} and sorted within partitions. Then {@link #minibatches} builds the same batches in
+     * any partitioning, and a network computes bit-identical activations for them (BLAS results depend on
+     * the batch's shape, not only on each row).
+     */
+    public static Loaded load(SparkSession spark, DatasetSpec spec, int batch) {
+        Loaded loaded = loadUnaligned(spark, spec, batch);
+        if (batch <= 1 || spec.format().equals("idx")) {
+            return loaded;
+        }
+        Column group = functions.floor(functions.col("row_id").divide(batch));
+        Dataset<Row> rows = loaded.rows().repartitionByRange(partitions(spark, spec), group)
+                .sortWithinPartitions("row_id");
+        return new Loaded(spec, rows, loaded.inputs());
+    }
+
+    private static Loaded loadUnaligned(SparkSession spark, DatasetSpec spec, int batch) {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         requireExists(spec.key() + ".uri", spec.uri(), hadoop);
         if (spec.format().equals("idx")) {
             requireExists(spec.key() + ".labels-uri", spec.labelsUri(), hadoop);
-            return loadIdx(spark, spec);
+            return loadIdx(spark, spec, batch);
         }
         return loadTable(spark, spec);
     }
@@ -87,7 +109,7 @@ public final class SparkData {
         }
     }
 
-    private static Loaded loadIdx(SparkSession spark, DatasetSpec spec) {
+    private static Loaded loadIdx(SparkSession spark, DatasetSpec spec, int batch) {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         IdxFile.Header images = header(spec.uri(), hadoop);
         IdxFile.Header labels = header(spec.labelsUri(), hadoop);
@@ -104,8 +126,8 @@ public final class SparkData {
         int parts = (int) Math.max(1, Math.min(n, partitions(spark, spec)));
         List<long[]> slices = new ArrayList<>();
         for (int i = 0; i < parts; i++) {
-            long from = n * i / parts;
-            long to = n * (i + 1) / parts;
+            long from = Math.min(n, (n * i / parts + batch - 1) / batch * batch);
+            long to = i == parts - 1 ? n : Math.min(n, (n * (i + 1) / parts + batch - 1) / batch * batch);
             slices.add(new long[] {from, to - from});
         }
         HadoopConf conf = new HadoopConf(hadoop);
@@ -219,7 +241,7 @@ public final class SparkData {
             List<DataSet> out = new ArrayList<>();
             while (it.hasNext()) {
                 Row r = it.next();
-                float[] x = r.isNullAt(1) ? new float[] {Float.NaN} : toFloats(r.getList(1));
+                float[] x = features(r);
                 double label = r.isNullAt(2) ? Double.NaN : r.getDouble(2);
                 DataSet ds = batcher.add(r.getLong(0), x, label);
                 if (ds != null) {
@@ -232,6 +254,11 @@ public final class SparkData {
             }
             return out.iterator();
         });
+    }
+
+    /** The features of a row of {@link #SCHEMA}; a null vector reads as one NaN (caught by the checks). */
+    public static float[] features(Row r) {
+        return r.isNullAt(1) ? new float[] {Float.NaN} : toFloats(r.getList(1));
     }
 
     private static float[] toFloats(List<Object> values) {

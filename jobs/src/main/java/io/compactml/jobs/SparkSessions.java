@@ -22,7 +22,7 @@ public final class SparkSessions {
                 .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
                 // DL4J ships INDArrays inside DataSets between executors; Java serialization is slow for them
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+                .config("spark.kryo.registrator", CompactKryoRegistrator.class.getName())
                 .config("spark.sql.session.timeZone", "UTC");
         String master = fromSubmit.contains("spark.master") ? fromSubmit.get("spark.master")
                 : config.getString("spark.master");

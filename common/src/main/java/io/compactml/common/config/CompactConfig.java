@@ -159,6 +159,12 @@ public final class CompactConfig {
                         key.checkRange(v);
                     }
                 }
+                case ENUM_LIST -> {
+                    List<String> values = c.getStringList(path);
+                    if (values.isEmpty() || !key.allowed().containsAll(values)) {
+                        throw Errors.badConfigValue(path, values, "a non-empty list of " + String.join(", ", key.allowed()));
+                    }
+                }
                 case MAP -> c.getConfig(path);
                 default -> throw new IllegalStateException(key.type().name());
             }
@@ -175,6 +181,7 @@ public final class CompactConfig {
             case BOOLEAN -> "true or false";
             case ENUM -> "one of " + String.join(", ", key.allowed());
             case INT_LIST -> "a list of whole numbers, e.g. [512, 256]";
+            case ENUM_LIST -> "a list of " + String.join(", ", key.allowed());
             case MAP -> "an object of settings";
         };
     }
@@ -225,6 +232,10 @@ public final class CompactConfig {
 
     public boolean getBoolean(String key) {
         return config.getBoolean(key);
+    }
+
+    public List<String> getStringList(String key) {
+        return config.getStringList(key);
     }
 
     public List<Integer> getIntList(String key) {

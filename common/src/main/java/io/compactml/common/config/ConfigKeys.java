@@ -6,6 +6,7 @@ import static io.compactml.common.config.ConfigKey.intList;
 import static io.compactml.common.config.ConfigKey.integer;
 import static io.compactml.common.config.ConfigKey.map;
 import static io.compactml.common.config.ConfigKey.oneOf;
+import static io.compactml.common.config.ConfigKey.oneOrMoreOf;
 import static io.compactml.common.config.ConfigKey.string;
 
 import java.util.ArrayList;
@@ -38,8 +39,8 @@ public final class ConfigKeys {
         add(oneOf("task", "classification", List.of("classification", "regression"),
                 "classification: softmax + cross-entropy, labels are class indices; regression: identity + MSE."));
 
-        for (String split : List.of("train", "eval")) {
-            boolean train = split.equals("train");
+        for (String split : List.of("train", "eval", "calibration")) {
+            boolean train = !split.equals("eval");
             String prefix = "data." + split + ".";
             add(string(prefix + "name", train ? "fashion-mnist-train" : "fashion-mnist-test",
                     "Name of the " + split + " data set, as recorded in the tables."));
@@ -84,6 +85,18 @@ public final class ConfigKeys {
         add(integer("evaluate.latency-runs", 200, 0, 1_000_000,
                 "Timed single-sample inferences for the latency metrics (0 = skip)."));
         add(integer("evaluate.latency-batch-size", 256, 1, 1_000_000, "Batch size of the batch-latency metric."));
+
+        add(oneOrMoreOf("calibrate.methods", List.of("minmax", "percentile", "entropy", "mse"),
+                List.of("minmax", "percentile", "entropy", "mse"), "Calibration methods whose parameters are computed and stored."));
+        add(decimal("calibrate.percentile", 99.99, 50.0, 100.0,
+                "percentile method: the share of values kept, in %, clipping both tails."));
+        add(decimal("calibrate.max-nonfinite-fraction", 0.001, 0.0, 1.0,
+                "Fail when more than this fraction of a tensor's values are NaN or infinite (they are always excluded)."));
+        add(integer("calibrate.batch-size", 512, 1, 1_000_000, "Inference batch size during calibration."));
+        add(oneOf("quantize.activations", "int8", List.of("int8", "uint8"),
+                "Activation type: int8 in [-128, 127] (TFLite) or uint8 in [0, 255]."));
+        add(oneOf("quantize.weights", "per-channel", List.of("per-channel", "per-tensor"),
+                "Weight scales: one per output channel (TFLite default) or one per tensor; symmetric in [-127, 127]."));
 
         add(string("publish.version", "", "Artifact version; empty means the run id."));
     }

@@ -22,6 +22,7 @@ public final class ExampleBatcher {
     private final Task task;
     private final Scaling scaling;
     private final int batchSize;
+    private boolean checkFinite = true;
     private final List<float[]> features = new ArrayList<>();
     private final List<Double> labels = new ArrayList<>();
 
@@ -40,6 +41,14 @@ public final class ExampleBatcher {
     }
 
     /**
+     * Lets NaN and infinite features through (calibration counts them instead of failing on the first one).
+     */
+    public ExampleBatcher allowNonFinite() {
+        this.checkFinite = false;
+        return this;
+    }
+
+    /**
      * Adds one example; returns a full minibatch when one is ready, else null.
      *
      * @param row the example's index in its data set, for error messages
@@ -49,7 +58,7 @@ public final class ExampleBatcher {
             throw Errors.featureLengthMismatch(dataset, column, inputs, x.length);
         }
         for (float v : x) {
-            if (!Float.isFinite(v)) {
+            if (checkFinite && !Float.isFinite(v)) {
                 throw Errors.notFinite(dataset, row, "a feature");
             }
         }
@@ -61,6 +70,16 @@ public final class ExampleBatcher {
         }
         features.add(x);
         labels.add(label);
+        return features.size() >= batchSize ? flush() : null;
+    }
+
+    /** Adds one example without a label (calibration); its label row stays zero. */
+    public DataSet addUnlabeled(long row, float[] x) {
+        if (x.length != inputs) {
+            throw Errors.featureLengthMismatch(dataset, column, inputs, x.length);
+        }
+        features.add(x);
+        labels.add(Double.NaN);
         return features.size() >= batchSize ? flush() : null;
     }
 
@@ -80,6 +99,9 @@ public final class ExampleBatcher {
             }
             xs[i] = scaled;
             double y = labels.get(i);
+            if (Double.isNaN(y)) {
+                continue;
+            }
             if (task == Task.CLASSIFICATION) {
                 ys[i][(int) y] = 1f;
             } else {

@@ -1,0 +1,58 @@
+package io.compactml.common.quant;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The activation tensors of a network that int8 serving quantizes: the network input, then every layer's
+ * output (which is the next layer's input). Tensor {@code t} is the input for {@code t = 0} and the output of
+ * layer {@code t - 1} otherwise; {@link #observe} folds one minibatch into one histogram per tensor.
+ */
+public final class ActivationObserver {
+    private final MultiLayerNetwork net;
+    private final FloatHistogram[] histograms;
+
+    public ActivationObserver(MultiLayerNetwork net) {
+        this.net = net;
+        this.histograms = new FloatHistogram[net.getnLayers() + 1];
+        for (int i = 0; i < histograms.length; i++) {
+            histograms[i] = new FloatHistogram();
+        }
+    }
+
+    /** Tensor names, in order: {@code input}, then {@code <layer index>:<layer type>} for each output. */
+    public static List<String> tensorNames(MultiLayerNetwork net) {
+        List<String> names = new ArrayList<>();
+        names.add("input");
+        for (int i = 0; i < net.getnLayers(); i++) {
+            names.add(i + ":" + net.getLayer(i).conf().getLayer().getClass().getSimpleName());
+        }
+        return names;
+    }
+
+    /** Runs the minibatch forward (inference mode) and adds every activation to its histogram. */
+    public void observe(INDArray features) {
+        List<INDArray> acts = net.feedForward(features, false);
+        for (int t = 0; t < histograms.length; t++) {
+            INDArray a = acts.get(t);
+            float[] values = (a.dataType() == DataType.FLOAT && !a.isView() ? a : a.castTo(DataType.FLOAT).dup())
+                    .data().asFloat();
+            histograms[t].add(values, 0, (int) a.length());
+        }
+    }
+
+    public FloatHistogram[] histograms() {
+        return histograms;
+    }
+
+    /** Element-wise merge of two per-tensor histogram arrays, into the first. */
+    public static FloatHistogram[] merge(FloatHistogram[] a, FloatHistogram[] b) {
+        for (int i = 0; i < a.length; i++) {
+            a[i].merge(b[i]);
+        }
+        return a;
+    }
+}

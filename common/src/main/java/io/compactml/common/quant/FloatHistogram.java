@@ -1,0 +1,206 @@
+package io.compactml.common.quant;
+
+import java.io.Serializable;
+
+/**
+ * Exactly mergeable statistics of a stream of floats: count, min, max, NaN and infinity counts, and a histogram
+ * whose buckets do not depend on the data.
+ *
+ * <p>A bucket is the float's sign, exponent and top {@value #MANTISSA_BITS} mantissa bits, so every bucket
+ * spans a relative width of at most 2^-11 (0.05 %). Since the bucket of a value is fixed in advance, merging
+ * is adding counts: the same values in any partitioning and any order give bit-identical statistics, and
+ * everything computed from them (clip ranges, scales) is bit-identical too. One pass over the data suffices.
+ * The uniform histograms the calibration methods need are derived from the buckets ({@link #uniformAbs});
+ * with 11 mantissa bits a bucket in the top octave is never wider than one of 2048 uniform bins over
+ * [0, max |x|].
+ *
+ * <p>Memory: 2^20 long counters (8 MiB) per tensor, independent of the data size.
+ */
+public final class FloatHistogram implements Serializable {
+    static final int MANTISSA_BITS = 11;
+    private static final int SHIFT = 23 - MANTISSA_BITS;
+    private static final int BUCKETS = 1 << (32 - SHIFT);
+
+    private transient long[] counts = new long[BUCKETS];
+    private long count;
+    private long nan;
+    private long inf;
+    private float min = Float.POSITIVE_INFINITY;
+    private float max = Float.NEGATIVE_INFINITY;
+
+    // Java/Kryo-Java serialization: only the nonzero buckets (a few thousand of 2^20), as (index, count) pairs
+    private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+        out.defaultWriteObject();
+        int nonzero = 0;
+        for (long c : counts) {
+            if (c != 0) {
+                nonzero++;
+            }
+        }
+        out.writeInt(nonzero);
+        for (int i = 0; i < BUCKETS; i++) {
+            if (counts[i] != 0) {
+                out.writeInt(i);
+                out.writeLong(counts[i]);
+            }
+        }
+    }
+
+    private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        counts = new long[BUCKETS];
+        int nonzero = in.readInt();
+        for (int k = 0; k < nonzero; k++) {
+            counts[in.readInt()] = in.readLong();
+        }
+    }
+
+    /** Adds finite values to the histogram; NaN and infinities are only counted. */
+    public void add(float[] values, int from, int to) {
+        float lo = min;
+        float hi = max;
+        long finite = 0;
+        for (int i = from; i < to; i++) {
+            float v = values[i];
+            if (Float.isFinite(v)) {
+                counts[Float.floatToRawIntBits(v == 0f ? 0f : v) >>> SHIFT]++;
+                finite++;
+                if (v < lo) {
+                    lo = v;
+                }
+                if (v > hi) {
+                    hi = v;
+                }
+            } else if (Float.isNaN(v)) {
+                nan++;
+            } else {
+                inf++;
+            }
+        }
+        min = lo;
+        max = hi;
+        count += finite;
+    }
+
+    public void add(float[] values) {
+        add(values, 0, values.length);
+    }
+
+    /** This histogram plus another, into this one. */
+    public FloatHistogram merge(FloatHistogram o) {
+        for (int i = 0; i < BUCKETS; i++) {
+            counts[i] += o.counts[i];
+        }
+        count += o.count;
+        nan += o.nan;
+        inf += o.inf;
+        min = Math.min(min, o.min);
+        max = Math.max(max, o.max);
+        return this;
+    }
+
+    /** Finite values seen. */
+    public long count() {
+        return count;
+    }
+
+    public long nanCount() {
+        return nan;
+    }
+
+    public long infCount() {
+        return inf;
+    }
+
+    /** Smallest finite value (+Infinity when none). */
+    public float min() {
+        return min;
+    }
+
+    /** Largest finite value (-Infinity when none). */
+    public float max() {
+        return max;
+    }
+
+    public float maxAbs() {
+        return count == 0 ? 0f : Math.max(Math.abs(min), Math.abs(max));
+    }
+
+    /** Lower edge of a bucket, as a float (the value with that bucket's bits and zero low mantissa bits). */
+    private static float lowerEdge(int bucket) {
+        return Float.intBitsToFloat(bucket << SHIFT);
+    }
+
+    /**
+     * Counts of |x| in {@code bins} equal bins over [0, limit]; a bucket goes to the bin of its lower edge,
+     * values above {@code limit} to the last bin.
+     */
+    public double[] uniformAbs(int bins, float limit) {
+        double[] h = new double[bins];
+        if (count == 0 || limit <= 0) {
+            return h;
+        }
+        double width = limit / (double) bins;
+        for (int b = 0; b < BUCKETS; b++) {
+            long c = counts[b];
+            if (c == 0) {
+                continue;
+            }
+            double edge = Math.abs(lowerEdge(b));
+            int bin = (int) Math.min(bins - 1, Math.floor(edge / width));
+            h[bin] += c;
+        }
+        return h;
+    }
+
+    /**
+     * Counts in {@code bins} equal bins over [lo, hi] of the signed values (for the stored histogram and the
+     * percentile method); a bucket goes to the bin of its lower edge (its upper edge for negative values).
+     */
+    public long[] uniform(int bins, float lo, float hi) {
+        long[] h = new long[bins];
+        if (count == 0 || !(hi > lo)) {
+            if (count > 0) {
+                h[0] = count;
+            }
+            return h;
+        }
+        double width = ((double) hi - lo) / bins;
+        for (int b = 0; b < BUCKETS; b++) {
+            long c = counts[b];
+            if (c == 0) {
+                continue;
+            }
+            double edge = lowerEdge(b);
+            int bin = (int) Math.max(0, Math.min(bins - 1, Math.floor((edge - lo) / width)));
+            h[bin] += c;
+        }
+        return h;
+    }
+
+    /**
+     * The value below which a fraction {@code q} of the finite values lie, at bucket resolution (the lower
+     * edge of the bucket holding that rank, clamped to [min, max]).
+     */
+    public float quantile(double q) {
+        if (count == 0) {
+            return 0f;
+        }
+        long rank = (long) Math.ceil(q * count);
+        long seen = 0;
+        // negative floats: larger bits are smaller values, so walk negative buckets from the top down
+        for (int b = BUCKETS - 1; b >= BUCKETS / 2; b--) {
+            seen += counts[b];
+            if (seen >= rank && counts[b] > 0) {
+                return Math.max(min, lowerEdge(b));
+            }
+        }
+        for (int b = 0; b < BUCKETS / 2; b++) {
+            seen += counts[b];
+            if (seen >= rank && counts[b] > 0) {
+                return Math.min(max, Math.max(min, lowerEdge(b)));
+            }
+        }
+        return max;
+    }
+}

@@ -1,0 +1,111 @@
+package io.compactml.common.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class CalibrationMethodTest {
+
+    /** 200,000 standard normal values and 20 outliers at 40: a heavy right tail. */
+    private static float[] heavyTailed() {
+        Random rnd = new Random(3);
+        float[] v = new float[200_020];
+        for (int i = 0; i < 200_000; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        for (int i = 200_000; i < v.length; i++) {
+            v[i] = 40f;
+        }
+        return v;
+    }
+
+    private static FloatHistogram of(float[] v) {
+        FloatHistogram h = new FloatHistogram();
+        h.add(v);
+        return h;
+    }
+
+    @Test
+    void countsNanAndInfinityApartFromTheRange() {
+        FloatHistogram h = of(new float[] {1f, Float.NaN, -2f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY});
+        assertEquals(2, h.count());
+        assertEquals(1, h.nanCount());
+        assertEquals(2, h.infCount());
+        assertEquals(-2f, h.min());
+        assertEquals(1f, h.max());
+    }
+
+    @Test
+    void quantileOfOneToHundred() {
+        float[] v = new float[100];
+        for (int i = 0; i < 100; i++) {
+            v[i] = i + 1;
+        }
+        FloatHistogram h = of(v);
+        assertEquals(50f, h.quantile(0.5));
+        assertEquals(100f, h.quantile(1.0));
+        assertEquals(1f, h.quantile(0.001));
+    }
+
+    @Test
+    void entropyAndMseClipBelowTheMaxOfAHeavyTail() {
+        FloatHistogram h = of(heavyTailed());
+        float[] minmax = CalibrationMethod.MINMAX.clip(h, 99.99);
+        assertEquals(40f, minmax[1]);
+        float[] entropy = CalibrationMethod.ENTROPY.clip(h, 99.99);
+        assertTrue(entropy[1] > 3f && entropy[1] < 20f, "entropy keeps the bulk, drops the outliers: " + entropy[1]);
+        assertEquals(-entropy[1], Math.max(entropy[0], -entropy[1]), 0f, "symmetric for a signed tensor");
+        float[] mse = CalibrationMethod.MSE.clip(h, 99.99);
+        assertTrue(mse[1] > 2f && mse[1] < 20f, "mse " + mse[1]);
+        float[] pct = CalibrationMethod.PERCENTILE.clip(h, 99.9);
+        // the 99.9th percentile of N(0,1) is 3.09; bucket resolution is 0.05 %
+        assertEquals(3.09f, pct[1], 0.02f);
+        assertEquals(-3.09f, pct[0], 0.02f);
+    }
+
+    @Test
+    void nonNegativeTensorsKeepZeroAsTheLowerEnd() {
+        float[] v = heavyTailed();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.abs(v[i]);
+        }
+        for (CalibrationMethod m : CalibrationMethod.values()) {
+            float[] clip = m.clip(of(v), 99.99);
+            assertTrue(clip[0] >= 0f && clip[0] < 1e-3f, m + " lower end " + clip[0]);
+        }
+    }
+
+    @Test
+    void statisticsAreBitIdenticalAcrossPartitioningsAndOrders() {
+        float[] v = heavyTailed();
+        List<float[]> reference = null;
+        for (int parts : new int[] {1, 3, 7}) {
+            List<FloatHistogram> partials = new ArrayList<>();
+            for (int p = 0; p < parts; p++) {
+                FloatHistogram h = new FloatHistogram();
+                h.add(v, v.length * p / parts, v.length * (p + 1) / parts);
+                partials.add(h);
+            }
+            Collections.shuffle(partials, new Random(parts));
+            FloatHistogram merged = new FloatHistogram();
+            partials.forEach(merged::merge);
+            List<float[]> clips = new ArrayList<>();
+            for (CalibrationMethod m : CalibrationMethod.values()) {
+                clips.add(m.clip(merged, 99.99));
+            }
+            if (reference == null) {
+                reference = clips;
+            } else {
+                for (int i = 0; i < clips.size(); i++) {
+                    assertArrayEquals(reference.get(i), clips.get(i), parts + " partitions, " + CalibrationMethod.values()[i]);
+                }
+            }
+        }
+    }
+}
