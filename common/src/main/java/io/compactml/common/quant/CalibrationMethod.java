@@ -12,7 +12,7 @@ import java.util.Locale;
  *   (default 99.99 %), at bucket resolution; for a tensor that is never negative the lower end is its min.</li>
  *   <li>{@code entropy}: TensorRT's entropy calibration: 2048 bins of |x| over [0, max |x|]; for each
  *   candidate threshold of i >= 128 bins, the reference distribution (outliers folded into the last bin)
- *   against its 128-level quantization expanded back over its nonzero bins; the threshold with the smallest
+ *   against the 128-level quantization of the unclipped bins, expanded back over the nonzero bins; the threshold with the smallest
  *   KL divergence, i * bin width, clips both signs.</li>
  *   <li>{@code mse}: the threshold T (a multiple of max |x| / 2048) minimising the expected squared error of
  *   int8 quantization over the histogram: Δ²/12 for values inside the clip range (Δ the quantization step)
@@ -79,6 +79,8 @@ public enum CalibrationMethod {
             for (int j = 0; j < QUANTIZED_BINS; j++) {
                 int start = (int) ((long) j * i / QUANTIZED_BINS);
                 int stop = (int) ((long) (j + 1) * i / QUANTIZED_BINS);
+                // Q is built from the bins as they are, without the folded outliers: that is what makes
+                // clipping cost divergence
                 double sum = 0;
                 int nonzero = 0;
                 for (int k = start; k < stop; k++) {
@@ -86,9 +88,6 @@ public enum CalibrationMethod {
                     if (p[k] != 0) {
                         nonzero++;
                     }
-                }
-                if (j == QUANTIZED_BINS - 1) {
-                    sum += outliers;
                 }
                 for (int k = start; k < stop; k++) {
                     q[k] = p[k] != 0 ? sum / nonzero : 0;

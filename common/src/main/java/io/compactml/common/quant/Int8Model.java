@@ -1,0 +1,261 @@
+package io.compactml.common.quant;
+
+import io.compactml.common.CompactMLException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.InflaterInputStream;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * An int8 model: the DL4J configuration, every weight tensor as int8 with its symmetric scales (per output
+ * channel or per tensor, {@link WeightQuantizer}), biases in float32, and the activation parameters of every
+ * tensor boundary ({@link ActivationObserver} numbering). Layers kept in float (mixed precision) store float32
+ * weights and no activation parameters on their output.
+ *
+ * <p>File format ({@code model.int8}, deflate-compressed): magic {@code CMLQ}, version 1, config JSON, then
+ * per parameter: layer index, name, kind (0 float32, 1 int8), shape, scales and values; then per tensor
+ * boundary: present flag, scale, zero point, qmin, qmax.
+ */
+public final class Int8Model {
+    private static final int MAGIC = 0x434D4C51;
+    private static final int VERSION = 1;
+
+    /** Layer types this quantizer knows; others must stay float. */
+    public static final Set<Class<?>> SUPPORTED = Set.of(DenseLayer.class, OutputLayer.class,
+            ConvolutionLayer.class, SubsamplingLayer.class);
+
+    private record Param(int layer, String name, long[] shape, byte[] q, float[] scales, float[] f) {
+    }
+
+    private final String configJson;
+    private final List<Param> params;
+    private final QuantParams[] activations;
+
+    private Int8Model(String configJson, List<Param> params, QuantParams[] activations) {
+        this.configJson = configJson;
+        this.params = params;
+        this.activations = activations;
+    }
+
+    /**
+     * Quantizes {@code net}: weights ("W") of every layer not in {@code floatLayers} to int8, and the
+     * activation boundaries with {@code activations} (index = tensor number; null keeps a boundary float).
+     * The output of a float layer stays float.
+     *
+     * @throws CompactMLException (usage) naming an unsupported layer not listed in {@code floatLayers}
+     */
+    public static Int8Model quantize(MultiLayerNetwork net, QuantParams[] activations, boolean perChannel,
+                                     Set<Integer> floatLayers) {
+        List<Param> params = new ArrayList<>();
+        QuantParams[] acts = activations.clone();
+        for (int i = 0; i < net.getnLayers(); i++) {
+            Layer layer = net.getLayer(i);
+            Class<?> type = layer.conf().getLayer().getClass();
+            boolean keepFloat = floatLayers.contains(i);
+            if (!SUPPORTED.contains(type) && !keepFloat) {
+                throw new CompactMLException(CompactMLException.Kind.USAGE, "Layer " + i + " ("
+                        + type.getSimpleName() + ") cannot be quantized: supported are Dense, Output, Convolution2D"
+                        + " and Subsampling. Add " + i + " to 'quantize.float-layers' to keep it in float.");
+            }
+            if (keepFloat) {
+                acts[i + 1] = null;
+            }
+            for (Map.Entry<String, INDArray> e : new LinkedHashMap<>(layer.paramTable()).entrySet()) {
+                INDArray p = e.getValue().castTo(DataType.FLOAT);
+                if (e.getKey().equals("W") && !keepFloat) {
+                    List<QuantParams> qp = WeightQuantizer.params(p, perChannel);
+                    params.add(quantizeWeights(i, p, qp));
+                } else {
+                    params.add(new Param(i, e.getKey(), p.shape(), null, null, p.dup().data().asFloat()));
+                }
+            }
+        }
+        return new Int8Model(net.getLayerWiseConfigurations().toJson(), params, acts);
+    }
+
+    private static Param quantizeWeights(int layer, INDArray w, List<QuantParams> qp) {
+        boolean conv = w.rank() == 4;
+        float[] values = w.dup('c').data().asFloat();
+        byte[] q = new byte[values.length];
+        long channels = qp.size();
+        long perOut = conv ? values.length / channels : 1;
+        long nOut = conv ? channels : w.size(1);
+        for (int k = 0; k < values.length; k++) {
+            // c-order: conv [out, in, kh, kw] -> out = k / perOut; dense [in, out] -> out = k % nOut
+            int channel = channels == 1 ? 0 : (int) (conv ? k / perOut : k % nOut);
+            q[k] = (byte) qp.get(channel).quantize(values[k]);
+        }
+        float[] scales = new float[qp.size()];
+        for (int c = 0; c < scales.length; c++) {
+            scales[c] = qp.get(c).scale();
+        }
+        return new Param(layer, "W", w.shape(), q, scales, null);
+    }
+
+    /** The network with dequantized weights: what int8 weights compute, in float. */
+    public MultiLayerNetwork toNetwork() {
+        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configJson));
+        net.init();
+        for (Param p : params) {
+            net.getLayer(p.layer()).setParam(p.name(), Nd4j.create(dequantize(p), p.shape(), 'c'));
+        }
+        return net;
+    }
+
+    private static float[] dequantize(Param p) {
+        if (p.q() == null) {
+            return p.f();
+        }
+        float[] out = new float[p.q().length];
+        boolean conv = p.shape().length == 4;
+        int channels = p.scales().length;
+        long perOut = conv ? out.length / channels : 1;
+        long nOut = conv ? channels : p.shape()[1];
+        for (int k = 0; k < out.length; k++) {
+            int channel = channels == 1 ? 0 : (int) (conv ? k / perOut : k % nOut);
+            out[k] = p.q()[k] * p.scales()[channel];
+        }
+        return out;
+    }
+
+    /** Activation parameters per tensor boundary (null where the boundary stays float). */
+    public QuantParams[] activations() {
+        return activations.clone();
+    }
+
+    /**
+     * Simulated int8 inference: the input and every layer output quantized and dequantized with its
+     * parameters, layer by layer, on a network from {@link #toNetwork()}.
+     */
+    public static INDArray simulate(MultiLayerNetwork dequantized, QuantParams[] activations, INDArray input) {
+        INDArray a = activations[0] == null ? input : FakeQuant.apply(input, activations[0]);
+        LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
+        for (int i = 0; i < dequantized.getnLayers(); i++) {
+            InputPreProcessor pre = dequantized.getLayerWiseConfigurations().getInputPreProcess(i);
+            if (pre != null) {
+                a = pre.preProcess(a, (int) a.size(0), ws);
+            }
+            a = dequantized.getLayer(i).activate(a, false, ws);
+            if (activations[i + 1] != null) {
+                a = FakeQuant.apply(a, activations[i + 1]);
+            }
+        }
+        return a;
+    }
+
+    public byte[] toBytes() {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(new DeflaterOutputStream(bos))) {
+            out.writeInt(MAGIC);
+            out.writeInt(VERSION);
+            byte[] json = configJson.getBytes(StandardCharsets.UTF_8);
+            out.writeInt(json.length);
+            out.write(json);
+            out.writeInt(params.size());
+            for (Param p : params) {
+                out.writeInt(p.layer());
+                out.writeUTF(p.name());
+                out.writeByte(p.q() == null ? 0 : 1);
+                out.writeInt(p.shape().length);
+                for (long d : p.shape()) {
+                    out.writeLong(d);
+                }
+                if (p.q() == null) {
+                    out.writeInt(p.f().length);
+                    for (float v : p.f()) {
+                        out.writeFloat(v);
+                    }
+                } else {
+                    out.writeInt(p.scales().length);
+                    for (float s : p.scales()) {
+                        out.writeFloat(s);
+                    }
+                    out.writeInt(p.q().length);
+                    out.write(p.q());
+                }
+            }
+            out.writeInt(activations.length);
+            for (QuantParams a : activations) {
+                out.writeBoolean(a != null);
+                if (a != null) {
+                    out.writeFloat(a.scale());
+                    out.writeInt(a.zeroPoint());
+                    out.writeInt(a.qmin());
+                    out.writeInt(a.qmax());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    /** Reads a {@code model.int8}; {@code source} names it in errors. */
+    public static Int8Model fromBytes(byte[] bytes, String source) {
+        try (DataInputStream in = new DataInputStream(new InflaterInputStream(new ByteArrayInputStream(bytes)))) {
+            if (in.readInt() != MAGIC || in.readInt() != VERSION) {
+                throw new IOException("not a CompactML int8 model (bad magic or version)");
+            }
+            byte[] json = new byte[in.readInt()];
+            in.readFully(json);
+            int n = in.readInt();
+            List<Param> params = new ArrayList<>(n);
+            for (int k = 0; k < n; k++) {
+                int layer = in.readInt();
+                String name = in.readUTF();
+                boolean quantized = in.readByte() == 1;
+                long[] shape = new long[in.readInt()];
+                for (int d = 0; d < shape.length; d++) {
+                    shape[d] = in.readLong();
+                }
+                if (quantized) {
+                    float[] scales = new float[in.readInt()];
+                    for (int s = 0; s < scales.length; s++) {
+                        scales[s] = in.readFloat();
+                    }
+                    byte[] q = new byte[in.readInt()];
+                    in.readFully(q);
+                    params.add(new Param(layer, name, shape, q, scales, null));
+                } else {
+                    float[] f = new float[in.readInt()];
+                    for (int i = 0; i < f.length; i++) {
+                        f[i] = in.readFloat();
+                    }
+                    params.add(new Param(layer, name, shape, null, null, f));
+                }
+            }
+            QuantParams[] acts = new QuantParams[in.readInt()];
+            for (int t = 0; t < acts.length; t++) {
+                if (in.readBoolean()) {
+                    acts[t] = new QuantParams(in.readFloat(), in.readInt(), in.readInt(), in.readInt());
+                }
+            }
+            return new Int8Model(new String(json, StandardCharsets.UTF_8), params, acts);
+        } catch (IOException | RuntimeException e) {
+            throw new CompactMLException(CompactMLException.Kind.RUNTIME, "Int8 model " + source
+                    + " is not readable (" + e.getMessage() + "). Re-run `compactml quantize`.", e);
+        }
+    }
+}
