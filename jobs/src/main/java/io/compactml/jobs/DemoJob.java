@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * {@code demo}: the whole current pipeline on one run id: train a baseline on Fashion-MNIST, evaluate it on
- * the test set, publish it; then print where everything is and the headline numbers.
+ * the test set, publish it; calibrate it on the training set, quantize it to int8 and publish that too; then
+ * print where everything is and the headline numbers.
  */
 public final class DemoJob {
     private final JobContext ctx;
@@ -18,8 +19,11 @@ public final class DemoJob {
         long t0 = System.nanoTime();
         TrainJob.Result trained = new TrainJob(ctx).run();
         EvaluateJob.Result eval = new EvaluateJob(ctx).evaluate(trained.modelUri(), trained.modelZip(), "baseline");
-        ArtifactStore.Published published = new PublishJob(ctx).publish(trained.modelZip(), "baseline",
-                trained.modelSha256());
+        PublishJob publisher = new PublishJob(ctx);
+        ArtifactStore.Published published = publisher.publish(trained.modelZip(), "baseline", trained.modelSha256());
+        new CalibrateJob(ctx).calibrate(trained.modelUri(), trained.modelZip());
+        QuantizeJob.Result int8 = new QuantizeJob(ctx).quantize(trained.modelUri(), trained.modelZip());
+        ArtifactStore.Published publishedInt8 = publisher.publishInt8(int8.int8(), trained.modelSha256());
         double seconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Double> m = eval.metrics();
         TrainJob.Epoch last = trained.history().get(trained.history().size() - 1);
@@ -38,8 +42,15 @@ public final class DemoJob {
             Console.out("  latency    %.3f ms single example (p50), %.1f ms per batch of %d",
                     m.get("latency_single_p50_ms"), m.get("latency_batch_p50_ms"), m.get("batch_size").intValue());
         }
+        Map<String, Double> w = int8.variants().get("int8-weights");
+        Console.out("  int8       accuracy %.4f (weights only %.4f), %,d bytes: %.2fx smaller; %s calibration,"
+                        + " float layers %s", int8.chosen().getOrDefault("accuracy", Double.NaN),
+                w.getOrDefault("accuracy", Double.NaN), int8.int8().length,
+                trained.modelZip().length / (double) int8.int8().length, int8.method(), int8.floatLayers());
         Console.out("  tables     %s  (bin/compactml sql \"SELECT * FROM evaluations WHERE run_id = '%s'\")",
                 ctx.config().getString("tables.root"), ctx.runId());
         Console.out("  artifact   %s%s", published.dir(), published.alreadyPresent() ? " (already published)" : "");
+        Console.out("  artifact   %s%s", publishedInt8.dir(),
+                publishedInt8.alreadyPresent() ? " (already published)" : "");
     }
 }

@@ -64,14 +64,16 @@ public final class EvaluateJob {
             DataSet sample = batches.first();
             metrics.putAll(LatencyProbe.measure(net, sample.getFeatures(), ctx.config().getInt("evaluate.latency-runs"),
                     ctx.config().getInt("evaluate.latency-batch-size")));
-            write(ctx.config().getString("model.name"), sha, technique, spec.name(), metrics);
+            writeMetrics(ctx, ctx.config().getString("model.name"), sha, technique, spec.name(), metrics);
             return new Result(uri, sha, spec.name(), metrics);
         } finally {
             batches.unpersist(false);
         }
     }
 
-    private void write(String model, String sha, String technique, String dataset, Map<String, Double> metrics) {
+    /** Long-form rows in {@code evaluations}, replacing the run's rows for this model and data set. */
+    static void writeMetrics(JobContext ctx, String model, String sha, String technique, String dataset,
+                             Map<String, Double> metrics) {
         Timestamp now = Timestamp.from(Instant.now());
         List<Row> rows = new ArrayList<>();
         metrics.forEach((k, v) -> rows.add(RowFactory.create(ctx.runId(), model, sha, technique, dataset, k, v, now)));

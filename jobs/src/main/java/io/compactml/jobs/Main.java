@@ -14,7 +14,7 @@ import picocli.CommandLine.Mixin;
  */
 @Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Model compression as Spark jobs.",
-        subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Publish.class, Main.Demo.class,
+        subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Quantize.class, Main.Publish.class, Main.Demo.class,
                 SqlCommand.class, ConfigCommand.class, JobsCommand.class})
 public final class Main {
 
@@ -95,6 +95,20 @@ public final class Main {
                             p.getString(5), p.getFloat(12), p.getFloat(13), p.getFloat(8), p.getInt(9));
                 }
             }
+        }
+    }
+
+    @Command(name = "quantize", description = "Int8 model from a calibration: weight-only and simulated int8"
+            + " accuracy, per-layer sensitivity, optional accuracy budget.")
+    static final class Quantize extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            QuantizeJob.Result r = new QuantizeJob(ctx).run();
+            r.variants().forEach((name, m) -> Console.out("  %-14s accuracy %s  sqnr %.1f dB", name,
+                    m.containsKey("accuracy") ? String.format(java.util.Locale.ROOT, "%.4f", m.get("accuracy")) : "-",
+                    m.get("sqnr_db")));
+            Console.out("  int8 model %s: %,d bytes (float %,d: %.2fx smaller), float layers %s", r.uri(),
+                    r.int8().length, r.floatSize(), r.floatSize() / (double) r.int8().length, r.floatLayers());
         }
     }
 

@@ -31,47 +31,77 @@ public final class PublishJob {
     }
 
     public ArtifactStore.Published run() {
+        CompactConfig c = ctx.config();
+        if (c.getString("publish.model").equals("int8")) {
+            String name = c.getString("model.name");
+            String uri = new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(
+                    c.getString("models.root"), name + "-int8"), ctx.runId()), QuantizeJob.FILE).toString();
+            byte[] int8 = ModelIO.readBytes(uri, ctx.hadoop());
+            io.compactml.common.quant.Int8Model.fromBytes(int8, uri);
+            byte[] source = ModelIO.readBytes(ctx.modelUri(), ctx.hadoop());
+            return publishInt8(int8, ModelIO.sha256(source));
+        }
         String uri = ctx.modelUri();
         byte[] zip = ModelIO.readBytes(uri, ctx.hadoop());
         ModelIO.fromBytes(zip, uri);
         return publish(zip, "baseline", ModelIO.sha256(zip));
     }
 
-    /** Publishes model bytes made by {@code technique} from the model whose sha256 is {@code sourceSha}. */
+    /** Publishes a float model zip made by {@code technique} from the model whose sha256 is {@code sourceSha}. */
     public ArtifactStore.Published publish(byte[] zip, String technique, String sourceSha) {
+        return publish(ctx.config().getString("model.name"), MODEL_FILE, zip, "dl4j-multilayer-zip", technique,
+                sourceSha, Map.of());
+    }
+
+    /** Publishes an int8 model as {@code <model>-int8}, with its calibration in the manifest. */
+    public ArtifactStore.Published publishInt8(byte[] int8, String sourceSha) {
         CompactConfig c = ctx.config();
-        String model = c.getString("model.name");
+        String run = c.getString("quantize.calibration-run").isEmpty() ? ctx.runId()
+                : c.getString("quantize.calibration-run");
+        DatasetSpec calibration = DatasetSpec.from(c, "calibration");
+        return publish(c.getString("model.name") + "-int8", QuantizeJob.FILE, int8, "compactml-int8", "int8",
+                sourceSha, Map.of("calibration", "run " + run + ", method " + c.getString("quantize.method") + ", "
+                        + calibration.name() + " " + calibration.uri()));
+    }
+
+    private ArtifactStore.Published publish(String model, String file, byte[] bytes, String format, String technique,
+                                            String sourceSha, Map<String, String> extraData) {
+        CompactConfig c = ctx.config();
         String version = c.getString("publish.version").isEmpty() ? ctx.runId() : c.getString("publish.version");
-        String sha = ModelIO.sha256(zip);
-        Map<String, Double> metrics = latestMetrics(sha);
+        String sha = ModelIO.sha256(bytes);
+        Map<String, Double> metrics = latestMetrics(model, sha);
         if (metrics.isEmpty()) {
             throw Errors.badConfigValue("model.path", ctx.modelUri(), "a model with rows in 'evaluations': run"
-                    + " `compactml evaluate` with the same --run-id (or model.path) first");
+                    + " `compactml evaluate` (or `quantize` for int8) with the same --run-id first");
         }
         DatasetSpec train = DatasetSpec.from(c, "train");
         DatasetSpec eval = DatasetSpec.from(c, "eval");
         Map<String, String> data = new LinkedHashMap<>();
         data.put("train", train.name() + " " + train.uri());
         data.put("eval", eval.name() + " " + eval.uri());
+        data.putAll(extraData);
         ArtifactStore store = new ArtifactStore(c.getString("artifacts.root"), ctx.hadoop());
-        ArtifactStore.Published published = store.publish(model, version, Map.of(MODEL_FILE, zip),
-                files -> new Manifest(model, version, technique, "dl4j-multilayer-zip", Instant.now().toString(),
+        ArtifactStore.Published published = store.publish(model, version, Map.of(file, bytes),
+                files -> new Manifest(model, version, technique, format, Instant.now().toString(),
                         ctx.runId(), sourceSha, RunLog.PROJECT_VERSION, c.describe(), data, metrics, files));
         byte[] manifest = store.read(model, version, Manifest.FILE_NAME);
         Row row = RowFactory.create(model, version, published.manifest().runId(), technique, published.dir(), sha,
-                sourceSha, (long) zip.length, ModelIO.sha256(manifest), Timestamp.from(Instant.now()));
+                sourceSha, (long) bytes.length, ModelIO.sha256(manifest), Timestamp.from(Instant.now()));
         ctx.tables().upsert(Tables.Table.ARTIFACTS, List.of(row), List.of("model_name", "version"));
         return published;
     }
 
-    /** The newest value of every metric recorded for the model with this sha256. */
-    private Map<String, Double> latestMetrics(String sha) {
+    /**
+     * The newest value of every metric recorded for this model name and sha256 (one int8 file is evaluated
+     * twice, as int8 and as int8 weights only, under two names).
+     */
+    private Map<String, Double> latestMetrics(String model, String sha) {
         Map<String, Double> out = new TreeMap<>();
         if (!ctx.tables().exists(Tables.Table.EVALUATIONS)) {
             return out;
         }
         List<Row> rows = ctx.tables().read(Tables.Table.EVALUATIONS)
-                .filter(functions.col("model_sha256").equalTo(sha))
+                .filter(functions.col("model_sha256").equalTo(sha).and(functions.col("model_name").equalTo(model)))
                 .orderBy(functions.col("created_at"))
                 .select("metric", "value").collectAsList();
         for (Row r : rows) {

@@ -98,7 +98,18 @@ public final class ConfigKeys {
         add(oneOf("quantize.weights", "per-channel", List.of("per-channel", "per-tensor"),
                 "Weight scales: one per output channel (TFLite default) or one per tensor; symmetric in [-127, 127]."));
 
+        add(oneOf("quantize.method", "percentile", List.of("minmax", "percentile", "entropy", "mse"),
+                "Calibration method whose activation parameters the int8 model uses."));
+        add(string("quantize.calibration-run", "", "Run id of the calibration to use; empty means this run id."));
+        add(intList("quantize.float-layers", List.of(), 0, "Layer indices kept in float (always, before any budget)."));
+        add(decimal("quantize.max-accuracy-drop", -1.0, -1.0, 100.0,
+                "Accuracy budget in points: keep the most sensitive layers in float until the int8 model is within it"
+                + " (-1 = off)."));
+        add(bool("quantize.sensitivity", true, "Measure each layer quantized alone (layer_sensitivity)."));
+
         add(string("publish.version", "", "Artifact version; empty means the run id."));
+        add(oneOf("publish.model", "float", List.of("float", "int8"),
+                "Which model of the run `publish` ships: the float model, or the int8 model `quantize` made."));
     }
 
     private static void add(ConfigKey key) {
