@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training throughput of the shipped MLP and CNN at Spark local[1] and local[2], measured in one run on the
 # same data, validation off. Reports the last epoch (JIT warm) and the local[2] / local[1] speedup.
-# Usage: bench/train-throughput.sh
+# Usage: bench/train-throughput.sh [mlp] [cnn]   (default: both)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d)"
@@ -12,10 +12,13 @@ cd "$WORK"
 run() {
   local master="$1"; shift
   "$ROOT/bin/compactml" train --run-id "tp-${RANDOM}" --set "spark.master=$master" --set train.validate=false "$@" \
-    2> err.log | grep -E '^epoch' | tail -1 | sed -E 's/.* ([0-9,]+) samples\/s.*/\1/' | tr -d ,
+    > out.log 2> err.log || { tail -5 err.log >&2; exit 1; }
+  grep -E '^epoch' out.log | tail -1 | sed -E 's/.* ([0-9,]+) samples\/s.*/\1/' | tr -d ,
 }
 
-for net in mlp cnn; do
+nets=("$@")
+[[ ${#nets[@]} -eq 0 ]] && nets=(mlp cnn)
+for net in "${nets[@]}"; do
   if [[ $net == mlp ]]; then
     args=(--set train.epochs=3)
   else

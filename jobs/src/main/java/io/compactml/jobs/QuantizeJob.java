@@ -107,8 +107,11 @@ public final class QuantizeJob {
             decisions.add(decision(sha, 0, floatLayers, chosen, reference, budget, "all supported layers int8", now));
             if (budget >= 0) {
                 List<Integer> bySensitivity = new ArrayList<>(weightLayers);
-                bySensitivity.sort(Comparator.comparingDouble(
-                        (Integer l) -> -(reference - results.get("layer " + l).getOrDefault(metric, reference))));
+                // most sensitive first; without sensitivity trials, from the output backwards
+                bySensitivity.sort(Comparator.comparingDouble((Integer l) -> {
+                    Map<String, Double> trial = results.get("layer " + l);
+                    return trial == null ? -l : -(reference - trial.getOrDefault(metric, reference));
+                }));
                 for (int layer : bySensitivity) {
                     if (drop(reference, chosen) <= budget) {
                         break;

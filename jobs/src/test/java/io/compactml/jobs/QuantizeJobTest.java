@@ -58,7 +58,7 @@ class QuantizeJobTest {
     @Test
     void aBudgetMovesLayersToFloatUntilItHolds() {
         JobContext strict = JobContext.of(ctx.spark(), ctx.config().with("quantize.max-accuracy-drop", 0.0)
-                .with("quantize.method", "minmax"), "q-1");
+                .with("quantize.method", "minmax").with("quantize.sensitivity", false), "q-1");
         QuantizeJob.Result r = new QuantizeJob(strict).run();
         List<Row> steps = strict.tables().read(Tables.Table.QUANT_DECISIONS).orderBy("step").collectAsList();
         Row last = steps.get(steps.size() - 1);

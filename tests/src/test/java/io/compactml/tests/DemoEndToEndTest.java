@@ -38,7 +38,8 @@ class DemoEndToEndTest {
                 + " (SELECT count(*) FROM evaluations) AS evaluations,"
                 + " (SELECT count(*) FROM training_history) AS history,"
                 + " (SELECT count(*) FROM runs) AS runs,"
-                + " (SELECT count(*) FROM artifacts) AS artifacts");
+                + " (SELECT count(*) FROM artifacts) AS artifacts,"
+                + " (SELECT count(*) FROM quant_params) AS quant_params");
         assertEquals(0, o.exitCode(), o.toString());
         return o.stdout().strip().split("\n")[1].trim();
     }
@@ -53,15 +54,24 @@ class DemoEndToEndTest {
         assertTrue(acc.find(), first.stdout());
         assertTrue(Double.parseDouble(acc.group(1)) > 0.65, "accuracy " + acc.group(1));
 
+        Matcher int8 = Pattern.compile("int8\\s+accuracy ([0-9.]+) \\(weights only ([0-9.]+)\\), [0-9,]+ bytes: ([0-9.]+)x smaller")
+                .matcher(first.stdout());
+        assertTrue(int8.find(), first.stdout());
+        assertTrue(Math.abs(Double.parseDouble(int8.group(1)) - Double.parseDouble(acc.group(1))) < 0.02,
+                "int8 within 2 points of float: " + int8.group(0));
+        assertTrue(Double.parseDouble(int8.group(3)) > 3.5, int8.group(0));
+        assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp-int8/e2e/model.int8")));
+
         Path manifest = work.resolve("artifacts/fmnist-mlp/e2e/manifest.json");
         assertTrue(Files.exists(manifest), "artifact published under ./artifacts");
         assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp/e2e/model.zip")));
         assertEquals("e2e", Files.readString(work.resolve("artifacts/fmnist-mlp/LATEST")).trim());
 
-        // examples, accuracy, top-5, loss, 10 x (precision, recall), macro F1 = 25; size, params, nonzero = 3;
-        // 5 latency figures: 33 metrics in long form; 2 epochs; one run; one artifact
+        // float model: examples, accuracy, top-5, loss, 10 x (precision, recall), macro F1 = 25; size, params,
+        // nonzero = 3; 5 latency figures: 33 metrics. Int8 and int8 weights only: 25 + sqnr, size, params = 28
+        // each. 2 epochs; one run; two artifacts; quant_params: 3 tensors x 4 methods + 128 + 10 channels
         String once = counts();
-        assertEquals("33,2,1,1", once);
+        assertEquals("89,2,1,2,150", once);
 
         CliProcess.Outcome again = demo();
         // same run id and seed on local[2]: training is deterministic, so the model is bit-identical and the
