@@ -64,7 +64,10 @@ public final class CalibrateJob {
         if (data.inputs() != inputs) {
             throw Errors.featureLengthMismatch(spec.name(), spec.features(), inputs, data.inputs());
         }
+        long t0 = System.nanoTime();
         FloatHistogram[] hists = observe(zip, uri, data, inputs, ModelShapes.outputs(net));
+        Console.out("calibration pass: %,d examples in %.2f s", hists[0].count() / Math.max(1, inputs),
+                (System.nanoTime() - t0) / 1e9);
         List<String> names = ActivationObserver.tensorNames(net);
         checkData(spec, names, hists, c.getDouble("calibrate.max-nonfinite-fraction"));
         List<Row> params = new ArrayList<>();

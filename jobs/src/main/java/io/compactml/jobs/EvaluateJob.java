@@ -55,8 +55,10 @@ public final class EvaluateJob {
         int batch = ctx.config().getInt("evaluate.batch-size");
         JavaRDD<DataSet> batches = SparkData.minibatches(data, inputs, outputs, task, batch).cache();
         try {
+            long t0 = System.nanoTime();
             MetricTally<?> tally = DistributedEvaluator.evaluate(ctx.jsc(), zip, uri, batches, task, outputs,
                     Math.min(ctx.config().getInt("evaluate.top-k"), outputs));
+            Console.out("inference pass: %,d examples in %.2f s", tally.count(), (System.nanoTime() - t0) / 1e9);
             Map<String, Double> metrics = new LinkedHashMap<>(tally.metrics());
             metrics.put("size_bytes", (double) zip.length);
             metrics.put("param_count", (double) net.numParams());

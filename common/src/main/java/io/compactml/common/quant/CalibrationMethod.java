@@ -10,13 +10,13 @@ import java.util.Locale;
  *   <li>{@code minmax}: the observed range.</li>
  *   <li>{@code percentile}: clips both tails: [q(1 - p), q(p)] with p = {@code calibrate.percentile}
  *   (default 99.99 %), at bucket resolution; for a tensor that is never negative the lower end is its min.</li>
- *   <li>{@code entropy}: TensorRT's entropy calibration: 2048 bins of |x| over [0, max |x|]; for each
+ *   <li>{@code entropy}: TensorRT's entropy calibration: 2048 bins of nonzero |x| over [0, max |x|]; for each
  *   candidate threshold of i >= 128 bins, the reference distribution (outliers folded into the last bin)
  *   against the 128-level quantization of the unclipped bins, expanded back over the nonzero bins; the threshold with the smallest
  *   KL divergence, i * bin width, clips both signs.</li>
  *   <li>{@code mse}: the threshold T (a multiple of max |x| / 2048) minimising the expected squared error of
- *   int8 quantization over the histogram: Δ²/12 for values inside the clip range (Δ the quantization step)
- *   plus the squared distance to the clip edge for values outside.</li>
+ *   int8 quantization over the histogram of nonzero |x| (zero is exact): Δ²/12 for values inside the clip
+ *   range (Δ the quantization step) plus the squared distance to the clip edge for values outside.</li>
  * </ul>
  */
 public enum CalibrationMethod {

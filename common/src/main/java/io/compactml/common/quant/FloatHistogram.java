@@ -133,7 +133,9 @@ public final class FloatHistogram implements Serializable {
 
     /**
      * Counts of |x| in {@code bins} equal bins over [0, limit]; a bucket goes to the bin of its lower edge,
-     * values above {@code limit} to the last bin.
+     * values above {@code limit} to the last bin. Exact zeros (with the subnormal floats sharing their bucket,
+     * |x| < 2^-126) are left out: int8 represents zero exactly whatever the clip range, so they carry no
+     * information about it, and after a ReLU their spike would dominate the clip search.
      */
     public double[] uniformAbs(int bins, float limit) {
         double[] h = new double[bins];
@@ -143,7 +145,7 @@ public final class FloatHistogram implements Serializable {
         double width = limit / (double) bins;
         for (int b = 0; b < BUCKETS; b++) {
             long c = counts[b];
-            if (c == 0) {
+            if (c == 0 || b == 0 || b == BUCKETS / 2) {
                 continue;
             }
             double edge = Math.abs(lowerEdge(b));

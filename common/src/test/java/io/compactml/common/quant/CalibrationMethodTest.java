@@ -88,6 +88,22 @@ class CalibrationMethodTest {
     }
 
     @Test
+    void theZeroSpikeOfAReluDoesNotDriveTheClip() {
+        // 60 % exact zeros and 40 % |N(0, 1)|, as after a ReLU: zeros are exact in int8 at any scale, so the
+        // clip must follow the nonzero values (a 128-bin search dominated by the zero bin clips near 0.1)
+        Random rnd = new Random(9);
+        float[] v = new float[200_000];
+        for (int i = 120_000; i < v.length; i++) {
+            v[i] = (float) Math.abs(rnd.nextGaussian());
+        }
+        FloatHistogram h = of(v);
+        float entropy = CalibrationMethod.ENTROPY.clip(h, 99.99)[1];
+        float mse = CalibrationMethod.MSE.clip(h, 99.99)[1];
+        assertTrue(entropy > 2.0f && entropy <= h.max(), "entropy " + entropy + " of max " + h.max());
+        assertTrue(mse > 2.0f && mse <= h.max(), "mse " + mse + " of max " + h.max());
+    }
+
+    @Test
     void nonNegativeTensorsKeepZeroAsTheLowerEnd() {
         float[] v = heavyTailed();
         for (int i = 0; i < v.length; i++) {
