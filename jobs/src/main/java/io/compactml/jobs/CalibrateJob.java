@@ -74,10 +74,17 @@ public final class CalibrateJob {
         Timestamp now = Timestamp.from(Instant.now());
         boolean uint8 = c.getString("quantize.activations").equals("uint8");
         double pct = c.getDouble("calibrate.percentile");
+        boolean softmaxOut = ModelShapes.task(net) == io.compactml.common.data.Task.CLASSIFICATION;
         for (int t = 0; t < hists.length; t++) {
             for (String m : c.getStringList("calibrate.methods")) {
                 float[] clip = CalibrationMethod.parse(m).clip(hists[t], pct);
                 QuantParams q = QuantParams.affine(clip[0], clip[1], uint8 ? 0 : -128, uint8 ? 255 : 127);
+                if (softmaxOut && t == hists.length - 1) {
+                    // TFLite fixes a softmax output's parameters (scale 1/256, zero point -128 for int8): the
+                    // range of a probability is known, and clipping the top probabilities changes the argmax
+                    q = new QuantParams(1f / 256, uint8 ? 0 : -128, uint8 ? 0 : -128, uint8 ? 255 : 127);
+                    clip = new float[] {0f, q.clipMax()};
+                }
                 params.add(row(sha, t, names.get(t), "activation", m, "per-tensor", -1, q, clip, now));
             }
         }
