@@ -1,7 +1,6 @@
 package io.compactml.jobs;
 
 import io.compactml.common.CompactMLException;
-import io.compactml.common.Errors;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.ExampleBatcher;
@@ -60,10 +59,7 @@ public final class CalibrateJob {
         String sha = ModelIO.sha256(zip);
         int inputs = ModelShapes.inputs(net);
         DatasetSpec spec = DatasetSpec.from(c, "calibration");
-        SparkData.Loaded data = SparkData.load(ctx.spark(), spec, c.getInt("calibrate.batch-size"));
-        if (data.inputs() != inputs) {
-            throw Errors.featureLengthMismatch(spec.name(), spec.features(), inputs, data.inputs());
-        }
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, c.getInt("calibrate.batch-size"));
         long t0 = System.nanoTime();
         FloatHistogram[] hists = observe(zip, uri, data, inputs, ModelShapes.outputs(net));
         Console.out("calibration pass: %,d examples in %.2f s", hists[0].count() / Math.max(1, inputs),

@@ -1,6 +1,5 @@
 package io.compactml.jobs;
 
-import io.compactml.common.Errors;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.LatencyProbe;
@@ -48,10 +47,7 @@ public final class EvaluateJob {
         int outputs = ModelShapes.outputs(net);
         Task task = ModelShapes.task(net);
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "eval");
-        SparkData.Loaded data = SparkData.load(ctx.spark(), spec);
-        if (data.inputs() != inputs) {
-            throw Errors.featureLengthMismatch(spec.name(), spec.features(), inputs, data.inputs());
-        }
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
         int batch = ctx.config().getInt("evaluate.batch-size");
         JavaRDD<DataSet> batches = SparkData.minibatches(data, inputs, outputs, task, batch).cache();
         try {

@@ -74,11 +74,8 @@ public final class QuantizeJob {
         }
 
         DatasetSpec spec = DatasetSpec.from(c, "eval");
-        SparkData.Loaded data = SparkData.load(ctx.spark(), spec);
         int inputs = ModelShapes.inputs(net);
-        if (data.inputs() != inputs) {
-            throw Errors.featureLengthMismatch(spec.name(), spec.features(), inputs, data.inputs());
-        }
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
         int outputs = ModelShapes.outputs(net);
         JavaRDD<DataSet> batches = SparkData.minibatches(data, inputs, outputs, task,
                 c.getInt("evaluate.batch-size")).persist(StorageLevel.MEMORY_ONLY());

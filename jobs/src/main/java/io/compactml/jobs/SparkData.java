@@ -59,6 +59,15 @@ public final class SparkData {
         return load(spark, spec, 1);
     }
 
+    /** Loads {@code spec} for a model of {@code inputs} features, refusing data of another width. */
+    public static Loaded loadFor(SparkSession spark, DatasetSpec spec, int inputs, int batch) {
+        Loaded data = load(spark, spec, batch);
+        if (data.inputs() != inputs) {
+            throw Errors.featureLengthMismatch(spec.name(), spec.features(), inputs, data.inputs());
+        }
+        return data;
+    }
+
     /**
      * Loads with every batch of {@code batch} consecutive examples inside one partition, whatever the
      * partition count: IDX slices start at multiples of {@code batch}; tables are range-partitioned on

@@ -1,6 +1,5 @@
 package io.compactml.jobs;
 
-import io.compactml.common.Errors;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
@@ -62,10 +61,7 @@ public final class TrainJob {
         try {
             long examples = batches.map(DataSet::numExamples).reduce(Integer::sum);
             if (c.getBoolean("train.validate")) {
-                SparkData.Loaded eval = SparkData.load(ctx.spark(), DatasetSpec.from(c, "eval"));
-                if (eval.inputs() != inputs) {
-                    throw Errors.featureLengthMismatch(eval.spec().name(), eval.spec().features(), inputs, eval.inputs());
-                }
+                SparkData.Loaded eval = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "eval"), inputs, 1);
                 validation = SparkData.minibatches(eval, inputs, spec.outputs(), task,
                         c.getInt("evaluate.batch-size")).persist(StorageLevel.MEMORY_ONLY());
             }
