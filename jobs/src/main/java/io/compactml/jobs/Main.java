@@ -121,7 +121,8 @@ public final class Main {
         }
     }
 
-    @Command(name = "demo", description = "Train, evaluate and publish a Fashion-MNIST baseline end to end.")
+    @Command(name = "demo", description = "Train, evaluate, publish, calibrate, quantize and publish int8: a"
+            + " Fashion-MNIST baseline end to end.")
     static final class Demo extends JobCommand {
         @Override
         void run(JobContext ctx) {
