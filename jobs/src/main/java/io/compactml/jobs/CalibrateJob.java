@@ -3,7 +3,6 @@ package io.compactml.jobs;
 import io.compactml.common.CompactMLException;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.data.ExampleBatcher;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
 import io.compactml.common.quant.ActivationObserver;
@@ -14,6 +13,7 @@ import io.compactml.common.quant.WeightQuantizer;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -61,8 +61,9 @@ public final class CalibrateJob {
         DatasetSpec spec = DatasetSpec.from(c, "calibration");
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, c.getInt("calibrate.batch-size"));
         long t0 = System.nanoTime();
-        FloatHistogram[] hists = observe(zip, uri, data, inputs, ModelShapes.outputs(net));
-        Console.out("calibration pass: %,d examples in %.2f s", hists[0].count() / Math.max(1, inputs),
+        FloatHistogram[] hists = observe(zip, uri, data, inputs);
+        FloatHistogram in = hists[0];
+        Console.out("calibration pass: %,d examples in %.2f s", (in.count() + in.nanCount() + in.infCount()) / inputs,
                 (System.nanoTime() - t0) / 1e9);
         List<String> names = ActivationObserver.tensorNames(net);
         checkData(spec, names, hists, c.getDouble("calibrate.max-nonfinite-fraction"));
@@ -102,27 +103,16 @@ public final class CalibrateJob {
         return new Result(sha, names, hists, params);
     }
 
-    private FloatHistogram[] observe(byte[] zip, String uri, SparkData.Loaded data, int inputs, int outputs) {
+    private FloatHistogram[] observe(byte[] zip, String uri, SparkData.Loaded data, int inputs) {
         Broadcast<byte[]> model = ctx.jsc().broadcast(zip);
-        int batch = ctx.config().getInt("calibrate.batch-size");
-        DatasetSpec spec = data.spec();
         try {
-            JavaRDD<FloatHistogram[]> partials = data.rows().toJavaRDD().mapPartitions((Iterator<Row> it) -> {
+            JavaRDD<DataSet> batches = SparkData.featureBatches(data, inputs, ctx.config().getInt("calibrate.batch-size"));
+            JavaRDD<FloatHistogram[]> partials = batches.mapPartitions((Iterator<DataSet> it) -> {
                 ActivationObserver observer = new ActivationObserver(ModelIO.fromBytes(model.value(), uri));
-                ExampleBatcher batcher = new ExampleBatcher(spec.name(), spec.features(), inputs, outputs,
-                        io.compactml.common.data.Task.CLASSIFICATION, spec.scaling(), batch).allowNonFinite();
                 while (it.hasNext()) {
-                    Row r = it.next();
-                    DataSet ds = batcher.addUnlabeled(r.getLong(0), SparkData.features(r));
-                    if (ds != null) {
-                        observer.observe(ds.getFeatures());
-                    }
+                    observer.observe(it.next().getFeatures());
                 }
-                DataSet last = batcher.flush();
-                if (last != null) {
-                    observer.observe(last.getFeatures());
-                }
-                return java.util.Collections.singletonList(observer.histograms()).iterator();
+                return Collections.singletonList(observer.histograms()).iterator();
             });
             return partials.treeReduce(ActivationObserver::merge);
         } finally {

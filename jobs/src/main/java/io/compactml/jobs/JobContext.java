@@ -23,7 +23,12 @@ public record JobContext(SparkSession spark, CompactConfig config, String runId,
 
     /** Where {@code train} keeps the model of {@code modelName} trained under {@code run}. */
     public String trainedModelUri(String modelName, String run) {
-        return new Path(new Path(new Path(config.getString("models.root"), modelName), run), "model.zip").toString();
+        return modelFileUri(modelName, run, "model.zip");
+    }
+
+    /** {@code models.root/<modelName>/<run>/<file>}: where jobs keep the models they make. */
+    public String modelFileUri(String modelName, String run, String file) {
+        return new Path(new Path(new Path(config.getString("models.root"), modelName), run), file).toString();
     }
 
     /** The model a job works on: {@code model.path} when set, else the one trained under this run id. */

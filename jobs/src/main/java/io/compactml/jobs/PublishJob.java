@@ -33,9 +33,7 @@ public final class PublishJob {
     public ArtifactStore.Published run() {
         CompactConfig c = ctx.config();
         if (c.getString("publish.model").equals("int8")) {
-            String name = c.getString("model.name");
-            String uri = new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(
-                    c.getString("models.root"), name + "-int8"), ctx.runId()), QuantizeJob.FILE).toString();
+            String uri = QuantizeJob.int8Uri(ctx);
             byte[] int8 = ModelIO.readBytes(uri, ctx.hadoop());
             io.compactml.common.quant.Int8Model.fromBytes(int8, uri);
             byte[] source = ModelIO.readBytes(ctx.modelUri(), ctx.hadoop());
@@ -56,8 +54,7 @@ public final class PublishJob {
     /** Publishes an int8 model as {@code <model>-int8}, with its calibration in the manifest. */
     public ArtifactStore.Published publishInt8(byte[] int8, String sourceSha) {
         CompactConfig c = ctx.config();
-        String run = c.getString("quantize.calibration-run").isEmpty() ? ctx.runId()
-                : c.getString("quantize.calibration-run");
+        String run = QuantizeJob.calibrationRun(ctx);
         DatasetSpec calibration = DatasetSpec.from(c, "calibration");
         return publish(c.getString("model.name") + "-int8", QuantizeJob.FILE, int8, "compactml-int8", "int8",
                 sourceSha, Map.of("calibration", "run " + run + ", method " + c.getString("quantize.method") + ", "

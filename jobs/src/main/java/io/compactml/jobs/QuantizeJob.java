@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -52,6 +51,17 @@ public final class QuantizeJob {
                          Map<String, Double> chosen, long floatSize) {
     }
 
+    /** The run id whose calibration {@code quantize} uses: {@code quantize.calibration-run}, else this run's. */
+    static String calibrationRun(JobContext ctx) {
+        String run = ctx.config().getString("quantize.calibration-run");
+        return run.isEmpty() ? ctx.runId() : run;
+    }
+
+    /** Where {@code quantize} writes the int8 model of this run: {@code models.root/<model>-int8/<run>/model.int8}. */
+    static String int8Uri(JobContext ctx) {
+        return ctx.modelFileUri(ctx.config().getString("model.name") + "-int8", ctx.runId(), FILE);
+    }
+
     public Result run() {
         String uri = ctx.modelUri();
         return quantize(uri, ModelIO.readBytes(uri, ctx.hadoop()));
@@ -62,8 +72,7 @@ public final class QuantizeJob {
         MultiLayerNetwork net = ModelIO.fromBytes(zip, uri);
         String sha = ModelIO.sha256(zip);
         String method = c.getString("quantize.method");
-        String calibrationRun = c.getString("quantize.calibration-run").isEmpty() ? ctx.runId()
-                : c.getString("quantize.calibration-run");
+        String calibrationRun = calibrationRun(ctx);
         QuantParams[] acts = activationParams(sha, calibrationRun, method, net.getnLayers() + 1);
         boolean perChannel = c.getString("quantize.weights").equals("per-channel");
         Set<Integer> floatLayers = new TreeSet<>(c.getIntList("quantize.float-layers"));
@@ -132,8 +141,7 @@ public final class QuantizeJob {
             ctx.tables().replace(Tables.Table.QUANT_DECISIONS, decisions, where);
 
             String name = c.getString("model.name");
-            String out = new Path(new Path(new Path(c.getString("models.root"), name + "-int8"), ctx.runId()), FILE)
-                    .toString();
+            String out = int8Uri(ctx);
             ModelIO.writeBytes(out, chosenBytes, ctx.hadoop());
             Map<String, Double> int8Metrics = withSize(chosen, chosenBytes.length, net.numParams());
             EvaluateJob.writeMetrics(ctx, name + "-int8", ModelIO.sha256(chosenBytes), "int8", spec.name(), int8Metrics);

@@ -76,7 +76,7 @@ public final class SparkData {
      * the batch's shape, not only on each row).
      */
     public static Loaded load(SparkSession spark, DatasetSpec spec, int batch) {
-        Loaded loaded = loadUnaligned(spark, spec, batch);
+        Loaded loaded = read(spark, spec, batch);
         if (batch <= 1 || spec.format().equals("idx")) {
             return loaded;
         }
@@ -86,7 +86,7 @@ public final class SparkData {
         return new Loaded(spec, rows, loaded.inputs());
     }
 
-    private static Loaded loadUnaligned(SparkSession spark, DatasetSpec spec, int batch) {
+    private static Loaded read(SparkSession spark, DatasetSpec spec, int batch) {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         requireExists(spec.key() + ".uri", spec.uri(), hadoop);
         if (spec.format().equals("idx")) {
@@ -242,31 +242,70 @@ public final class SparkData {
 
     /** Minibatches of {@code batchSize} (the last of each partition smaller), checked row by row. */
     public static JavaRDD<DataSet> minibatches(Loaded data, int inputs, int outputs, Task task, int batchSize) {
+        return batches(data, inputs, outputs, task, batchSize, true);
+    }
+
+    /**
+     * Minibatches of features only, for calibration: labels are not read, and NaN or infinite features pass
+     * through to be counted; only the feature length is checked.
+     */
+    public static JavaRDD<DataSet> featureBatches(Loaded data, int inputs, int batchSize) {
+        return batches(data, inputs, 1, Task.REGRESSION, batchSize, false);
+    }
+
+    private static JavaRDD<DataSet> batches(Loaded data, int inputs, int outputs, Task task, int batchSize,
+                                            boolean labeled) {
         DatasetSpec spec = data.spec();
         String column = spec.format().equals("idx") ? "images" : spec.features();
-        return data.rows().toJavaRDD().mapPartitions((Iterator<Row> it) -> {
-            ExampleBatcher batcher = new ExampleBatcher(spec.name(), column, inputs, outputs, task,
-                    spec.scaling(), batchSize);
-            List<DataSet> out = new ArrayList<>();
-            while (it.hasNext()) {
-                Row r = it.next();
-                float[] x = features(r);
-                double label = r.isNullAt(2) ? Double.NaN : r.getDouble(2);
-                DataSet ds = batcher.add(r.getLong(0), x, label);
+        return data.rows().toJavaRDD().mapPartitions((Iterator<Row> rows) -> new BatchIterator(rows,
+                new ExampleBatcher(spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize), labeled));
+    }
+
+    /** Minibatches built as they are consumed: a partition is never held in memory as a whole. */
+    private static final class BatchIterator implements Iterator<DataSet> {
+        private final Iterator<Row> rows;
+        private final ExampleBatcher batcher;
+        private final boolean labeled;
+        private DataSet next;
+
+        BatchIterator(Iterator<Row> rows, ExampleBatcher batcher, boolean labeled) {
+            this.rows = rows;
+            this.batcher = batcher;
+            this.labeled = labeled;
+            this.next = advance();
+        }
+
+        private DataSet advance() {
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                DataSet ds = labeled
+                        ? batcher.add(r.getLong(0), features(r), r.isNullAt(2) ? Double.NaN : r.getDouble(2))
+                        : batcher.addUnlabeled(features(r));
                 if (ds != null) {
-                    out.add(ds);
+                    return ds;
                 }
             }
-            DataSet last = batcher.flush();
-            if (last != null) {
-                out.add(last);
+            return batcher.flush();
+        }
+
+        @Override
+        public boolean hasNext() {
+            return next != null;
+        }
+
+        @Override
+        public DataSet next() {
+            if (next == null) {
+                throw new java.util.NoSuchElementException();
             }
-            return out.iterator();
-        });
+            DataSet current = next;
+            next = advance();
+            return current;
+        }
     }
 
     /** The features of a row of {@link #SCHEMA}; a null vector reads as one NaN (caught by the checks). */
-    public static float[] features(Row r) {
+    private static float[] features(Row r) {
         return r.isNullAt(1) ? new float[] {Float.NaN} : toFloats(r.getList(1));
     }
 

@@ -76,7 +76,10 @@ public final class VariantEvaluator {
 
         void add(int i, INDArray out, INDArray labels, INDArray reference) {
             tallies.get(i).add(out, labels);
-            sqnr.get(i).add(reference, out);
+            if (i > 0) {
+                // the reference against itself has no noise: its Sqnr stays empty, +Infinity dB
+                sqnr.get(i).add(reference, out);
+            }
         }
 
         Partial merge(Partial o) {

@@ -22,7 +22,6 @@ public final class ExampleBatcher {
     private final Task task;
     private final Scaling scaling;
     private final int batchSize;
-    private boolean checkFinite = true;
     private final List<float[]> features = new ArrayList<>();
     private final List<Double> labels = new ArrayList<>();
 
@@ -41,24 +40,14 @@ public final class ExampleBatcher {
     }
 
     /**
-     * Lets NaN and infinite features through (calibration counts them instead of failing on the first one).
-     */
-    public ExampleBatcher allowNonFinite() {
-        this.checkFinite = false;
-        return this;
-    }
-
-    /**
      * Adds one example; returns a full minibatch when one is ready, else null.
      *
      * @param row the example's index in its data set, for error messages
      */
     public DataSet add(long row, float[] x, double label) {
-        if (x.length != inputs) {
-            throw Errors.featureLengthMismatch(dataset, column, inputs, x.length);
-        }
+        checkLength(x);
         for (float v : x) {
-            if (checkFinite && !Float.isFinite(v)) {
+            if (!Float.isFinite(v)) {
                 throw Errors.notFinite(dataset, row, "a feature");
             }
         }
@@ -68,18 +57,27 @@ public final class ExampleBatcher {
         if (task == Task.CLASSIFICATION && (label < 0 || label >= outputs || label != Math.rint(label))) {
             throw Errors.labelOutOfRange(dataset, row, label, outputs);
         }
-        features.add(x);
-        labels.add(label);
-        return features.size() >= batchSize ? flush() : null;
+        return append(x, label);
     }
 
-    /** Adds one example without a label (calibration); its label row stays zero. */
-    public DataSet addUnlabeled(long row, float[] x) {
+    /**
+     * Adds one example without a label, for calibration: its label row stays zero, and NaN or infinite
+     * features pass (calibration counts them per tensor instead of failing on the first).
+     */
+    public DataSet addUnlabeled(float[] x) {
+        checkLength(x);
+        return append(x, Double.NaN);
+    }
+
+    private void checkLength(float[] x) {
         if (x.length != inputs) {
             throw Errors.featureLengthMismatch(dataset, column, inputs, x.length);
         }
+    }
+
+    private DataSet append(float[] x, double label) {
         features.add(x);
-        labels.add(Double.NaN);
+        labels.add(label);
         return features.size() >= batchSize ? flush() : null;
     }
 
@@ -100,6 +98,7 @@ public final class ExampleBatcher {
             xs[i] = scaled;
             double y = labels.get(i);
             if (Double.isNaN(y)) {
+                // unlabeled
                 continue;
             }
             if (task == Task.CLASSIFICATION) {

@@ -3,7 +3,6 @@ package io.compactml.common.quant;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -38,9 +37,7 @@ public final class ActivationObserver {
         List<INDArray> acts = net.feedForward(features, false);
         for (int t = 0; t < histograms.length; t++) {
             INDArray a = acts.get(t);
-            float[] values = (a.dataType() == DataType.FLOAT && !a.isView() ? a : a.castTo(DataType.FLOAT).dup())
-                    .data().asFloat();
-            histograms[t].add(values, 0, (int) a.length());
+            histograms[t].add(FakeQuant.floats(a), 0, (int) a.length());
         }
     }
 

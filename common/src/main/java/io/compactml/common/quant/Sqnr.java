@@ -12,8 +12,9 @@ public final class Sqnr implements Serializable {
     private double noise;
 
     public void add(INDArray reference, INDArray quantized) {
-        signal += reference.norm2Number().doubleValue() * reference.norm2Number().doubleValue();
+        double s = reference.norm2Number().doubleValue();
         double n = reference.sub(quantized).norm2Number().doubleValue();
+        signal += s * s;
         noise += n * n;
     }
 
