@@ -106,18 +106,26 @@ public final class CalibrateJob {
     private FloatHistogram[] observe(byte[] zip, String uri, SparkData.Loaded data, int inputs) {
         Broadcast<byte[]> model = ctx.jsc().broadcast(zip);
         try {
-            JavaRDD<DataSet> batches = SparkData.featureBatches(data, inputs, ctx.config().getInt("calibrate.batch-size"));
-            JavaRDD<FloatHistogram[]> partials = batches.mapPartitions((Iterator<DataSet> it) -> {
-                ActivationObserver observer = new ActivationObserver(ModelIO.fromBytes(model.value(), uri));
-                while (it.hasNext()) {
-                    observer.observe(it.next().getFeatures());
-                }
-                return Collections.singletonList(observer.histograms()).iterator();
-            });
-            return partials.treeReduce(ActivationObserver::merge);
+            return histograms(SparkData.featureBatches(data, inputs, ctx.config().getInt("calibrate.batch-size")),
+                    model, uri);
         } finally {
             model.destroy();
         }
+    }
+
+    /**
+     * The calibration pass: every partition deserializes the model once, runs its minibatches forward and adds
+     * every activation to one histogram per tensor; the partial histograms are tree-reduced (counts add).
+     */
+    static FloatHistogram[] histograms(JavaRDD<DataSet> batches, Broadcast<byte[]> model, String uri) {
+        JavaRDD<FloatHistogram[]> partials = batches.mapPartitions((Iterator<DataSet> it) -> {
+            ActivationObserver observer = new ActivationObserver(ModelIO.fromBytes(model.value(), uri));
+            while (it.hasNext()) {
+                observer.observe(it.next().getFeatures());
+            }
+            return Collections.singletonList(observer.histograms()).iterator();
+        });
+        return partials.treeReduce(ActivationObserver::merge);
     }
 
     private static void checkData(DatasetSpec spec, List<String> names, FloatHistogram[] hists, double maxFraction) {

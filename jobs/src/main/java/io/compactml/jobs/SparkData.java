@@ -5,9 +5,7 @@ import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.ExampleBatcher;
 import io.compactml.common.data.IdxFile;
 import io.compactml.common.data.Task;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,8 +15,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.linalg.VectorUDT;
@@ -33,6 +31,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.TaskCompletionListener;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -40,7 +39,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * and turns such a frame into DL4J minibatches.
  *
  * <p>IDX files are read in parallel: each partition opens the files itself (through Hadoop, so s3a: works)
- * and streams to its slice of records, so the driver only ever reads the headers.
+ * and streams its slice of records one at a time, so the driver only ever reads the headers and a partition
+ * never holds its slice whole.
  */
 public final class SparkData {
     private SparkData() {
@@ -108,13 +108,8 @@ public final class SparkData {
     }
 
     private static IdxFile.Header header(String uri, Configuration hadoop) {
-        try (InputStream raw = new Path(uri).getFileSystem(hadoop).open(new Path(uri));
-             DataInputStream in = new DataInputStream(IdxFile.decompressing(raw))) {
-            return IdxFile.readHeader(in, uri);
-        } catch (java.util.zip.ZipException e) {
-            throw Errors.corruptIdx(uri, "broken gzip stream: " + e.getMessage());
-        } catch (IOException e) {
-            throw new UncheckedIOException("Reading " + uri, e);
+        try (IdxFile.Records r = open(uri, hadoop, 0, 0)) {
+            return r.header();
         }
     }
 
@@ -144,21 +139,42 @@ public final class SparkData {
         String labelsUri = spec.labelsUri();
         JavaRDD<Row> rows = jsc.parallelize(slices, parts).flatMap(slice -> {
             Configuration c = conf.get();
-            float[][] x = readSlice(imagesUri, c, slice[0], (int) slice[1]);
-            float[][] y = readSlice(labelsUri, c, slice[0], (int) slice[1]);
-            List<Row> out = new ArrayList<>(x.length);
-            for (int i = 0; i < x.length; i++) {
-                out.add(RowFactory.create(slice[0] + i, x[i], (double) y[i][0]));
+            IdxFile.Records x = open(imagesUri, c, slice[0], slice[1]);
+            IdxFile.Records y;
+            try {
+                y = open(labelsUri, c, slice[0], slice[1]);
+            } catch (RuntimeException e) {
+                x.close();
+                throw e;
             }
-            return out.iterator();
+            TaskContext.get().addTaskCompletionListener((TaskCompletionListener) task -> {
+                x.close();
+                y.close();
+            });
+            return new Iterator<Row>() {
+                private long row = slice[0];
+
+                @Override
+                public boolean hasNext() {
+                    return x.hasNext();
+                }
+
+                @Override
+                public Row next() {
+                    return RowFactory.create(row++, x.next(), (double) y.next()[0]);
+                }
+            };
         });
         return new Loaded(spec, spark.createDataFrame(rows, SCHEMA), images.recordLength());
     }
 
-    private static float[][] readSlice(String uri, Configuration c, long start, int count) throws IOException {
+    /** The records [start, start + count) of an IDX file, streamed: a partition never holds its slice whole. */
+    private static IdxFile.Records open(String uri, Configuration c, long start, long count) {
         Path p = new Path(uri);
-        try (InputStream raw = p.getFileSystem(c).open(p)) {
-            return IdxFile.read(raw, uri, start, count);
+        try {
+            return IdxFile.open(p.getFileSystem(c).open(p), uri, start, count);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading " + uri, e);
         }
     }
 

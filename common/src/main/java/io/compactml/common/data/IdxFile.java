@@ -101,28 +101,96 @@ public final class IdxFile {
         }
     }
 
-    /**
-     * Reads {@code count} records starting at record {@code start}, the stream positioned at record 0.
-     *
-     * @return {@code count} rows of {@link Header#recordLength()} values
-     */
-    public static float[][] readRecords(DataInputStream in, Header h, String uri, long start, int count) {
-        if (start < 0 || count < 0 || start + count > h.records()) {
-            throw new IllegalArgumentException("records [" + start + ", " + (start + count) + ") outside [0, "
-                    + h.records() + ")");
-        }
-        int len = h.recordLength();
-        long row = start;
-        try {
-            in.skipNBytes(start * len * h.bytesPerValue());
+    /** Convenience for small files: opens, reads the header and {@code count} records from {@code start}. */
+    public static float[][] read(InputStream raw, String uri, long start, int count) {
+        try (Records records = open(raw, uri, start, count)) {
             float[][] out = new float[count][];
-            byte[] buf = h.type() <= 0x09 ? new byte[len] : null;
-            for (int r = 0; r < count; r++, row++) {
-                float[] rec = new float[len];
+            for (int r = 0; r < count; r++) {
+                out[r] = records.next();
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Opens {@code raw} (gzipped or not) for reading {@code count} records from record {@code start}, one at a
+     * time: memory is one record, whatever the count. Closing the records closes {@code raw}.
+     */
+    public static Records open(InputStream raw, String uri, long start, long count) {
+        DataInputStream in;
+        try {
+            in = new DataInputStream(decompressing(raw));
+        } catch (java.util.zip.ZipException e) {
+            closeQuietly(raw);
+            throw Errors.corruptIdx(uri, "broken gzip stream: " + e.getMessage());
+        } catch (IOException e) {
+            closeQuietly(raw);
+            throw new UncheckedIOException("Reading " + uri, e);
+        }
+        try {
+            return new Records(in, readHeader(in, uri), uri, start, count);
+        } catch (RuntimeException e) {
+            closeQuietly(in);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // already failing with a better message
+        }
+    }
+
+    /** A run of consecutive records, read as they are asked for. */
+    public static final class Records implements java.io.Closeable {
+        private final DataInputStream in;
+        private final Header h;
+        private final String uri;
+        private final long end;
+        private final byte[] buf;
+        private long row;
+
+        Records(DataInputStream in, Header h, String uri, long start, long count) {
+            if (start < 0 || count < 0 || start + count > h.records()) {
+                throw new IllegalArgumentException("records [" + start + ", " + (start + count) + ") outside [0, "
+                        + h.records() + ")");
+            }
+            this.in = in;
+            this.h = h;
+            this.uri = uri;
+            this.row = start;
+            this.end = start + count;
+            this.buf = h.type() <= 0x09 ? new byte[h.recordLength()] : null;
+            try {
+                in.skipNBytes(start * h.recordLength() * h.bytesPerValue());
+            } catch (IOException e) {
+                throw failure(e);
+            }
+        }
+
+        public Header header() {
+            return h;
+        }
+
+        public boolean hasNext() {
+            return row < end;
+        }
+
+        /** The next record's {@link Header#recordLength()} values. */
+        public float[] next() {
+            if (row >= end) {
+                throw new java.util.NoSuchElementException("record " + row + " of " + uri + " was not asked for");
+            }
+            int len = h.recordLength();
+            float[] rec = new float[len];
+            try {
                 if (buf != null) {
                     in.readFully(buf);
+                    boolean unsigned = h.type() == 0x08;
                     for (int i = 0; i < len; i++) {
-                        rec[i] = h.type() == 0x08 ? (buf[i] & 0xff) : buf[i];
+                        rec[i] = unsigned ? (buf[i] & 0xff) : buf[i];
                     }
                 } else {
                     for (int i = 0; i < len; i++) {
@@ -134,28 +202,31 @@ public final class IdxFile {
                         };
                     }
                 }
-                out[r] = rec;
+            } catch (IOException e) {
+                throw failure(e);
             }
-            return out;
-        } catch (EOFException e) {
-            throw Errors.corruptIdx(uri, "header promises " + h.records() + " records but the file ends at record "
-                    + row + " (truncated download?)");
-        } catch (java.util.zip.ZipException e) {
-            throw Errors.corruptIdx(uri, "broken gzip stream at record " + row + ": " + e.getMessage());
-        } catch (IOException e) {
-            throw new UncheckedIOException("Reading " + uri, e);
+            row++;
+            return rec;
         }
-    }
 
-    /** Convenience for small files: opens, reads the header and {@code count} records from {@code start}. */
-    public static float[][] read(InputStream raw, String uri, long start, int count) {
-        try (DataInputStream in = new DataInputStream(decompressing(raw))) {
-            Header h = readHeader(in, uri);
-            return readRecords(in, h, uri, start, count);
-        } catch (java.util.zip.ZipException e) {
-            throw Errors.corruptIdx(uri, "broken gzip stream: " + e.getMessage());
-        } catch (IOException e) {
-            throw new UncheckedIOException("Reading " + uri, e);
+        private RuntimeException failure(IOException e) {
+            if (e instanceof EOFException) {
+                return Errors.corruptIdx(uri, "header promises " + h.records()
+                        + " records but the file ends at record " + row + " (truncated download?)");
+            }
+            if (e instanceof java.util.zip.ZipException) {
+                return Errors.corruptIdx(uri, "broken gzip stream at record " + row + ": " + e.getMessage());
+            }
+            return new UncheckedIOException("Reading " + uri, e);
+        }
+
+        @Override
+        public void close() {
+            try {
+                in.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("Closing " + uri, e);
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ public final class ActivationObserver {
         List<INDArray> acts = net.feedForward(features, false);
         for (int t = 0; t < histograms.length; t++) {
             INDArray a = acts.get(t);
-            histograms[t].add(FakeQuant.floats(a), 0, (int) a.length());
+            histograms[t].add(FakeQuant.values(a), 0, (int) a.length());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.compactml.common.quant;
 
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -22,7 +23,20 @@ public final class FakeQuant {
      * float copy when {@code a} is a view (whose buffer holds more than its values) or not float.
      */
     static float[] floats(INDArray a) {
-        INDArray own = a.dataType() == DataType.FLOAT && !a.isView() ? a : a.castTo(DataType.FLOAT).dup(a.ordering());
-        return own.data().asFloat();
+        return own(a).data().asFloat();
+    }
+
+    /**
+     * The values of {@code a}, in {@code a}'s ordering, as a buffer over its own memory (no copy) when it is a
+     * float array that owns its buffer, else over a float copy; absolute positions [0, a.length()).
+     */
+    static FloatBuffer values(INDArray a) {
+        INDArray own = own(a);
+        FloatBuffer all = own.data().asNioFloat();
+        return all.position() == 0 ? all : all.slice();
+    }
+
+    private static INDArray own(INDArray a) {
+        return a.dataType() == DataType.FLOAT && !a.isView() ? a : a.castTo(DataType.FLOAT).dup(a.ordering());
     }
 }

@@ -1,6 +1,7 @@
 package io.compactml.common.quant;
 
 import java.io.Serializable;
+import java.nio.FloatBuffer;
 
 /**
  * Exactly mergeable statistics of a stream of floats: count, min, max, NaN and infinity counts, and a histogram
@@ -12,7 +13,8 @@ import java.io.Serializable;
  * everything computed from them (clip ranges, scales) is bit-identical too. One pass over the data suffices.
  * The uniform histograms the calibration methods need are derived from the buckets ({@link #uniformAbs});
  * with 11 mantissa bits a bucket in the top octave is never wider than one of 2048 uniform bins over
- * [0, max |x|].
+ * [0, max |x|]. +0 has bucket 0 and -0 bucket 2^19 (each shared with the subnormals of its sign below
+ * 2^-137); both read as zero.
  *
  * <p>Memory: 2^20 long counters (8 MiB) per tensor, independent of the data size.
  */
@@ -20,6 +22,9 @@ public final class FloatHistogram implements Serializable {
     static final int MANTISSA_BITS = 11;
     private static final int SHIFT = 23 - MANTISSA_BITS;
     private static final int BUCKETS = 1 << (32 - SHIFT);
+
+    // first bucket of the positive floats with exponent 255 (infinity, NaN); + BUCKETS / 2 for the negative ones
+    private static final int NON_FINITE = 0x7f800000 >>> SHIFT;
 
     private transient long[] counts = new long[BUCKETS];
     private long count;
@@ -57,33 +62,70 @@ public final class FloatHistogram implements Serializable {
 
     /** Adds finite values to the histogram; NaN and infinities are only counted. */
     public void add(float[] values, int from, int to) {
-        float lo = min;
-        float hi = max;
-        long finite = 0;
-        for (int i = from; i < to; i++) {
-            float v = values[i];
-            if (Float.isFinite(v)) {
-                counts[Float.floatToRawIntBits(v == 0f ? 0f : v) >>> SHIFT]++;
-                finite++;
-                if (v < lo) {
-                    lo = v;
-                }
-                if (v > hi) {
-                    hi = v;
-                }
-            } else if (Float.isNaN(v)) {
-                nan++;
-            } else {
-                inf++;
-            }
-        }
-        min = lo;
-        max = hi;
-        count += finite;
+        add(FloatBuffer.wrap(values), from, to);
     }
 
     public void add(float[] values) {
         add(values, 0, values.length);
+    }
+
+    /**
+     * Adds the values at positions [from, to) of a buffer (heap or direct, e.g. an ND4J array's memory read in
+     * place); NaN and infinities are only counted.
+     *
+     * <p>The loop has no data-dependent branch (after a ReLU half the values are zero, at random, and a branch
+     * on that mispredicts half the time): every value's raw bits index its bucket, and min and max are kept
+     * as order-preserving integer keys with branch-free {@code Math.min/max}. NaN and infinities land in the
+     * buckets of exponent 255, which no finite value shares; when any did, the range is read again to move
+     * them to their counters and to take them out of min and max.
+     */
+    public void add(FloatBuffer values, int from, int to) {
+        long[] c = counts;
+        int lo = count == 0 ? Integer.MAX_VALUE : key(Float.floatToRawIntBits(min));
+        int hi = count == 0 ? Integer.MIN_VALUE : key(Float.floatToRawIntBits(max));
+        for (int i = from; i < to; i++) {
+            int bits = Float.floatToRawIntBits(values.get(i));
+            c[bits >>> SHIFT]++;
+            int k = key(bits);
+            lo = Math.min(lo, k);
+            hi = Math.max(hi, k);
+        }
+        long nonFinite = 0;
+        for (int b = NON_FINITE; b < BUCKETS / 2; b++) {
+            nonFinite += c[b] + c[b + BUCKETS / 2];
+        }
+        if (nonFinite > 0) {
+            lo = count == 0 ? Integer.MAX_VALUE : key(Float.floatToRawIntBits(min));
+            hi = count == 0 ? Integer.MIN_VALUE : key(Float.floatToRawIntBits(max));
+            for (int i = from; i < to; i++) {
+                float v = values.get(i);
+                int bits = Float.floatToRawIntBits(v);
+                if (Float.isFinite(v)) {
+                    lo = Math.min(lo, key(bits));
+                    hi = Math.max(hi, key(bits));
+                } else {
+                    c[bits >>> SHIFT]--;
+                    if (Float.isNaN(v)) {
+                        nan++;
+                    } else {
+                        inf++;
+                    }
+                }
+            }
+        }
+        long finite = to - from - nonFinite;
+        if (finite > 0) {
+            min = Float.intBitsToFloat(key(lo));
+            max = Float.intBitsToFloat(key(hi));
+            count += finite;
+        }
+    }
+
+    /**
+     * The float bits as an int whose signed order is the floats' order (-0 just below +0); its own inverse.
+     */
+    private static int key(int bits) {
+        return bits ^ ((bits >> 31) & 0x7fffffff);
     }
 
     /** This histogram plus another, into this one. */

@@ -2,6 +2,7 @@ package io.compactml.common.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,6 +41,19 @@ class IdxFileTest {
     void readsASliceFromTheMiddle() throws Exception {
         float[][] slice = IdxFile.read(new ByteArrayInputStream(gzip(images())), "gz", 1, 2);
         assertArrayEquals(new float[][] {{4, 5, 6, 7}, {252, 253, 254, 255}}, slice);
+    }
+
+    @Test
+    void streamsRecordsOneAtATimeAndRefusesToReadPastTheSlice() throws Exception {
+        try (IdxFile.Records r = IdxFile.open(new ByteArrayInputStream(gzip(images())), "gz", 1, 1)) {
+            assertEquals(3, r.header().records());
+            assertTrue(r.hasNext());
+            assertArrayEquals(new float[] {4, 5, 6, 7}, r.next());
+            assertFalse(r.hasNext());
+            assertThrows(java.util.NoSuchElementException.class, r::next);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> IdxFile.open(new ByteArrayInputStream(images()), "raw", 2, 2));
     }
 
     @Test

@@ -1,0 +1,121 @@
+package io.compactml.jobs;
+
+import io.compactml.common.config.CompactConfig;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Benchmark behind {@code bench/calibration.sh}: what the calibration pass costs over a plain batched inference
+ * pass on the same examples, in one session. The calibration data is cached in memory first, so that neither
+ * pass pays for reading files; then three passes run in turn, each {@code --repeats} times after one warm-up:
+ * <ul>
+ *   <li>{@code data}: the minibatches are built and counted, nothing else;</li>
+ *   <li>{@code inference}: every partition deserializes the model and runs {@code output} on its minibatches;</li>
+ *   <li>{@code calibration}: {@link CalibrateJob#histograms}, the pass {@code calibrate} runs: the same forward
+ *   pass keeping every activation, each value into its tensor's histogram, then the exact tree merge.</li>
+ * </ul>
+ * Prints the median seconds of each and the ratio calibration / inference, also with the data pass taken
+ * out of both.
+ */
+@Command(name = "calibration-benchmark", mixinStandardHelpOptions = true,
+        description = "Time the calibration pass against a plain inference pass on the same cached data.")
+public final class CalibrationBenchmark implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs of each pass (default 3).")
+    int repeats;
+
+    public static void main(String[] args) {
+        CommandLine cl = new CommandLine(new CalibrationBenchmark());
+        System.exit(cl.execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        JobRunner.run("calibration-benchmark", options, this::measure);
+        return 0;
+    }
+
+    private void measure(JobContext ctx) {
+        CompactConfig c = ctx.config();
+        String uri = ctx.modelUri();
+        byte[] zip = ModelIO.readBytes(uri, ctx.hadoop());
+        MultiLayerNetwork net = ModelIO.fromBytes(zip, uri);
+        int inputs = ModelShapes.inputs(net);
+        int batch = c.getInt("calibrate.batch-size");
+        SparkData.Loaded loaded = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "calibration"), inputs, batch);
+        Dataset<Row> cached = loaded.rows().persist(StorageLevel.MEMORY_ONLY());
+        long examples = cached.count();
+        JavaRDD<DataSet> batches = SparkData.featureBatches(new SparkData.Loaded(loaded.spec(), cached, inputs),
+                inputs, batch);
+        Broadcast<byte[]> model = ctx.jsc().broadcast(zip);
+
+        Map<String, Runnable> passes = new LinkedHashMap<>();
+        passes.put("data", () -> batches.map(DataSet::numExamples).reduce(Integer::sum));
+        passes.put("inference", () -> batches.mapPartitions((Iterator<DataSet> it) -> {
+            MultiLayerNetwork m = ModelIO.fromBytes(model.value(), uri);
+            long rows = 0;
+            while (it.hasNext()) {
+                rows += m.output(it.next().getFeatures(), false).rows();
+            }
+            return Collections.singletonList(rows).iterator();
+        }).reduce(Long::sum));
+        passes.put("calibration", () -> CalibrateJob.histograms(batches, model, uri));
+
+        Map<String, List<Double>> seconds = new LinkedHashMap<>();
+        passes.forEach((name, pass) -> {
+            pass.run();
+            seconds.put(name, new ArrayList<>());
+        });
+        for (int r = 0; r < repeats; r++) {
+            passes.forEach((name, pass) -> {
+                long t0 = System.nanoTime();
+                pass.run();
+                seconds.get(name).add((System.nanoTime() - t0) / 1e9);
+            });
+        }
+        Console.out("%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s", examples,
+                batches.getNumPartitions(), ctx.spark().sparkContext().master(), batch,
+                System.getenv("OMP_NUM_THREADS"));
+        Map<String, Double> median = new LinkedHashMap<>();
+        seconds.forEach((name, s) -> {
+            median.put(name, median(s));
+            Console.out("%-12s pass: median %.3f s of %s", name, median.get(name), s);
+        });
+        double data = median.get("data");
+        double inference = median.get("inference");
+        double calibration = median.get("calibration");
+        Console.out("calibration / inference = %.3f", calibration / inference);
+        Console.out("calibration / inference, data pass taken out of both = %.3f",
+                (calibration - data) / (inference - data));
+        model.destroy();
+        cached.unpersist();
+    }
+
+    private static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+}
