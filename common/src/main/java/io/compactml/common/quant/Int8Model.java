@@ -96,22 +96,11 @@ public final class Int8Model {
     }
 
     private static Param quantizeWeights(int layer, INDArray w, List<QuantParams> qp) {
-        boolean conv = w.rank() == 4;
-        float[] values = w.dup('c').data().asFloat();
-        byte[] q = new byte[values.length];
-        long channels = qp.size();
-        long perOut = conv ? values.length / channels : 1;
-        long nOut = conv ? channels : w.size(1);
-        for (int k = 0; k < values.length; k++) {
-            // c-order: conv [out, in, kh, kw] -> out = k / perOut; dense [in, out] -> out = k % nOut
-            int channel = channels == 1 ? 0 : (int) (conv ? k / perOut : k % nOut);
-            q[k] = (byte) qp.get(channel).quantize(values[k]);
-        }
         float[] scales = new float[qp.size()];
         for (int c = 0; c < scales.length; c++) {
             scales[c] = qp.get(c).scale();
         }
-        return new Param(layer, "W", w.shape(), q, scales, null);
+        return new Param(layer, "W", w.shape(), WeightQuantizer.quantize(w, qp), scales, null);
     }
 
     /** The network with dequantized weights: what int8 weights compute, in float. */
@@ -125,19 +114,7 @@ public final class Int8Model {
     }
 
     private static float[] dequantize(Param p) {
-        if (p.q() == null) {
-            return p.f();
-        }
-        float[] out = new float[p.q().length];
-        boolean conv = p.shape().length == 4;
-        int channels = p.scales().length;
-        long perOut = conv ? out.length / channels : 1;
-        long nOut = conv ? channels : p.shape()[1];
-        for (int k = 0; k < out.length; k++) {
-            int channel = channels == 1 ? 0 : (int) (conv ? k / perOut : k % nOut);
-            out[k] = p.q()[k] * p.scales()[channel];
-        }
-        return out;
+        return p.q() == null ? p.f() : WeightQuantizer.dequantize(p.q(), p.shape(), p.scales());
     }
 
     /** Activation parameters per tensor boundary (null where the boundary stays float). */

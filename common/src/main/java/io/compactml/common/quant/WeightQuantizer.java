@@ -31,4 +31,34 @@ public final class WeightQuantizer {
         }
         return out;
     }
+
+    /** {@code w} in c-order as int8 with {@code params} (one per output channel, or one for the tensor). */
+    public static byte[] quantize(INDArray w, List<QuantParams> params) {
+        float[] values = w.dup('c').data().asFloat();
+        byte[] q = new byte[values.length];
+        for (int k = 0; k < values.length; k++) {
+            q[k] = (byte) params.get(channel(w.shape(), params.size(), k)).quantize(values[k]);
+        }
+        return q;
+    }
+
+    /** The float values (c-order) of int8 weights {@code q} of {@code shape} with per-channel {@code scales}. */
+    public static float[] dequantize(byte[] q, long[] shape, float[] scales) {
+        float[] out = new float[q.length];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = q[k] * scales[channel(shape, scales.length, k)];
+        }
+        return out;
+    }
+
+    /** The output channel of c-order position {@code k}: conv [out, in, kh, kw] k / perOut; dense [in, out] k % out. */
+    public static int channel(long[] shape, int channels, int k) {
+        if (channels == 1) {
+            return 0;
+        }
+        if (shape.length == 4) {
+            return (int) (k / (shape[1] * shape[2] * shape[3]));
+        }
+        return (int) (k % shape[1]);
+    }
 }
