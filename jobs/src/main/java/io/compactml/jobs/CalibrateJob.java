@@ -49,14 +49,15 @@ public final class CalibrateJob {
     }
 
     public Result run() {
-        String uri = ctx.modelUri();
-        return calibrate(uri, ModelIO.readBytes(uri, ctx.hadoop()));
+        return calibrate(LoadedModel.read(ctx));
     }
 
-    public Result calibrate(String uri, byte[] zip) {
+    public Result calibrate(LoadedModel model) {
         CompactConfig c = ctx.config();
-        MultiLayerNetwork net = ModelIO.fromBytes(zip, uri);
-        String sha = ModelIO.sha256(zip);
+        MultiLayerNetwork net = model.net();
+        String sha = model.sha256();
+        String uri = model.uri();
+        byte[] zip = model.zip();
         int inputs = ModelShapes.inputs(net);
         DatasetSpec spec = DatasetSpec.from(c, "calibration");
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, c.getInt("calibrate.batch-size"));

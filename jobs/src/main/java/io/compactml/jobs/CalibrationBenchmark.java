@@ -59,9 +59,10 @@ public final class CalibrationBenchmark implements Callable<Integer> {
 
     private void measure(JobContext ctx) {
         CompactConfig c = ctx.config();
-        String uri = ctx.modelUri();
-        byte[] zip = ModelIO.readBytes(uri, ctx.hadoop());
-        MultiLayerNetwork net = ModelIO.fromBytes(zip, uri);
+        LoadedModel loadedModel = LoadedModel.read(ctx);
+        String uri = loadedModel.uri();
+        byte[] zip = loadedModel.zip();
+        MultiLayerNetwork net = loadedModel.net();
         int inputs = ModelShapes.inputs(net);
         int batch = c.getInt("calibrate.batch-size");
         SparkData.Loaded loaded = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "calibration"), inputs, batch);

@@ -4,6 +4,7 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Scaling;
+import io.compactml.common.prune.ImportanceAccumulator;
 import io.compactml.common.quant.FloatHistogram;
 import io.compactml.common.quant.QuantParams;
 import io.compactml.common.quant.Variant;
@@ -21,6 +22,7 @@ public final class CompactKryoRegistrator extends Nd4jRegistrator {
         super.registerClasses(kryo);
         kryo.register(FloatHistogram.class, new JavaSerializer());
         kryo.register(FloatHistogram[].class);
+        kryo.register(ImportanceAccumulator.class, new JavaSerializer());
         for (Class<?> record : new Class<?>[] {Variant.class, Variant.Kind.class, QuantParams.class,
             DatasetSpec.class, Scaling.class}) {
             kryo.register(record, new JavaSerializer());

@@ -5,8 +5,9 @@ import java.util.Map;
 
 /**
  * {@code demo}: the whole current pipeline on one run id: train a baseline on Fashion-MNIST, evaluate it on
- * the test set, publish it; calibrate it on the training set, quantize it to int8 and publish that too; then
- * print where everything is and the headline numbers.
+ * the test set, publish it; calibrate it on the training set, quantize it to int8 and publish that too; compute
+ * its parameter importance, prune and fine-tune it, publish the sparse model; then print where everything is
+ * and the headline numbers.
  */
 public final class DemoJob {
     private final JobContext ctx;
@@ -18,12 +19,16 @@ public final class DemoJob {
     public void run() {
         long t0 = System.nanoTime();
         TrainJob.Result trained = new TrainJob(ctx).run();
-        EvaluateJob.Result eval = new EvaluateJob(ctx).evaluate(trained.modelUri(), trained.modelZip(), "baseline");
+        LoadedModel model = LoadedModel.of(trained.modelUri(), trained.modelZip());
+        EvaluateJob.Result eval = new EvaluateJob(ctx).evaluate(model, "baseline");
         PublishJob publisher = new PublishJob(ctx);
         ArtifactStore.Published published = publisher.publish(trained.modelZip(), "baseline", trained.modelSha256());
-        new CalibrateJob(ctx).calibrate(trained.modelUri(), trained.modelZip());
-        QuantizeJob.Result int8 = new QuantizeJob(ctx).quantize(trained.modelUri(), trained.modelZip());
+        new CalibrateJob(ctx).calibrate(model);
+        QuantizeJob.Result int8 = new QuantizeJob(ctx).quantize(model);
         ArtifactStore.Published publishedInt8 = publisher.publishInt8(int8.int8(), trained.modelSha256());
+        new ImportanceJob(ctx).compute(model);
+        PruneJob.Result pruned = new PruneJob(ctx).prune(model);
+        ArtifactStore.Published publishedPruned = publisher.publishPruned(pruned.sparse(), trained.modelSha256());
         double seconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Double> m = eval.metrics();
         TrainJob.Epoch last = trained.history().get(trained.history().size() - 1);
@@ -47,10 +52,12 @@ public final class DemoJob {
                         + " float layers %s", int8.chosen().getOrDefault("accuracy", Double.NaN),
                 w.getOrDefault("accuracy", Double.NaN), int8.int8().length,
                 trained.modelZip().length / (double) int8.int8().length, int8.method(), int8.floatLayers());
+        Console.out("  pruned     %s; %s", ctx.config().getString("prune.criterion"), PruneJob.summary(pruned));
         Console.out("  tables     %s  (bin/compactml sql \"SELECT * FROM evaluations WHERE run_id = '%s'\")",
                 ctx.config().getString("tables.root"), ctx.runId());
         Console.out("  artifact   %s%s", published.dir(), published.alreadyPresent() ? " (already published)" : "");
-        Console.out("  artifact   %s%s", publishedInt8.dir(),
-                publishedInt8.alreadyPresent() ? " (already published)" : "");
+        for (ArtifactStore.Published p : java.util.List.of(publishedInt8, publishedPruned)) {
+            Console.out("  artifact   %s%s", p.dir(), p.alreadyPresent() ? " (already published)" : "");
+        }
     }
 }

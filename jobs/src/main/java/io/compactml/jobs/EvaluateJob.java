@@ -33,40 +33,67 @@ public final class EvaluateJob {
     public record Result(String modelUri, String modelSha256, String dataset, Map<String, Double> metrics) {
     }
 
-    public Result run() {
-        String uri = ctx.modelUri();
-        byte[] zip = ModelIO.readBytes(uri, ctx.hadoop());
-        return evaluate(uri, zip, "baseline");
+    /**
+     * What is evaluated: the name and sha256 its rows are recorded under, the size of the file that ships
+     * (a compressed format's, not the DL4J zip's) and the technique that made it.
+     */
+    public record Subject(String modelName, String sha256, long sizeBytes, String technique) {
     }
 
-    /** Evaluates model bytes already in hand (used by the demo and later by compression jobs). */
-    public Result evaluate(String uri, byte[] zip, String technique) {
-        MultiLayerNetwork net = ModelIO.fromBytes(zip, uri);
-        String sha = ModelIO.sha256(zip);
-        int inputs = ModelShapes.inputs(net);
-        int outputs = ModelShapes.outputs(net);
-        Task task = ModelShapes.task(net);
+    public Result run() {
+        return evaluate(LoadedModel.read(ctx), "baseline");
+    }
+
+    /** Evaluates a float model zip already in hand, under {@code model.name}. */
+    public Result evaluate(LoadedModel model, String technique) {
+        return evaluate(model.uri(), model.zip(), model.net(), new Subject(ctx.config().getString("model.name"),
+                model.sha256(), model.zip().length, technique), Map.of());
+    }
+
+    /**
+     * Evaluates {@code net} ({@code zip} is its DL4J form, broadcast to the executors) and records the metrics,
+     * plus {@code extra}, under {@code subject}.
+     */
+    public Result evaluate(String uri, byte[] zip, MultiLayerNetwork net, Subject subject,
+                           Map<String, Double> extra) {
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "eval");
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
-        int batch = ctx.config().getInt("evaluate.batch-size");
-        JavaRDD<DataSet> batches = SparkData.minibatches(data, inputs, outputs, task, batch).cache();
+        JavaRDD<DataSet> batches = batches(net, spec).cache();
         try {
             long t0 = System.nanoTime();
-            MetricTally<?> tally = DistributedEvaluator.evaluate(ctx.jsc(), zip, uri, batches, task, outputs,
-                    Math.min(ctx.config().getInt("evaluate.top-k"), outputs));
+            MetricTally<?> tally = tally(uri, zip, net, batches);
             Console.out("inference pass: %,d examples in %.2f s", tally.count(), (System.nanoTime() - t0) / 1e9);
             Map<String, Double> metrics = new LinkedHashMap<>(tally.metrics());
-            metrics.put("size_bytes", (double) zip.length);
+            metrics.put("size_bytes", (double) subject.sizeBytes());
             metrics.put("param_count", (double) net.numParams());
             metrics.put("nonzero_params", (double) ModelIO.nonzeroParams(net));
             DataSet sample = batches.first();
             metrics.putAll(LatencyProbe.measure(net, sample.getFeatures(), ctx.config().getInt("evaluate.latency-runs"),
                     ctx.config().getInt("evaluate.latency-batch-size")));
-            writeMetrics(ctx, ctx.config().getString("model.name"), sha, technique, spec.name(), metrics);
-            return new Result(uri, sha, spec.name(), metrics);
+            metrics.putAll(extra);
+            writeMetrics(ctx, subject.modelName(), subject.sha256(), subject.technique(), spec.name(), metrics);
+            return new Result(uri, subject.sha256(), spec.name(), metrics);
         } finally {
             batches.unpersist(false);
         }
+    }
+
+    /** Quality metrics only (no latency, nothing recorded), e.g. for an intermediate model. */
+    public Map<String, Double> quality(MultiLayerNetwork net, String label) {
+        JavaRDD<DataSet> batches = batches(net, DatasetSpec.from(ctx.config(), "eval"));
+        return tally(label, ModelIO.toBytes(net), net, batches).metrics();
+    }
+
+    private JavaRDD<DataSet> batches(MultiLayerNetwork net, DatasetSpec spec) {
+        int inputs = ModelShapes.inputs(net);
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
+        return SparkData.minibatches(data, inputs, ModelShapes.outputs(net), ModelShapes.task(net),
+                ctx.config().getInt("evaluate.batch-size"));
+    }
+
+    private MetricTally<?> tally(String uri, byte[] zip, MultiLayerNetwork net, JavaRDD<DataSet> batches) {
+        int outputs = ModelShapes.outputs(net);
+        return DistributedEvaluator.evaluate(ctx.jsc(), zip, uri, batches, ModelShapes.task(net), outputs,
+                Math.min(ctx.config().getInt("evaluate.top-k"), outputs));
     }
 
     /** Long-form rows in {@code evaluations}, replacing the run's rows for this model and data set. */

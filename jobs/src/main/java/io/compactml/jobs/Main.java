@@ -14,7 +14,8 @@ import picocli.CommandLine.Mixin;
  */
 @Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Model compression as Spark jobs.",
-        subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Quantize.class, Main.Publish.class, Main.Demo.class,
+        subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Quantize.class, Main.Importance.class,
+                Main.Prune.class, Main.Publish.class, Main.Demo.class,
                 SqlCommand.class, ConfigCommand.class, JobsCommand.class})
 public final class Main {
 
@@ -112,6 +113,27 @@ public final class Main {
         }
     }
 
+    @Command(name = "importance", description = "Per-weight importance (magnitude, taylor, fisher) over data.train,"
+            + " with the stability of the ranking (param_importance).")
+    static final class Importance extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            ImportanceJob.Result r = new ImportanceJob(ctx).run();
+            Console.out("  %d weight tensors, %s; %,d examples in %,d minibatches", r.layers().length,
+                    r.scores().keySet(), r.examples(), r.batches());
+        }
+    }
+
+    @Command(name = "prune", description = "Pruned model from importance scores: unstructured or whole units,"
+            + " scheduled, fine-tuned under masks, stored sparse (sparsity, evaluations).")
+    static final class Prune extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            PruneJob.Result r = new PruneJob(ctx).run();
+            Console.out("  pruned model %s: %s", r.uri(), PruneJob.summary(r));
+        }
+    }
+
     @Command(name = "publish", description = "Publish an evaluated model as an artifact with a manifest.")
     static final class Publish extends JobCommand {
         @Override
@@ -121,8 +143,8 @@ public final class Main {
         }
     }
 
-    @Command(name = "demo", description = "Train, evaluate, publish, calibrate, quantize and publish int8: a"
-            + " Fashion-MNIST baseline end to end.")
+    @Command(name = "demo", description = "Train, evaluate, publish; calibrate, quantize, publish int8; importance,"
+            + " prune, publish the sparse model: a Fashion-MNIST baseline end to end.")
     static final class Demo extends JobCommand {
         @Override
         void run(JobContext ctx) {

@@ -32,6 +32,13 @@ public final class PublishJob {
 
     public ArtifactStore.Published run() {
         CompactConfig c = ctx.config();
+        if (c.getString("publish.model").equals("pruned")) {
+            String uri = PruneJob.prunedUri(ctx);
+            byte[] sparse = ModelIO.readBytes(uri, ctx.hadoop());
+            io.compactml.common.prune.SparseModel.fromBytes(sparse, uri);
+            byte[] source = ModelIO.readBytes(ctx.modelUri(), ctx.hadoop());
+            return publishPruned(sparse, ModelIO.sha256(source));
+        }
         if (c.getString("publish.model").equals("int8")) {
             String uri = QuantizeJob.int8Uri(ctx);
             byte[] int8 = ModelIO.readBytes(uri, ctx.hadoop());
@@ -61,6 +68,17 @@ public final class PublishJob {
                         + calibration.name() + " " + calibration.uri()));
     }
 
+    /** Publishes a sparse model as {@code <model>-pruned}, with how it was pruned in the manifest. */
+    public ArtifactStore.Published publishPruned(byte[] sparse, String sourceSha) {
+        CompactConfig c = ctx.config();
+        String how = String.format(java.util.Locale.ROOT, "%s %s, criterion %s, sparsity %s, %d fine-tuning epochs,"
+                        + " %s values, importance run %s", c.getString("prune.structure"), c.getString("prune.scope"),
+                c.getString("prune.criterion"), c.getDouble("prune.sparsity"), c.getInt("prune.fine-tune-epochs"),
+                c.getBoolean("prune.int8") ? "int8" : "float32", PruneJob.importanceRun(ctx));
+        return publish(PruneJob.prunedName(ctx), PruneJob.FILE, sparse, "compactml-sparse", "pruned", sourceSha,
+                Map.of("pruning", how));
+    }
+
     private ArtifactStore.Published publish(String model, String file, byte[] bytes, String format, String technique,
                                             String sourceSha, Map<String, String> extraData) {
         CompactConfig c = ctx.config();
@@ -69,7 +87,7 @@ public final class PublishJob {
         Map<String, Double> metrics = latestMetrics(model, sha);
         if (metrics.isEmpty()) {
             throw Errors.badConfigValue("model.path", ctx.modelUri(), "a model with rows in 'evaluations': run"
-                    + " `compactml evaluate` (or `quantize` for int8) with the same --run-id first");
+                    + " `compactml evaluate` (or `quantize` for int8, `prune` for pruned) with the same --run-id first");
         }
         DatasetSpec train = DatasetSpec.from(c, "train");
         DatasetSpec eval = DatasetSpec.from(c, "eval");

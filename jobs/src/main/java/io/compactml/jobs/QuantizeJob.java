@@ -63,14 +63,14 @@ public final class QuantizeJob {
     }
 
     public Result run() {
-        String uri = ctx.modelUri();
-        return quantize(uri, ModelIO.readBytes(uri, ctx.hadoop()));
+        return quantize(LoadedModel.read(ctx));
     }
 
-    public Result quantize(String uri, byte[] zip) {
+    public Result quantize(LoadedModel model) {
         CompactConfig c = ctx.config();
-        MultiLayerNetwork net = ModelIO.fromBytes(zip, uri);
-        String sha = ModelIO.sha256(zip);
+        MultiLayerNetwork net = model.net();
+        String sha = model.sha256();
+        byte[] zip = model.zip();
         String method = c.getString("quantize.method");
         String calibrationRun = calibrationRun(ctx);
         QuantParams[] acts = activationParams(sha, calibrationRun, method, net.getnLayers() + 1);

@@ -33,6 +33,7 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.TaskCompletionListener;
 import org.nd4j.linalg.dataset.DataSet;
+import scala.Tuple2;
 
 /**
  * Reads a {@link DatasetSpec} into a DataFrame of {@code row_id long, features array<float>, label double},
@@ -258,6 +259,16 @@ public final class SparkData {
 
     /** Minibatches of {@code batchSize} (the last of each partition smaller), checked row by row. */
     public static JavaRDD<DataSet> minibatches(Loaded data, int inputs, int outputs, Task task, int batchSize) {
+        return batches(data, inputs, outputs, task, batchSize, true).map(Tuple2::_2);
+    }
+
+    /**
+     * {@link #minibatches} keyed by batch number: the first row id of the batch divided by {@code batchSize}.
+     * With data loaded for this batch size ({@link #load(SparkSession, DatasetSpec, int)}), that is the global
+     * position of the batch, the same in any partitioning.
+     */
+    public static JavaRDD<Tuple2<Long, DataSet>> numberedMinibatches(Loaded data, int inputs, int outputs, Task task,
+                                                                    int batchSize) {
         return batches(data, inputs, outputs, task, batchSize, true);
     }
 
@@ -266,42 +277,56 @@ public final class SparkData {
      * through to be counted; only the feature length is checked.
      */
     public static JavaRDD<DataSet> featureBatches(Loaded data, int inputs, int batchSize) {
-        return batches(data, inputs, 1, Task.REGRESSION, batchSize, false);
+        return batches(data, inputs, 1, Task.REGRESSION, batchSize, false).map(Tuple2::_2);
     }
 
-    private static JavaRDD<DataSet> batches(Loaded data, int inputs, int outputs, Task task, int batchSize,
+    private static JavaRDD<Tuple2<Long, DataSet>> batches(Loaded data, int inputs, int outputs, Task task, int batchSize,
                                             boolean labeled) {
         DatasetSpec spec = data.spec();
         String column = spec.format().equals("idx") ? "images" : spec.features();
         return data.rows().toJavaRDD().mapPartitions((Iterator<Row> rows) -> new BatchIterator(rows,
-                new ExampleBatcher(spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize), labeled));
+                new ExampleBatcher(spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize), batchSize,
+                labeled));
     }
 
     /** Minibatches built as they are consumed: a partition is never held in memory as a whole. */
-    private static final class BatchIterator implements Iterator<DataSet> {
+    private static final class BatchIterator implements Iterator<Tuple2<Long, DataSet>> {
         private final Iterator<Row> rows;
         private final ExampleBatcher batcher;
+        private final int batchSize;
         private final boolean labeled;
-        private DataSet next;
+        private long firstRow = -1;
+        private Tuple2<Long, DataSet> next;
 
-        BatchIterator(Iterator<Row> rows, ExampleBatcher batcher, boolean labeled) {
+        BatchIterator(Iterator<Row> rows, ExampleBatcher batcher, int batchSize, boolean labeled) {
             this.rows = rows;
             this.batcher = batcher;
+            this.batchSize = batchSize;
             this.labeled = labeled;
             this.next = advance();
         }
 
-        private DataSet advance() {
+        private Tuple2<Long, DataSet> advance() {
             while (rows.hasNext()) {
                 Row r = rows.next();
+                if (firstRow < 0) {
+                    firstRow = r.getLong(0);
+                }
                 DataSet ds = labeled
                         ? batcher.add(r.getLong(0), features(r), r.isNullAt(2) ? Double.NaN : r.getDouble(2))
                         : batcher.addUnlabeled(features(r));
                 if (ds != null) {
-                    return ds;
+                    return numbered(ds);
                 }
             }
-            return batcher.flush();
+            DataSet last = batcher.flush();
+            return last == null ? null : numbered(last);
+        }
+
+        private Tuple2<Long, DataSet> numbered(DataSet ds) {
+            Tuple2<Long, DataSet> t = new Tuple2<>(firstRow / batchSize, ds);
+            firstRow = -1;
+            return t;
         }
 
         @Override
@@ -310,11 +335,11 @@ public final class SparkData {
         }
 
         @Override
-        public DataSet next() {
+        public Tuple2<Long, DataSet> next() {
             if (next == null) {
                 throw new java.util.NoSuchElementException();
             }
-            DataSet current = next;
+            Tuple2<Long, DataSet> current = next;
             next = advance();
             return current;
         }

@@ -5,6 +5,7 @@ import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.MetricTally;
 import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
 import io.compactml.common.model.NetworkSpec;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -15,7 +16,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.storage.StorageLevel;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
@@ -47,22 +47,48 @@ public final class TrainJob {
     public Result run() {
         CompactConfig c = ctx.config();
         NetworkSpec spec = NetworkSpec.from(c);
-        Task task = spec.task();
         DatasetSpec trainSpec = DatasetSpec.from(c, "train");
         SparkData.Loaded train = SparkData.load(ctx.spark(), trainSpec);
-        int inputs = train.inputs();
-        MultiLayerConfiguration conf = spec.build(inputs);
+        MultiLayerNetwork init = new MultiLayerNetwork(spec.build(train.inputs()));
+        init.init();
+        String name = c.getString("model.name");
+        Fitted fitted = fit(init, train, name, c.getInt("train.epochs"), null);
+        byte[] zip = ModelIO.toBytes(fitted.net());
+        String uri = ctx.trainedModelUri(name, ctx.runId());
+        ModelIO.writeBytes(uri, zip, ctx.hadoop());
+        return new Result(uri, zip, ModelIO.sha256(zip), fitted.history(), fitted.workers());
+    }
+
+    /** Called before each epoch of {@link #fit} with the network about to be trained and the training master. */
+    @FunctionalInterface
+    interface EpochStart {
+        void before(int epoch, MultiLayerNetwork net, ParameterAveragingTrainingMaster master);
+    }
+
+    /** A network after a distributed fit. */
+    record Fitted(MultiLayerNetwork net, List<Epoch> history, int workers) {
+    }
+
+    /**
+     * Fits {@code net} (initialized, its parameters the starting point) on {@code train} for {@code epochs}
+     * with synchronous parameter averaging; one progress line and one {@code training_history} row per epoch
+     * under {@code modelName}. {@code start} (may be null) runs before each epoch.
+     */
+    Fitted fit(MultiLayerNetwork net, SparkData.Loaded train, String modelName, int epochs, EpochStart start) {
+        CompactConfig c = ctx.config();
+        Task task = ModelShapes.task(net);
+        int inputs = ModelShapes.inputs(net);
+        int outputs = ModelShapes.outputs(net);
         int batchSize = c.getInt("train.batch-size");
         int workers = c.getInt("train.workers") > 0 ? c.getInt("train.workers") : ctx.jsc().defaultParallelism();
-
-        JavaRDD<DataSet> batches = SparkData.minibatches(train, inputs, spec.outputs(), task, batchSize)
+        JavaRDD<DataSet> batches = SparkData.minibatches(train, inputs, outputs, task, batchSize)
                 .repartition(workers).persist(StorageLevel.MEMORY_ONLY());
         JavaRDD<DataSet> validation = null;
         try {
             long examples = batches.map(DataSet::numExamples).reduce(Integer::sum);
             if (c.getBoolean("train.validate")) {
                 SparkData.Loaded eval = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "eval"), inputs, 1);
-                validation = SparkData.minibatches(eval, inputs, spec.outputs(), task,
+                validation = SparkData.minibatches(eval, inputs, outputs, task,
                         c.getInt("evaluate.batch-size")).persist(StorageLevel.MEMORY_ONLY());
             }
             ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, batchSize)
@@ -79,14 +105,38 @@ public final class TrainJob {
                     .rngSeed(c.getInt("train.seed"))
                     .collectTrainingStats(false)
                     .build();
-            SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(ctx.jsc(), conf, tm);
-            List<Epoch> history = fit(sparkNet, batches, validation, examples, task, spec.outputs(), workers);
-            MultiLayerNetwork net = sparkNet.getNetwork();
-            byte[] zip = ModelIO.toBytes(net);
-            String uri = ctx.trainedModelUri(c.getString("model.name"), ctx.runId());
-            ModelIO.writeBytes(uri, zip, ctx.hadoop());
-            writeHistory(history, workers);
-            return new Result(uri, zip, ModelIO.sha256(zip), history, workers);
+            SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(ctx.jsc(), net, tm);
+            Console.out("train %s: %,d examples, %d epochs, %d workers, batch %d per worker", modelName, examples,
+                    epochs, workers, batchSize);
+            List<Epoch> history = new ArrayList<>();
+            double elapsed = 0;
+            for (int e = 1; e <= epochs; e++) {
+                if (start != null) {
+                    start.before(e, sparkNet.getNetwork(), tm);
+                }
+                long t0 = System.nanoTime();
+                sparkNet.fit(batches);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                elapsed += seconds;
+                double valLoss = Double.NaN;
+                double valAcc = Double.NaN;
+                if (validation != null) {
+                    byte[] zip = ModelIO.toBytes(sparkNet.getNetwork());
+                    MetricTally<?> t = DistributedEvaluator.evaluate(ctx.jsc(), zip, "epoch " + e, validation, task,
+                            outputs, 1);
+                    Map<String, Double> m = t.metrics();
+                    valLoss = m.get("loss");
+                    valAcc = task == Task.CLASSIFICATION ? m.get("accuracy") : Double.NaN;
+                }
+                Epoch ep = new Epoch(e, sparkNet.getScore(), valLoss, valAcc, examples, examples / seconds, seconds,
+                        elapsed);
+                history.add(ep);
+                Console.out("epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
+                        e, epochs, ep.trainLoss(), orDash(valLoss), orDash(valAcc), ep.samplesPerSec(), seconds,
+                        elapsed);
+            }
+            writeHistory(modelName, history, workers);
+            return new Fitted(sparkNet.getNetwork(), history, workers);
         } finally {
             batches.unpersist(false);
             if (validation != null) {
@@ -95,39 +145,7 @@ public final class TrainJob {
         }
     }
 
-    private List<Epoch> fit(SparkDl4jMultiLayer sparkNet, JavaRDD<DataSet> batches, JavaRDD<DataSet> validation,
-                            long examples, Task task, int outputs, int workers) {
-        int epochs = ctx.config().getInt("train.epochs");
-        List<Epoch> history = new ArrayList<>();
-        double elapsed = 0;
-        Console.out("train %s: %,d examples, %d epochs, %d workers, batch %d per worker", ctx.config().getString(
-                "model.name"), examples, epochs, workers, ctx.config().getInt("train.batch-size"));
-        for (int e = 1; e <= epochs; e++) {
-            long t0 = System.nanoTime();
-            sparkNet.fit(batches);
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            elapsed += seconds;
-            double valLoss = Double.NaN;
-            double valAcc = Double.NaN;
-            if (validation != null) {
-                byte[] zip = ModelIO.toBytes(sparkNet.getNetwork());
-                MetricTally<?> t = DistributedEvaluator.evaluate(ctx.jsc(), zip, "epoch " + e, validation, task,
-                        outputs, 1);
-                Map<String, Double> m = t.metrics();
-                valLoss = m.get("loss");
-                valAcc = task == Task.CLASSIFICATION ? m.get("accuracy") : Double.NaN;
-            }
-            Epoch ep = new Epoch(e, sparkNet.getScore(), valLoss, valAcc, examples, examples / seconds, seconds,
-                    elapsed);
-            history.add(ep);
-            Console.out("epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
-                    e, epochs, ep.trainLoss(), orDash(valLoss), orDash(valAcc), ep.samplesPerSec(), seconds, elapsed);
-        }
-        return history;
-    }
-
-    private void writeHistory(List<Epoch> history, int workers) {
-        String model = ctx.config().getString("model.name");
+    private void writeHistory(String model, List<Epoch> history, int workers) {
         Timestamp now = Timestamp.from(Instant.now());
         List<Row> rows = new ArrayList<>();
         for (Epoch e : history) {

@@ -159,6 +159,7 @@ public final class CompactConfig {
                         key.checkRange(v);
                     }
                 }
+                case STRING_LIST -> c.getStringList(path);
                 case ENUM_LIST -> {
                     List<String> values = c.getStringList(path);
                     if (values.isEmpty() || !key.allowed().containsAll(values)) {
@@ -181,6 +182,7 @@ public final class CompactConfig {
             case BOOLEAN -> "true or false";
             case ENUM -> "one of " + String.join(", ", key.allowed());
             case INT_LIST -> "a list of whole numbers, e.g. [512, 256]";
+            case STRING_LIST -> "a list of strings, e.g. [\"0\", \"output\"]";
             case ENUM_LIST -> "a list of " + String.join(", ", key.allowed());
             case MAP -> "an object of settings";
         };

@@ -18,7 +18,7 @@ public record ConfigKey(String name, Type type, Object fallback, String doc, Lis
                         double min, double max) {
 
     /** The kinds of value a key can hold. */
-    public enum Type { STRING, INT, DOUBLE, BOOLEAN, ENUM, INT_LIST, ENUM_LIST, MAP }
+    public enum Type { STRING, INT, DOUBLE, BOOLEAN, ENUM, INT_LIST, STRING_LIST, ENUM_LIST, MAP }
 
     static ConfigKey string(String name, String fallback, String doc) {
         return new ConfigKey(name, Type.STRING, fallback, doc, List.of(), 0, 0);
@@ -42,6 +42,10 @@ public record ConfigKey(String name, Type type, Object fallback, String doc, Lis
 
     static ConfigKey intList(String name, List<Integer> fallback, int min, String doc) {
         return new ConfigKey(name, Type.INT_LIST, fallback, doc, List.of(), min, Integer.MAX_VALUE);
+    }
+
+    static ConfigKey stringList(String name, List<String> fallback, String doc) {
+        return new ConfigKey(name, Type.STRING_LIST, fallback, doc, List.of(), 0, 0);
     }
 
     static ConfigKey oneOrMoreOf(String name, List<String> fallback, List<String> allowed, String doc) {

@@ -8,6 +8,7 @@ import static io.compactml.common.config.ConfigKey.map;
 import static io.compactml.common.config.ConfigKey.oneOf;
 import static io.compactml.common.config.ConfigKey.oneOrMoreOf;
 import static io.compactml.common.config.ConfigKey.string;
+import static io.compactml.common.config.ConfigKey.stringList;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -107,9 +108,41 @@ public final class ConfigKeys {
                 + " (-1 = off)."));
         add(bool("quantize.sensitivity", true, "Measure each layer quantized alone (layer_sensitivity)."));
 
+        add(oneOrMoreOf("importance.criteria", List.of("magnitude", "taylor", "fisher"),
+                List.of("magnitude", "taylor", "fisher"), "Importance scores computed and stored per weight:"
+                + " |w| (no data), |w * dL/dw| averaged over data.train, or the mean of (dL/dw)^2 over data.train."));
+        add(integer("importance.batch-size", 256, 1, 1_000_000,
+                "Minibatch whose mean-loss gradient is one sample of the gradient statistics."));
+        add(decimal("importance.stability-sparsity", 0.9, 0.0, 0.999,
+                "Sparsity at which the pruned sets chosen from the even and the odd minibatches are compared."));
+
+        add(oneOf("prune.criterion", "magnitude", List.of("magnitude", "taylor", "fisher"),
+                "Which importance ranks the weights; taylor and fisher need `importance` first."));
+        add(string("prune.importance-run", "", "Run id of the importance scores to use; empty means this run id."));
+        add(decimal("prune.sparsity", 0.9, 0.0, 0.999,
+                "Target: the fraction of weights pruned (unstructured), or of units removed per layer (structured)."));
+        add(oneOf("prune.scope", "global", List.of("global", "layer"),
+                "Unstructured: one threshold over all weight tensors, or the same sparsity in each tensor."));
+        add(oneOf("prune.structure", "unstructured", List.of("unstructured", "units"),
+                "unstructured: single weights; units: whole neurons (dense) or filters (convolution), rebuilding a"
+                + " smaller network. The output layer keeps its units."));
+        add(stringList("prune.exclude-layers", List.of(),
+                "Layers never pruned, by index (\"0\") or DL4J layer name (\"layer0\" when unnamed)."
+                + " Biases are never pruned."));
+        add(decimal("prune.initial-sparsity", 0.0, 0.0, 0.999,
+                "Polynomial-decay schedule (power 3): the sparsity of the first of prune.schedule-steps steps."));
+        add(integer("prune.schedule-steps", 1, 1, 10_000,
+                "Steps from prune.initial-sparsity to prune.sparsity, one at the start of each fine-tuning epoch"
+                + " (1 = one-shot at the target)."));
+        add(integer("prune.fine-tune-epochs", 2, 0, 10_000,
+                "Epochs of training on data.train under the masks after pruning (0 = none)."));
+        add(decimal("prune.learning-rate", 5e-4, 1e-9, 10.0, "Adam learning rate of the fine-tuning."));
+        add(bool("prune.int8", false, "Store the nonzero weights of the sparse artifact as int8 (per-channel scales)."));
+
         add(string("publish.version", "", "Artifact version; empty means the run id."));
-        add(oneOf("publish.model", "float", List.of("float", "int8"),
-                "Which model of the run `publish` ships: the float model, or the int8 model `quantize` made."));
+        add(oneOf("publish.model", "float", List.of("float", "int8", "pruned"),
+                "Which model of the run `publish` ships: the float model, the int8 model `quantize` made, or the"
+                + " sparse model `prune` made."));
     }
 
     private static void add(ConfigKey key) {

@@ -35,6 +35,7 @@ public final class ImportanceAccumulator implements Serializable {
     private final double[][][] taylor;
     private final double[][][] fisher;
     private final long[] batches = new long[2];
+    private long examples;
 
     public ImportanceAccumulator(MultiLayerNetwork net) {
         List<Integer> withWeights = new ArrayList<>();
@@ -81,6 +82,7 @@ public final class ImportanceAccumulator implements Serializable {
             }
         }
         batches[h]++;
+        examples += batch.numExamples();
     }
 
     /** This plus another accumulator of the same network, into this one. */
@@ -92,6 +94,7 @@ public final class ImportanceAccumulator implements Serializable {
             }
             batches[h] += o.batches[h];
         }
+        examples += o.examples;
         return this;
     }
 
@@ -99,6 +102,11 @@ public final class ImportanceAccumulator implements Serializable {
         for (int k = 0; k < a.length; k++) {
             a[k] += b[k];
         }
+    }
+
+    /** Examples seen, in all minibatches. */
+    public long examples() {
+        return examples;
     }
 
     /** Minibatches seen. */
