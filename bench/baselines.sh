@@ -3,14 +3,10 @@
 # (conf/cnn.conf), trained on the 60k training images and evaluated on the 10k test images.
 # Prints each model's test accuracy, its last-epoch training throughput and the demo's wall time.
 # Usage: bench/baselines.sh [extra compactml options, e.g. --set spark.master=local[2]]
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 for conf in local cnn; do
   start=$(date +%s.%N)
-  "$ROOT/bin/compactml" demo --config "$ROOT/conf/$conf.conf" --run-id "bench-$conf" "$@" > "$conf.out" 2> "$conf.err" \
+  "$CML" demo --config "$ROOT/conf/$conf.conf" --run-id "bench-$conf" "$@" > "$conf.out" 2> "$conf.err" \
     || { cat "$conf.err" >&2; exit 1; }
   end=$(date +%s.%N)
   grep -E '^epoch' "$conf.out" | tail -1 | sed "s/^/$conf last /"

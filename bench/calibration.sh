@@ -8,20 +8,9 @@
 #     frequent and the figure follows the live data.
 # Trains the MLP for one epoch first (or uses MODEL=path/to/model.zip). Extra arguments go to every command,
 # e.g. bench/calibration.sh --config conf/cnn.conf --set data.calibration.limit=3000
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
-CML="$ROOT/bin/compactml"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ARGS=("$@")
-if [[ -n "${MODEL:-}" ]]; then
-  model="$MODEL"
-else
-  "$CML" train --run-id cb "${ARGS[@]}" --set train.epochs=1 --set train.validate=false > train.out 2> train.err \
-    || { tail -5 train.err >&2; exit 1; }
-  model="$(find "$WORK/warehouse/models" -path '*/cb/model.zip' | head -n 1)"
-fi
+model="$(model_or_train cb "${ARGS[@]}" --set train.epochs=1 --set train.validate=false)"
 M=(--set "model.path=\"$model\"")
 
 for master in "local[2]" "local[1]"; do

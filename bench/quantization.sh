@@ -4,12 +4,7 @@
 # then quantizes with each method and evaluates float, int8 weights only and simulated int8 on the 10k test
 # images. Prints one row per method with the int8 file size ratio.
 # Usage: bench/quantization.sh [extra compactml options]
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
-CML="$ROOT/bin/compactml"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run=qbench
 model=()
 if [[ -n "${MODEL:-}" ]]; then

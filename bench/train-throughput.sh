@@ -2,16 +2,12 @@
 # Training throughput of the shipped MLP and CNN at Spark local[1] and local[2], measured in one run on the
 # same data, validation off. Reports the last epoch (JIT warm) and the local[2] / local[1] speedup.
 # Usage: bench/train-throughput.sh [mlp] [cnn]   (default: both)
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # prints the samples/s of the last epoch
 run() {
   local master="$1"; shift
-  "$ROOT/bin/compactml" train --run-id "tp-${RANDOM}" --set "spark.master=$master" --set train.validate=false "$@" \
+  "$CML" train --run-id "tp-${RANDOM}" --set "spark.master=$master" --set train.validate=false "$@" \
     > out.log 2> err.log || { tail -5 err.log >&2; exit 1; }
   grep -E '^epoch' out.log | tail -1 | sed -E 's/.* ([0-9,]+) samples\/s.*/\1/' | tr -d ,
 }

@@ -4,12 +4,9 @@ import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaRDD;
@@ -84,26 +81,10 @@ public final class CalibrationBenchmark implements Callable<Integer> {
         }).reduce(Long::sum));
         passes.put("calibration", () -> CalibrateJob.histograms(batches, model, uri));
 
-        Map<String, List<Double>> seconds = new LinkedHashMap<>();
-        passes.forEach((name, pass) -> {
-            pass.run();
-            seconds.put(name, new ArrayList<>());
-        });
-        for (int r = 0; r < repeats; r++) {
-            passes.forEach((name, pass) -> {
-                long t0 = System.nanoTime();
-                pass.run();
-                seconds.get(name).add((System.nanoTime() - t0) / 1e9);
-            });
-        }
         Console.out("%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s", examples,
                 batches.getNumPartitions(), ctx.spark().sparkContext().master(), batch,
                 System.getenv("OMP_NUM_THREADS"));
-        Map<String, Double> median = new LinkedHashMap<>();
-        seconds.forEach((name, s) -> {
-            median.put(name, median(s));
-            Console.out("%-12s pass: median %.3f s of %s", name, median.get(name), s);
-        });
+        Map<String, Double> median = PassTimer.medians(passes, repeats);
         double data = median.get("data");
         double inference = median.get("inference");
         double calibration = median.get("calibration");
@@ -112,11 +93,5 @@ public final class CalibrationBenchmark implements Callable<Integer> {
                 (calibration - data) / (inference - data));
         model.destroy();
         cached.unpersist();
-    }
-
-    private static double median(List<Double> values) {
-        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 }

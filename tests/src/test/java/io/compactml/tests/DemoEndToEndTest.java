@@ -39,7 +39,9 @@ class DemoEndToEndTest {
                 + " (SELECT count(*) FROM training_history) AS history,"
                 + " (SELECT count(*) FROM runs) AS runs,"
                 + " (SELECT count(*) FROM artifacts) AS artifacts,"
-                + " (SELECT count(*) FROM quant_params) AS quant_params");
+                + " (SELECT count(*) FROM quant_params) AS quant_params,"
+                + " (SELECT count(*) FROM param_importance) AS importance,"
+                + " (SELECT count(*) FROM sparsity) AS sparsity");
         assertEquals(0, o.exitCode(), o.toString());
         return o.stdout().strip().split("\n")[1].trim();
     }
@@ -62,6 +64,15 @@ class DemoEndToEndTest {
         assertTrue(Double.parseDouble(int8.group(3)) > 3.5, int8.group(0));
         assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp-int8/e2e/model.int8")));
 
+        Matcher pruned = Pattern.compile("pruned\\s+magnitude; accuracy ([0-9.]+) \\(one-shot ([0-9.]+)\\), weight"
+                + " sparsity ([0-9.]+), [0-9,]+ bytes: ([0-9.]+)x smaller").matcher(first.stdout());
+        assertTrue(pruned.find(), first.stdout());
+        assertTrue(Double.parseDouble(pruned.group(1)) > Double.parseDouble(acc.group(1)) - 0.05,
+                "90 % sparse after fine-tuning within 5 points on this slice: " + pruned.group(0));
+        assertEquals("0.900", pruned.group(3));
+        assertTrue(Double.parseDouble(pruned.group(4)) > 6, pruned.group(0));
+        assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp-pruned/e2e/model.sparse")));
+
         Path manifest = work.resolve("artifacts/fmnist-mlp/e2e/manifest.json");
         assertTrue(Files.exists(manifest), "artifact published under ./artifacts");
         assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp/e2e/model.zip")));
@@ -69,9 +80,11 @@ class DemoEndToEndTest {
 
         // float model: examples, accuracy, top-5, loss, 10 x (precision, recall), macro F1 = 25; size, params,
         // nonzero = 3; 5 latency figures: 33 metrics. Int8 and int8 weights only: 25 + sqnr, size, params = 28
-        // each. 2 epochs; one run; two artifacts; quant_params: 3 tensors x 4 methods + 128 + 10 channels
+        // each. Pruned: 33 + one-shot accuracy, dense size, weight sparsity = 36. 2 epochs of training and 2 of
+        // fine-tuning; one run; three artifacts; quant_params: 3 tensors x 4 methods + 128 + 10 channels;
+        // importance: 3 criteria x 2 weight tensors; sparsity: 2 layers and the total
         String once = counts();
-        assertEquals("89,2,1,2,150", once);
+        assertEquals("125,4,1,3,150,6,3", once);
 
         CliProcess.Outcome again = demo();
         // same run id and seed on local[2]: training is deterministic, so the model is bit-identical and the

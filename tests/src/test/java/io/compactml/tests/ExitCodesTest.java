@@ -24,6 +24,15 @@ class ExitCodesTest {
     }
 
     @Test
+    void aSparsityOfOneExitsTwoBeforeSparkStarts() throws Exception {
+        CliProcess.Outcome o = CliProcess.run(work, "prune", "--set", "prune.sparsity=1.0");
+        assertEquals(2, o.exitCode(), o.toString());
+        assertTrue(o.stderr().contains("error: Config key 'prune.sparsity' has value '1'; allowed: a number in [0,"
+                + " 0.999]"), o.toString());
+        assertFalse(Files.exists(work.resolve("warehouse")), "nothing written for a config error");
+    }
+
+    @Test
     void unknownOptionExitsTwo() throws Exception {
         CliProcess.Outcome o = CliProcess.run(work, "train", "--epochs", "3");
         assertEquals(2, o.exitCode(), o.toString());
