@@ -3,7 +3,6 @@ package io.compactml.jobs;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.LatencyProbe;
-import io.compactml.common.eval.MetricTally;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
 import java.sql.Timestamp;
@@ -60,9 +59,9 @@ public final class EvaluateJob {
         JavaRDD<DataSet> batches = batches(net, spec).cache();
         try {
             long t0 = System.nanoTime();
-            MetricTally<?> tally = tally(uri, zip, net, batches);
-            Console.out("inference pass: %,d examples in %.2f s", tally.count(), (System.nanoTime() - t0) / 1e9);
-            Map<String, Double> metrics = new LinkedHashMap<>(tally.metrics());
+            Map<String, Double> metrics = tally(uri, zip, net, batches);
+            Console.out("inference pass: %,d examples in %.2f s", metrics.get("examples").longValue(),
+                    (System.nanoTime() - t0) / 1e9);
             metrics.put("size_bytes", (double) subject.sizeBytes());
             metrics.put("param_count", (double) net.numParams());
             metrics.put("nonzero_params", (double) ModelIO.nonzeroParams(net));
@@ -80,7 +79,7 @@ public final class EvaluateJob {
     /** Quality metrics only (no latency, nothing recorded), e.g. for an intermediate model. */
     public Map<String, Double> quality(MultiLayerNetwork net, String label) {
         JavaRDD<DataSet> batches = batches(net, DatasetSpec.from(ctx.config(), "eval"));
-        return tally(label, ModelIO.toBytes(net), net, batches).metrics();
+        return tally(label, ModelIO.toBytes(net), net, batches);
     }
 
     private JavaRDD<DataSet> batches(MultiLayerNetwork net, DatasetSpec spec) {
@@ -90,9 +89,9 @@ public final class EvaluateJob {
                 ctx.config().getInt("evaluate.batch-size"));
     }
 
-    private MetricTally<?> tally(String uri, byte[] zip, MultiLayerNetwork net, JavaRDD<DataSet> batches) {
+    private Map<String, Double> tally(String uri, byte[] zip, MultiLayerNetwork net, JavaRDD<DataSet> batches) {
         int outputs = ModelShapes.outputs(net);
-        return DistributedEvaluator.evaluate(ctx.jsc(), zip, uri, batches, ModelShapes.task(net), outputs,
+        return VariantEvaluator.evaluate(ctx.jsc(), zip, uri, batches, ModelShapes.task(net), outputs,
                 Math.min(ctx.config().getInt("evaluate.top-k"), outputs));
     }
 

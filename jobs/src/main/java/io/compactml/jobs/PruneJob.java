@@ -181,7 +181,8 @@ public final class PruneJob {
     private MultiLayerNetwork fineTune(MultiLayerNetwork net, int epochs, TrainJob.EpochStart start) {
         net.setLearningRate(ctx.config().getDouble("prune.learning-rate"));
         SparkData.Loaded train = SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "train"));
-        return new TrainJob(ctx).fit(net, train, prunedName(ctx), epochs, start).net();
+        TrainJob trainer = new TrainJob(ctx);
+        return trainer.fit(net, trainer.labeledBatches(net, train), prunedName(ctx), epochs, start).net();
     }
 
     private double accuracy(MultiLayerNetwork net) {

@@ -3,7 +3,6 @@ package io.compactml.jobs;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
-import io.compactml.common.eval.MetricTally;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
 import io.compactml.common.model.NetworkSpec;
@@ -52,7 +51,7 @@ public final class TrainJob {
         MultiLayerNetwork init = new MultiLayerNetwork(spec.build(train.inputs()));
         init.init();
         String name = c.getString("model.name");
-        Fitted fitted = fit(init, train, name, c.getInt("train.epochs"), null);
+        Fitted fitted = fit(init, labeledBatches(init, train), name, c.getInt("train.epochs"), null);
         byte[] zip = ModelIO.toBytes(fitted.net());
         String uri = ctx.trainedModelUri(name, ctx.runId());
         ModelIO.writeBytes(uri, zip, ctx.hadoop());
@@ -69,20 +68,26 @@ public final class TrainJob {
     record Fitted(MultiLayerNetwork net, List<Epoch> history, int workers) {
     }
 
+    /** Minibatches of {@code train.batch-size} for {@code net} from {@code train}, labels as the net needs them. */
+    JavaRDD<DataSet> labeledBatches(MultiLayerNetwork net, SparkData.Loaded train) {
+        return SparkData.minibatches(train, ModelShapes.inputs(net), ModelShapes.outputs(net), ModelShapes.task(net),
+                ctx.config().getInt("train.batch-size"));
+    }
+
     /**
-     * Fits {@code net} (initialized, its parameters the starting point) on {@code train} for {@code epochs}
-     * with synchronous parameter averaging; one progress line and one {@code training_history} row per epoch
-     * under {@code modelName}. {@code start} (may be null) runs before each epoch.
+     * Fits {@code net} (initialized, its parameters the starting point) on {@code source} minibatches for
+     * {@code epochs} with synchronous parameter averaging; one progress line and one {@code training_history}
+     * row per epoch under {@code modelName}. The minibatches are spread over the workers and cached for the
+     * run. {@code start} (may be null) runs before each epoch.
      */
-    Fitted fit(MultiLayerNetwork net, SparkData.Loaded train, String modelName, int epochs, EpochStart start) {
+    Fitted fit(MultiLayerNetwork net, JavaRDD<DataSet> source, String modelName, int epochs, EpochStart start) {
         CompactConfig c = ctx.config();
         Task task = ModelShapes.task(net);
         int inputs = ModelShapes.inputs(net);
         int outputs = ModelShapes.outputs(net);
         int batchSize = c.getInt("train.batch-size");
         int workers = c.getInt("train.workers") > 0 ? c.getInt("train.workers") : ctx.jsc().defaultParallelism();
-        JavaRDD<DataSet> batches = SparkData.minibatches(train, inputs, outputs, task, batchSize)
-                .repartition(workers).persist(StorageLevel.MEMORY_ONLY());
+        JavaRDD<DataSet> batches = source.repartition(workers).persist(StorageLevel.MEMORY_ONLY());
         JavaRDD<DataSet> validation = null;
         try {
             long examples = batches.map(DataSet::numExamples).reduce(Integer::sum);
@@ -122,9 +127,8 @@ public final class TrainJob {
                 double valAcc = Double.NaN;
                 if (validation != null) {
                     byte[] zip = ModelIO.toBytes(sparkNet.getNetwork());
-                    MetricTally<?> t = DistributedEvaluator.evaluate(ctx.jsc(), zip, "epoch " + e, validation, task,
-                            outputs, 1);
-                    Map<String, Double> m = t.metrics();
+                    Map<String, Double> m = VariantEvaluator.evaluate(ctx.jsc(), zip, "epoch " + e, validation,
+                            task, outputs, 1);
                     valLoss = m.get("loss");
                     valAcc = task == Task.CLASSIFICATION ? m.get("accuracy") : Double.NaN;
                 }

@@ -20,10 +20,20 @@ import org.nd4j.linalg.dataset.DataSet;
 /**
  * Evaluates several {@link Variant}s of a model in one distributed pass: every partition loads every variant
  * once, runs each minibatch through all of them and compares each output with the first variant's (the
- * reference) for the SQNR. So per-layer sensitivity trials run side by side as Spark work over the data.
+ * reference) for the SQNR. So per-layer sensitivity trials run side by side as Spark work over the data. The
+ * model zip is broadcast once; tallies are tree-reduced on the way to the driver.
  */
 public final class VariantEvaluator {
     private VariantEvaluator() {
+    }
+
+    /** Metrics of one float model zip over {@code batches}: a one-variant pass, without the SQNR. */
+    public static Map<String, Double> evaluate(JavaSparkContext jsc, byte[] modelZip, String source,
+                                               JavaRDD<DataSet> batches, Task task, int classes, int topK) {
+        Map<String, Double> m = new LinkedHashMap<>(evaluate(jsc,
+                List.of(new Variant(source, Variant.Kind.FLOAT, modelZip)), batches, task, classes, topK).get(source));
+        m.remove("sqnr_db");
+        return m;
     }
 
     /** Metrics per variant name, in order; each map includes {@code sqnr_db} against the reference. */

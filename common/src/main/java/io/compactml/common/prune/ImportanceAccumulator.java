@@ -1,12 +1,14 @@
 package io.compactml.common.prune;
 
 import java.io.Serializable;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Partial sums of gradient statistics for every weight tensor ("W") of a network, over minibatches: for the
@@ -32,6 +34,10 @@ public final class ImportanceAccumulator implements Serializable {
     }
 
     private final int[] layers;
+    /** Where each weight tensor lies in the network's flat parameter (and gradient) vector, and its layout. */
+    private final int[] offsets;
+    private final long[][] shapes;
+    private final char[] orders;
     private final double[][][] taylor;
     private final double[][][] fisher;
     private final long[] batches = new long[2];
@@ -45,6 +51,16 @@ public final class ImportanceAccumulator implements Serializable {
             }
         }
         layers = withWeights.stream().mapToInt(Integer::intValue).toArray();
+        offsets = new int[layers.length];
+        shapes = new long[layers.length][];
+        orders = new char[layers.length];
+        for (int t = 0; t < layers.length; t++) {
+            // DL4J's parameter views are contiguous blocks of the flat parameter vector, each in its own order
+            INDArray w = net.getLayer(layers[t]).getParam("W");
+            offsets[t] = Math.toIntExact(w.offset());
+            shapes[t] = w.shape();
+            orders[t] = w.ordering();
+        }
         taylor = new double[2][layers.length][];
         fisher = new double[2][layers.length][];
         for (int h = 0; h < 2; h++) {
@@ -66,23 +82,29 @@ public final class ImportanceAccumulator implements Serializable {
         net.setInput(batch.getFeatures());
         net.setLabels(batch.getLabels());
         net.computeGradientAndScore();
-        Gradient g = net.gradient();
+        // the flat parameter and gradient vectors share one layout: read both in place, no copy per minibatch
+        FloatBuffer w = floats(net.params());
+        FloatBuffer grad = floats(net.gradient().gradient());
         // DL4J's backward pass gives the gradient of the summed loss; its updater divides by the batch size
         double perExample = 1.0 / batch.numExamples();
         int h = (int) (index & 1);
         for (int t = 0; t < layers.length; t++) {
-            float[] w = net.getLayer(layers[t]).getParam("W").dup('c').data().asFloat();
-            float[] grad = g.getGradientFor(layers[t] + "_W").dup('c').data().asFloat();
             double[] ta = taylor[h][t];
             double[] fi = fisher[h][t];
-            for (int k = 0; k < w.length; k++) {
-                double gk = grad[k] * perExample;
-                ta[k] += Math.abs(w[k] * gk);
+            int off = offsets[t];
+            for (int k = 0; k < ta.length; k++) {
+                double gk = grad.get(off + k) * perExample;
+                ta[k] += Math.abs(w.get(off + k) * gk);
                 fi[k] += gk * gk;
             }
         }
         batches[h]++;
         examples += batch.numExamples();
+    }
+
+    private static FloatBuffer floats(INDArray a) {
+        INDArray f = a.dataType() == DataType.FLOAT && !a.isView() ? a : a.castTo(DataType.FLOAT).dup();
+        return f.data().asNioFloat();
     }
 
     /** This plus another accumulator of the same network, into this one. */
@@ -126,11 +148,13 @@ public final class ImportanceAccumulator implements Serializable {
         long n = half < 0 ? batches() : batches[half];
         float[][] out = new float[layers.length][];
         for (int t = 0; t < layers.length; t++) {
-            out[t] = new float[sums[0][t].length];
-            for (int k = 0; k < out[t].length; k++) {
+            float[] mean = new float[sums[0][t].length];
+            for (int k = 0; k < mean.length; k++) {
                 double s = half < 0 ? sums[0][t][k] + sums[1][t][k] : sums[half][t][k];
-                out[t][k] = n == 0 ? 0f : (float) (s / n);
+                mean[k] = n == 0 ? 0f : (float) (s / n);
             }
+            // sums are kept in the tensor's own layout (dense weights are 'f'); scores are c-order
+            out[t] = Nd4j.create(mean, shapes[t], orders[t]).dup('c').data().asFloat();
         }
         return out;
     }

@@ -1,22 +1,12 @@
 package io.compactml.common.prune;
 
-import io.compactml.common.CompactMLException;
+import io.compactml.common.model.ParamFile;
 import io.compactml.common.quant.QuantParams;
 import io.compactml.common.quant.WeightQuantizer;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.Deflater;
-import java.util.zip.DeflaterOutputStream;
-import java.util.zip.InflaterInputStream;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -27,10 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * ("W") as a bitmask of its nonzero positions (c-order) and the nonzero values only, in float32 or in int8
  * with symmetric per-output-channel scales ({@link WeightQuantizer}); other parameters (biases) dense float32.
  *
- * <p>File format ({@code model.sparse}, deflate at the highest level): magic {@code CMLS}, version 1, the DL4J
- * configuration JSON, then per parameter: layer index, name, kind (0 dense float32, 1 sparse float32, 2 sparse
- * int8), shape; for sparse kinds the bitmask (one bit per weight, lowest bit first) and the nonzero count,
- * then the values: float32 as four byte planes (all high bytes, then the next, ...; neighbouring weights share
+ * <p>File format ({@code model.sparse}): the {@link ParamFile} framing, deflated at the highest level, with magic
+ * {@code CMLS}, version 1 and kinds 0 dense float32, 1 sparse float32, 2 sparse int8; for sparse kinds the
+ * bitmask (one bit per weight, lowest bit first), then the values: float32 as four byte planes (all high bytes, then the next, ...; neighbouring weights share
  * sign and exponent bytes, which deflate then finds), int8 as the per-channel scales and one byte per value.
  * {@link #toNetwork()} restores a DL4J network with the zeros in place.
  */
@@ -102,8 +91,7 @@ public final class SparseModel {
 
     /** The network, pruned weights zero (int8 values dequantized). */
     public MultiLayerNetwork toNetwork() {
-        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configJson));
-        net.init();
+        MultiLayerNetwork net = ParamFile.emptyNetwork(configJson);
         for (Param p : params) {
             net.getLayer(p.layer()).setParam(p.name(), Nd4j.create(dense(p), p.shape(), 'c'));
         }
@@ -114,11 +102,7 @@ public final class SparseModel {
         if (p.kind() == DENSE) {
             return p.values();
         }
-        long n = 1;
-        for (long d : p.shape()) {
-            n *= d;
-        }
-        float[] out = new float[Math.toIntExact(n)];
+        float[] out = new float[new ParamFile.Header(p.layer(), p.name(), p.kind(), p.shape()).length()];
         float[] dq = p.kind() == SPARSE_INT8 ? dequantizeNonzeros(p) : p.values();
         for (int k = 0, j = 0; k < out.length; k++) {
             if ((p.mask()[k >>> 3] & (1 << (k & 7))) != 0) {
@@ -149,101 +133,47 @@ public final class SparseModel {
     }
 
     public byte[] toBytes() {
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
-        try (DataOutputStream out = new DataOutputStream(new DeflaterOutputStream(bos, deflater))) {
-            out.writeInt(MAGIC);
-            out.writeInt(VERSION);
-            byte[] json = configJson.getBytes(StandardCharsets.UTF_8);
-            out.writeInt(json.length);
-            out.write(json);
-            out.writeInt(params.size());
-            for (Param p : params) {
-                out.writeInt(p.layer());
-                out.writeUTF(p.name());
-                out.writeByte(p.kind());
-                out.writeInt(p.shape().length);
-                for (long d : p.shape()) {
-                    out.writeLong(d);
-                }
-                if (p.kind() != DENSE) {
-                    out.writeInt(p.mask().length);
-                    out.write(p.mask());
-                }
-                if (p.kind() == SPARSE_INT8) {
-                    out.writeInt(p.scales().length);
-                    for (float v : p.scales()) {
-                        out.writeFloat(v);
+        return ParamFile.write(MAGIC, VERSION, Deflater.BEST_COMPRESSION, configJson, params,
+                p -> new ParamFile.Header(p.layer(), p.name(), p.kind(), p.shape()),
+                (out, p) -> {
+                    if (p.kind() != DENSE) {
+                        ParamFile.writeBytes(out, p.mask());
                     }
-                    out.writeInt(p.q().length);
-                    out.write(p.q());
-                } else {
-                    out.writeInt(p.values().length);
-                    for (int shift = 24; shift >= 0; shift -= 8) {
-                        for (float v : p.values()) {
-                            out.writeByte(Float.floatToRawIntBits(v) >>> shift);
+                    if (p.kind() == SPARSE_INT8) {
+                        ParamFile.writeFloats(out, p.scales());
+                        ParamFile.writeBytes(out, p.q());
+                    } else {
+                        out.writeInt(p.values().length);
+                        for (int shift = 24; shift >= 0; shift -= 8) {
+                            for (float v : p.values()) {
+                                out.writeByte(Float.floatToRawIntBits(v) >>> shift);
+                            }
                         }
                     }
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            deflater.end();
-        }
-        return bos.toByteArray();
+                }, null);
     }
 
     /** Reads a {@code model.sparse}; {@code source} names it in errors. */
     public static SparseModel fromBytes(byte[] bytes, String source) {
-        try (DataInputStream in = new DataInputStream(new InflaterInputStream(new ByteArrayInputStream(bytes)))) {
-            if (in.readInt() != MAGIC || in.readInt() != VERSION) {
-                throw new IOException("not a CompactML sparse model (bad magic or version)");
+        ParamFile.Contents<Param, Void> c = ParamFile.read(bytes, MAGIC, VERSION, (in, h) -> {
+            byte[] mask = h.kind() == DENSE ? null : ParamFile.readBytes(in);
+            if (h.kind() == SPARSE_INT8) {
+                float[] scales = ParamFile.readFloats(in);
+                return new Param(h.layer(), h.name(), h.kind(), h.shape(), mask, null, ParamFile.readBytes(in), scales);
             }
-            byte[] json = new byte[in.readInt()];
-            in.readFully(json);
-            int n = in.readInt();
-            List<Param> params = new ArrayList<>(n);
-            for (int k = 0; k < n; k++) {
-                int layer = in.readInt();
-                String name = in.readUTF();
-                byte kind = in.readByte();
-                long[] shape = new long[in.readInt()];
-                for (int d = 0; d < shape.length; d++) {
-                    shape[d] = in.readLong();
-                }
-                byte[] mask = null;
-                if (kind != DENSE) {
-                    mask = new byte[in.readInt()];
-                    in.readFully(mask);
-                }
-                if (kind == SPARSE_INT8) {
-                    float[] scales = new float[in.readInt()];
-                    for (int c = 0; c < scales.length; c++) {
-                        scales[c] = in.readFloat();
-                    }
-                    byte[] q = new byte[in.readInt()];
-                    in.readFully(q);
-                    params.add(new Param(layer, name, kind, shape, mask, null, q, scales));
-                } else {
-                    int count = in.readInt();
-                    int[] bits = new int[count];
-                    for (int shift = 24; shift >= 0; shift -= 8) {
-                        for (int i = 0; i < count; i++) {
-                            bits[i] |= in.readUnsignedByte() << shift;
-                        }
-                    }
-                    float[] values = new float[count];
-                    for (int i = 0; i < count; i++) {
-                        values[i] = Float.intBitsToFloat(bits[i]);
-                    }
-                    params.add(new Param(layer, name, kind, shape, mask, values, null, null));
+            int count = in.readInt();
+            int[] bits = new int[count];
+            for (int shift = 24; shift >= 0; shift -= 8) {
+                for (int i = 0; i < count; i++) {
+                    bits[i] |= in.readUnsignedByte() << shift;
                 }
             }
-            return new SparseModel(new String(json, StandardCharsets.UTF_8), params);
-        } catch (IOException | RuntimeException e) {
-            throw new CompactMLException(CompactMLException.Kind.RUNTIME, "Sparse model " + source
-                    + " is not readable (" + e.getMessage() + "). Re-run `compactml prune`.", e);
-        }
+            float[] values = new float[count];
+            for (int i = 0; i < count; i++) {
+                values[i] = Float.intBitsToFloat(bits[i]);
+            }
+            return new Param(h.layer(), h.name(), h.kind(), h.shape(), mask, values, null, null);
+        }, null, "sparse model", source, "Re-run `compactml prune`.");
+        return new SparseModel(c.configJson(), c.params());
     }
 }

@@ -1,23 +1,15 @@
 package io.compactml.common.quant;
 
 import io.compactml.common.CompactMLException;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import io.compactml.common.model.ParamFile;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.zip.DeflaterOutputStream;
-import java.util.zip.InflaterInputStream;
+import java.util.zip.Deflater;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -34,9 +26,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * tensor boundary ({@link ActivationObserver} numbering). Layers kept in float (mixed precision) store float32
  * weights and no activation parameters on their output.
  *
- * <p>File format ({@code model.int8}, deflate-compressed): magic {@code CMLQ}, version 1, config JSON, then
- * per parameter: layer index, name, kind (0 float32, 1 int8), shape, scales and values; then per tensor
- * boundary: present flag, scale, zero point, qmin, qmax.
+ * <p>File format ({@code model.int8}): the {@link ParamFile} framing with magic {@code CMLQ}, version 1; per
+ * parameter of kind 0 its float32 values, of kind 1 (int8 weights) its scales and its int8 values; then the
+ * trailer, per tensor boundary: present flag, scale, zero point, qmin, qmax.
  */
 public final class Int8Model {
     private static final int MAGIC = 0x434D4C51;
@@ -45,6 +37,9 @@ public final class Int8Model {
     /** Layer types this quantizer knows; others must stay float. */
     public static final Set<Class<?>> SUPPORTED = Set.of(DenseLayer.class, OutputLayer.class,
             ConvolutionLayer.class, SubsamplingLayer.class);
+
+    private static final byte FLOAT = 0;
+    private static final byte INT8 = 1;
 
     private record Param(int layer, String name, long[] shape, byte[] q, float[] scales, float[] f) {
     }
@@ -105,8 +100,7 @@ public final class Int8Model {
 
     /** The network with dequantized weights: what int8 weights compute, in float. */
     public MultiLayerNetwork toNetwork() {
-        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configJson));
-        net.init();
+        MultiLayerNetwork net = ParamFile.emptyNetwork(configJson);
         for (Param p : params) {
             net.getLayer(p.layer()).setParam(p.name(), Nd4j.create(dequantize(p), p.shape(), 'c'));
         }
@@ -143,96 +137,49 @@ public final class Int8Model {
     }
 
     public byte[] toBytes() {
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(new DeflaterOutputStream(bos))) {
-            out.writeInt(MAGIC);
-            out.writeInt(VERSION);
-            byte[] json = configJson.getBytes(StandardCharsets.UTF_8);
-            out.writeInt(json.length);
-            out.write(json);
-            out.writeInt(params.size());
-            for (Param p : params) {
-                out.writeInt(p.layer());
-                out.writeUTF(p.name());
-                out.writeByte(p.q() == null ? 0 : 1);
-                out.writeInt(p.shape().length);
-                for (long d : p.shape()) {
-                    out.writeLong(d);
-                }
-                if (p.q() == null) {
-                    out.writeInt(p.f().length);
-                    for (float v : p.f()) {
-                        out.writeFloat(v);
+        return ParamFile.write(MAGIC, VERSION, Deflater.DEFAULT_COMPRESSION, configJson, params,
+                p -> new ParamFile.Header(p.layer(), p.name(), p.q() == null ? FLOAT : INT8, p.shape()),
+                (out, p) -> {
+                    if (p.q() == null) {
+                        ParamFile.writeFloats(out, p.f());
+                    } else {
+                        ParamFile.writeFloats(out, p.scales());
+                        ParamFile.writeBytes(out, p.q());
                     }
-                } else {
-                    out.writeInt(p.scales().length);
-                    for (float s : p.scales()) {
-                        out.writeFloat(s);
+                },
+                out -> {
+                    out.writeInt(activations.length);
+                    for (QuantParams a : activations) {
+                        out.writeBoolean(a != null);
+                        if (a != null) {
+                            out.writeFloat(a.scale());
+                            out.writeInt(a.zeroPoint());
+                            out.writeInt(a.qmin());
+                            out.writeInt(a.qmax());
+                        }
                     }
-                    out.writeInt(p.q().length);
-                    out.write(p.q());
-                }
-            }
-            out.writeInt(activations.length);
-            for (QuantParams a : activations) {
-                out.writeBoolean(a != null);
-                if (a != null) {
-                    out.writeFloat(a.scale());
-                    out.writeInt(a.zeroPoint());
-                    out.writeInt(a.qmin());
-                    out.writeInt(a.qmax());
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bos.toByteArray();
+                });
     }
 
     /** Reads a {@code model.int8}; {@code source} names it in errors. */
     public static Int8Model fromBytes(byte[] bytes, String source) {
-        try (DataInputStream in = new DataInputStream(new InflaterInputStream(new ByteArrayInputStream(bytes)))) {
-            if (in.readInt() != MAGIC || in.readInt() != VERSION) {
-                throw new IOException("not a CompactML int8 model (bad magic or version)");
-            }
-            byte[] json = new byte[in.readInt()];
-            in.readFully(json);
-            int n = in.readInt();
-            List<Param> params = new ArrayList<>(n);
-            for (int k = 0; k < n; k++) {
-                int layer = in.readInt();
-                String name = in.readUTF();
-                boolean quantized = in.readByte() == 1;
-                long[] shape = new long[in.readInt()];
-                for (int d = 0; d < shape.length; d++) {
-                    shape[d] = in.readLong();
-                }
-                if (quantized) {
-                    float[] scales = new float[in.readInt()];
-                    for (int s = 0; s < scales.length; s++) {
-                        scales[s] = in.readFloat();
+        ParamFile.Contents<Param, QuantParams[]> c = ParamFile.read(bytes, MAGIC, VERSION,
+                (in, h) -> {
+                    if (h.kind() == INT8) {
+                        float[] scales = ParamFile.readFloats(in);
+                        return new Param(h.layer(), h.name(), h.shape(), ParamFile.readBytes(in), scales, null);
                     }
-                    byte[] q = new byte[in.readInt()];
-                    in.readFully(q);
-                    params.add(new Param(layer, name, shape, q, scales, null));
-                } else {
-                    float[] f = new float[in.readInt()];
-                    for (int i = 0; i < f.length; i++) {
-                        f[i] = in.readFloat();
+                    return new Param(h.layer(), h.name(), h.shape(), null, null, ParamFile.readFloats(in));
+                },
+                in -> {
+                    QuantParams[] acts = new QuantParams[in.readInt()];
+                    for (int t = 0; t < acts.length; t++) {
+                        if (in.readBoolean()) {
+                            acts[t] = new QuantParams(in.readFloat(), in.readInt(), in.readInt(), in.readInt());
+                        }
                     }
-                    params.add(new Param(layer, name, shape, null, null, f));
-                }
-            }
-            QuantParams[] acts = new QuantParams[in.readInt()];
-            for (int t = 0; t < acts.length; t++) {
-                if (in.readBoolean()) {
-                    acts[t] = new QuantParams(in.readFloat(), in.readInt(), in.readInt(), in.readInt());
-                }
-            }
-            return new Int8Model(new String(json, StandardCharsets.UTF_8), params, acts);
-        } catch (IOException | RuntimeException e) {
-            throw new CompactMLException(CompactMLException.Kind.RUNTIME, "Int8 model " + source
-                    + " is not readable (" + e.getMessage() + "). Re-run `compactml quantize`.", e);
-        }
+                    return acts;
+                }, "int8 model", source, "Re-run `compactml quantize`.");
+        return new Int8Model(c.configJson(), c.params(), c.trailer());
     }
 }
