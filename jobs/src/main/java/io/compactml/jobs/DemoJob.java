@@ -6,8 +6,9 @@ import java.util.Map;
 /**
  * {@code demo}: the whole current pipeline on one run id: train a baseline on Fashion-MNIST, evaluate it on
  * the test set, publish it; calibrate it on the training set, quantize it to int8 and publish that too; compute
- * its parameter importance, prune and fine-tune it, publish the sparse model; then print where everything is
- * and the headline numbers.
+ * its parameter importance, prune and fine-tune it, publish the sparse model; store its outputs over the
+ * training set, distill students from them, publish the best; then print where everything is and the headline
+ * numbers.
  */
 public final class DemoJob {
     private final JobContext ctx;
@@ -29,6 +30,9 @@ public final class DemoJob {
         new ImportanceJob(ctx).compute(model);
         PruneJob.Result pruned = new PruneJob(ctx).prune(model);
         ArtifactStore.Published publishedPruned = publisher.publishPruned(pruned.sparse(), trained.modelSha256());
+        new SoftLabelsJob(ctx).label(model);
+        DistillJob.Result student = new DistillJob(ctx).distill(model);
+        ArtifactStore.Published publishedStudent = publisher.publishStudent(student.zip(), trained.modelSha256());
         double seconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Double> m = eval.metrics();
         TrainJob.Epoch last = trained.history().get(trained.history().size() - 1);
@@ -53,10 +57,11 @@ public final class DemoJob {
                 w.getOrDefault("accuracy", Double.NaN), int8.int8().length,
                 trained.modelZip().length / (double) int8.int8().length, int8.method(), int8.floatLayers());
         Console.out("  pruned     %s; %s", ctx.config().getString("prune.criterion"), PruneJob.summary(pruned));
+        Console.out("  distilled  %s", DistillJob.summary(student));
         Console.out("  tables     %s  (bin/compactml sql \"SELECT * FROM evaluations WHERE run_id = '%s'\")",
                 ctx.config().getString("tables.root"), ctx.runId());
         Console.out("  artifact   %s%s", published.dir(), published.alreadyPresent() ? " (already published)" : "");
-        for (ArtifactStore.Published p : java.util.List.of(publishedInt8, publishedPruned)) {
+        for (ArtifactStore.Published p : java.util.List.of(publishedInt8, publishedPruned, publishedStudent)) {
             Console.out("  artifact   %s%s", p.dir(), p.alreadyPresent() ? " (already published)" : "");
         }
     }

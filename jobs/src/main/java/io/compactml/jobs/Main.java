@@ -15,7 +15,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Model compression as Spark jobs.",
         subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Quantize.class, Main.Importance.class,
-                Main.Prune.class, Main.Publish.class, Main.Demo.class,
+                Main.Prune.class, Main.SoftLabels.class, Main.Distill.class, Main.Publish.class, Main.Demo.class,
                 SqlCommand.class, ConfigCommand.class, JobsCommand.class})
 public final class Main {
 
@@ -134,6 +134,27 @@ public final class Main {
         }
     }
 
+    @Command(name = "soft-labels", description = "Teacher outputs over data.train, computed once into"
+            + " teacher_outputs for any number of students.")
+    static final class SoftLabels extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            SoftLabelsJob.Result r = new SoftLabelsJob(ctx).run();
+            Console.out("  %,d rows of %d outputs: teacher %s, %s version %s", r.rows(), r.outputs(),
+                    r.teacherSha256().substring(0, 12), r.dataset(), r.datasetVersion());
+        }
+    }
+
+    @Command(name = "distill", description = "Students trained on Spark from stored teacher outputs, one per"
+            + " distill.settings (T:alpha) plus a hard-label baseline; the best is kept (distill_candidates).")
+    static final class Distill extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            DistillJob.Result r = new DistillJob(ctx).run();
+            Console.out("  %s", DistillJob.summary(r));
+        }
+    }
+
     @Command(name = "publish", description = "Publish an evaluated model as an artifact with a manifest.")
     static final class Publish extends JobCommand {
         @Override
@@ -144,7 +165,8 @@ public final class Main {
     }
 
     @Command(name = "demo", description = "Train, evaluate, publish; calibrate, quantize, publish int8; importance,"
-            + " prune, publish the sparse model: a Fashion-MNIST baseline end to end.")
+            + " prune, publish the sparse model; soft-labels, distill, publish the student: a Fashion-MNIST baseline"
+            + " end to end.")
     static final class Demo extends JobCommand {
         @Override
         void run(JobContext ctx) {

@@ -32,6 +32,13 @@ public final class PublishJob {
 
     public ArtifactStore.Published run() {
         CompactConfig c = ctx.config();
+        if (c.getString("publish.model").equals("student")) {
+            String uri = DistillJob.studentUri(ctx);
+            byte[] zip = ModelIO.readBytes(uri, ctx.hadoop());
+            ModelIO.fromBytes(zip, uri);
+            byte[] teacher = ModelIO.readBytes(ctx.modelUri(), ctx.hadoop());
+            return publishStudent(zip, ModelIO.sha256(teacher));
+        }
         if (c.getString("publish.model").equals("pruned")) {
             String uri = PruneJob.prunedUri(ctx);
             byte[] sparse = ModelIO.readBytes(uri, ctx.hadoop());
@@ -68,6 +75,13 @@ public final class PublishJob {
                         + calibration.name() + " " + calibration.uri()));
     }
 
+    /** Publishes a distilled student (a DL4J zip) as {@code <model>-student}, its teacher as the source. */
+    public ArtifactStore.Published publishStudent(byte[] zip, String teacherSha) {
+        return publish(DistillJob.studentName(ctx), MODEL_FILE, zip, "dl4j-multilayer-zip", "distilled", teacherSha,
+                Map.of("distillation", "teacher outputs of run " + DistillJob.teacherRun(ctx) + ", settings "
+                        + ctx.config().getStringList("distill.settings")));
+    }
+
     /** Publishes a sparse model as {@code <model>-pruned}, with how it was pruned in the manifest. */
     public ArtifactStore.Published publishPruned(byte[] sparse, String sourceSha) {
         CompactConfig c = ctx.config();
@@ -87,7 +101,7 @@ public final class PublishJob {
         Map<String, Double> metrics = latestMetrics(model, sha);
         if (metrics.isEmpty()) {
             throw Errors.badConfigValue("model.path", ctx.modelUri(), "a model with rows in 'evaluations': run"
-                    + " `compactml evaluate` (or `quantize` for int8, `prune` for pruned) with the same --run-id first");
+                    + " `compactml evaluate` (or `quantize` for int8, `prune` for pruned, `distill` for a student) with the same --run-id first");
         }
         DatasetSpec train = DatasetSpec.from(c, "train");
         DatasetSpec eval = DatasetSpec.from(c, "eval");

@@ -97,6 +97,36 @@ public final class SparkData {
         return loadTable(spark, spec);
     }
 
+    /**
+     * A version of a data set's content as stored: a sha256 over the path, length and modification time of
+     * every file it reads (as Spark's file index identifies files), 16 hex digits. Rewriting or replacing a file
+     * changes it; reading the files again does not.
+     */
+    public static String version(DatasetSpec spec, Configuration hadoop) {
+        StringBuilder id = new StringBuilder();
+        List<String> uris = spec.format().equals("idx") ? List.of(spec.uri(), spec.labelsUri()) : List.of(spec.uri());
+        try {
+            for (String uri : uris) {
+                Path p = new Path(uri);
+                org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(hadoop);
+                List<org.apache.hadoop.fs.FileStatus> files = new ArrayList<>();
+                org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(p, true);
+                while (it.hasNext()) {
+                    files.add(it.next());
+                }
+                files.sort(Comparator.comparing(f -> f.getPath().toString()));
+                for (org.apache.hadoop.fs.FileStatus f : files) {
+                    id.append(f.getPath()).append('|').append(f.getLen()).append('|').append(f.getModificationTime())
+                            .append('\n');
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Listing " + spec.uri(), e);
+        }
+        return io.compactml.common.model.ModelIO.sha256(id.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .substring(0, 16);
+    }
+
     private static void requireExists(String key, String uri, Configuration hadoop) {
         try {
             Path p = new Path(uri);

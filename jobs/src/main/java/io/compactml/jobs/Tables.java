@@ -142,6 +142,32 @@ public final class Tables {
                 .add("units_after", DataTypes.IntegerType)
                 .add("excluded", DataTypes.BooleanType)
                 .add("created_at", DataTypes.TimestampType)),
+        TEACHER_OUTPUTS("teacher_outputs", new StructType()
+                .add("run_id", DataTypes.StringType, false)
+                .add("teacher_sha256", DataTypes.StringType, false)
+                .add("dataset", DataTypes.StringType, false)
+                .add("dataset_version", DataTypes.StringType, false)
+                .add("row_id", DataTypes.LongType, false)
+                .add("label", DataTypes.DoubleType)
+                .add("outputs", DataTypes.createArrayType(DataTypes.FloatType, false), false)),
+        DISTILL_CANDIDATES("distill_candidates", new StructType()
+                .add("run_id", DataTypes.StringType, false)
+                .add("student", DataTypes.StringType, false)
+                .add("candidate", DataTypes.StringType, false)
+                .add("temperature", DataTypes.DoubleType)
+                .add("alpha", DataTypes.DoubleType)
+                .add("teacher_sha256", DataTypes.StringType)
+                .add("teacher_run", DataTypes.StringType)
+                .add("params", DataTypes.LongType)
+                .add("teacher_params", DataTypes.LongType)
+                .add("epochs", DataTypes.IntegerType)
+                .add("accuracy", DataTypes.DoubleType)
+                .add("loss", DataTypes.DoubleType)
+                .add("teacher_accuracy", DataTypes.DoubleType)
+                .add("mean_epoch_seconds", DataTypes.DoubleType)
+                .add("samples_per_sec", DataTypes.DoubleType)
+                .add("chosen", DataTypes.BooleanType)
+                .add("created_at", DataTypes.TimestampType)),
         ARTIFACTS("artifacts", new StructType()
                 .add("model_name", DataTypes.StringType, false)
                 .add("version", DataTypes.StringType, false)
@@ -201,7 +227,11 @@ public final class Tables {
      * the predicate (Delta checks it).
      */
     public void replace(Table t, List<Row> rows, String predicate) {
-        Dataset<Row> df = frame(t, rows);
+        replace(t, frame(t, rows), predicate);
+    }
+
+    /** {@link #replace(Table, List, String)} for rows computed on the executors, written by them. */
+    public void replace(Table t, Dataset<Row> df, String predicate) {
         if (!exists(t)) {
             df.write().format("delta").mode("append").save(path(t));
             return;

@@ -21,7 +21,8 @@ class DemoEndToEndTest {
 
     private static final String[] SLICE = {"--set", "data.train.limit=4000", "--set", "data.eval.limit=1000",
         "--set", "train.epochs=2", "--set", "network.hidden=[128]", "--set", "evaluate.latency-runs=20",
-        "--set", "spark.master=local[2]"};
+        "--set", "spark.master=local[2]", "--set", "distill.epochs=2", "--set", "distill.settings=[\"4:0.7\"]",
+        "--set", "distill.student.hidden=[32]"};
 
     private CliProcess.Outcome demo() throws Exception {
         String[] args = new String[SLICE.length + 3];
@@ -41,7 +42,9 @@ class DemoEndToEndTest {
                 + " (SELECT count(*) FROM artifacts) AS artifacts,"
                 + " (SELECT count(*) FROM quant_params) AS quant_params,"
                 + " (SELECT count(*) FROM param_importance) AS importance,"
-                + " (SELECT count(*) FROM sparsity) AS sparsity");
+                + " (SELECT count(*) FROM sparsity) AS sparsity,"
+                + " (SELECT count(*) FROM teacher_outputs) AS teacher_outputs,"
+                + " (SELECT count(*) FROM distill_candidates) AS candidates");
         assertEquals(0, o.exitCode(), o.toString());
         return o.stdout().strip().split("\n")[1].trim();
     }
@@ -73,6 +76,13 @@ class DemoEndToEndTest {
         assertTrue(Double.parseDouble(pruned.group(4)) > 6, pruned.group(0));
         assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp-pruned/e2e/model.sparse")));
 
+        Matcher student = Pattern.compile("distilled\\s+student (\\S+): accuracy ([0-9.]+) \\(teacher ([0-9.]+), no-KD"
+                + " ([0-9.]+)\\), [0-9,]+ parameters = ([0-9.]+) % of the teacher's").matcher(first.stdout());
+        assertTrue(student.find(), first.stdout());
+        assertTrue(Double.parseDouble(student.group(2)) > 0.65, student.group(0));
+        assertTrue(Double.parseDouble(student.group(5)) < 30, student.group(0));
+        assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp-student/e2e/model.zip")));
+
         Path manifest = work.resolve("artifacts/fmnist-mlp/e2e/manifest.json");
         assertTrue(Files.exists(manifest), "artifact published under ./artifacts");
         assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp/e2e/model.zip")));
@@ -82,9 +92,11 @@ class DemoEndToEndTest {
         // nonzero = 3; 5 latency figures: 33 metrics. Int8 and int8 weights only: 25 + sqnr, size, params = 28
         // each. Pruned: 33 + one-shot accuracy, dense size, weight sparsity = 36. 2 epochs of training and 2 of
         // fine-tuning; one run; three artifacts; quant_params: 3 tensors x 4 methods + 128 + 10 channels;
-        // importance: 3 criteria x 2 weight tensors; sparsity: 2 layers and the total
+        // importance: 3 criteria x 2 weight tensors; sparsity: 2 layers and the total. The student: 33 + its
+        // temperature, alpha, the teacher's accuracy and size, the no-KD accuracy = 38; 2 candidates (T4-a0.7 and
+        // no-KD) x 2 epochs; 4,000 teacher outputs
         String once = counts();
-        assertEquals("125,4,1,3,150,6,3", once);
+        assertEquals("163,8,1,4,150,6,3,4000,2", once);
 
         CliProcess.Outcome again = demo();
         // same run id and seed on local[2]: training is deterministic, so the model is bit-identical and the

@@ -139,10 +139,25 @@ public final class ConfigKeys {
         add(decimal("prune.learning-rate", 5e-4, 1e-9, 10.0, "Adam learning rate of the fine-tuning."));
         add(bool("prune.int8", false, "Store the nonzero weights of the sparse artifact as int8 (per-channel scales)."));
 
+        add(integer("soft-labels.batch-size", 512, 1, 1_000_000, "Teacher inference batch size of `soft-labels`."));
+        add(string("distill.teacher-run", "",
+                "Run id of the `soft-labels` run whose teacher_outputs a student learns from; empty means this run id."));
+        add(oneOf("distill.student.type", "mlp", List.of("mlp", "cnn"), "Architecture of the student."));
+        add(intList("distill.student.hidden", List.of(64), 1, "mlp student: sizes of the hidden ReLU layers."));
+        add(intList("distill.student.conv-filters", List.of(8, 16), 1, "cnn student: filters of each 3x3 convolution."));
+        add(integer("distill.student.dense", 32, 1, 1_000_000, "cnn student: size of the dense layer."));
+        add(stringList("distill.settings", List.of("4:0.7", "2:0.5", "1:0.5"),
+                "Candidates as \"T:alpha\": temperature > 0 and weight of the teacher term in [0, 1]; each trains one"
+                + " student."));
+        add(bool("distill.no-kd-baseline", true,
+                "Also train the same student on hard labels only (alpha 0), with the same budget, to measure the gain."));
+        add(integer("distill.epochs", 10, 1, 10_000, "Training epochs of every candidate student."));
+        add(decimal("distill.learning-rate", 1e-3, 1e-9, 10.0, "Adam learning rate of the students."));
+
         add(string("publish.version", "", "Artifact version; empty means the run id."));
-        add(oneOf("publish.model", "float", List.of("float", "int8", "pruned"),
-                "Which model of the run `publish` ships: the float model, the int8 model `quantize` made, or the"
-                + " sparse model `prune` made."));
+        add(oneOf("publish.model", "float", List.of("float", "int8", "pruned", "student"),
+                "Which model of the run `publish` ships: the float model, the int8 model `quantize` made, the"
+                + " sparse model `prune` made, or the student `distill` chose."));
     }
 
     private static void add(ConfigKey key) {

@@ -13,6 +13,7 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
 /**
@@ -38,6 +39,18 @@ public record NetworkSpec(String type, List<Integer> hidden, List<Integer> convF
                 c.getDouble("train.learning-rate"), c.getDouble("train.l2"), c.getInt("train.seed"));
     }
 
+    /**
+     * The student of {@code distill}: its architecture from {@code distill.student.*}, its learning rate from
+     * {@code distill.learning-rate}; input shape, outputs, task, regularisation and seed as the teacher's keys.
+     */
+    public static NetworkSpec student(CompactConfig c) {
+        return new NetworkSpec(c.getString("distill.student.type"), c.getIntList("distill.student.hidden"),
+                c.getIntList("distill.student.conv-filters"), c.getInt("distill.student.dense"),
+                c.getIntList("network.input-shape"), c.getInt("network.outputs"), c.getDouble("network.dropout"),
+                Task.parse(c.getString("task")), c.getDouble("distill.learning-rate"), c.getDouble("train.l2"),
+                c.getInt("train.seed"));
+    }
+
     /** The number of inputs the network expects. */
     public int inputs(int dataInputs) {
         return type.equals("cnn") ? inputShape.get(0) * inputShape.get(1) * inputShape.get(2) : dataInputs;
@@ -45,6 +58,11 @@ public record NetworkSpec(String type, List<Integer> hidden, List<Integer> convF
 
     /** Builds the DL4J configuration for {@code inputs} flat input features. */
     public MultiLayerConfiguration build(int inputs) {
+        return build(inputs, null);
+    }
+
+    /** As {@link #build(int)}, the output layer trained with {@code loss} (null: the task's standard loss). */
+    public MultiLayerConfiguration build(int inputs, ILossFunction loss) {
         if (type.equals("cnn") && inputs != inputs(inputs)) {
             throw io.compactml.common.Errors.badConfigValue("network.input-shape", inputShape,
                     "height x width x channels = the " + inputs + " features of the data");
@@ -70,9 +88,9 @@ public record NetworkSpec(String type, List<Integer> hidden, List<Integer> convF
             }
             list.layer(layer++, withDropout(new DenseLayer.Builder().nOut(dense).activation(Activation.RELU)).build());
         }
-        OutputLayer.Builder out = task == Task.CLASSIFICATION
-                ? new OutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX)
-                : new OutputLayer.Builder(LossFunction.MSE).activation(Activation.IDENTITY);
+        OutputLayer.Builder out = loss != null ? new OutputLayer.Builder(loss)
+                : new OutputLayer.Builder(task == Task.CLASSIFICATION ? LossFunction.MCXENT : LossFunction.MSE);
+        out.activation(task == Task.CLASSIFICATION ? Activation.SOFTMAX : Activation.IDENTITY);
         list.layer(layer, out.nOut(outputs).weightInit(WeightInit.XAVIER).build());
         list.setInputType(type.equals("cnn")
                 ? InputType.convolutionalFlat(inputShape.get(0), inputShape.get(1), inputShape.get(2))
