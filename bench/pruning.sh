@@ -59,7 +59,7 @@ if has 3 || has 4; then
   evaluation pb fmnist-mlp > dense.csv
   dense_acc=$(metric accuracy dense.csv)
   dense_size=$(metric size_bytes dense.csv)
-  printf 'dense: accuracy %.4f, %d bytes\n' "$dense_acc" "$dense_size"
+  printf 'dense: accuracy %.4f, %.0f bytes\n' "$dense_acc" "$dense_size"
 fi
 
 if has 3; then

@@ -22,7 +22,7 @@ class DemoEndToEndTest {
     private static final String[] SLICE = {"--set", "data.train.limit=4000", "--set", "data.eval.limit=1000",
         "--set", "train.epochs=2", "--set", "network.hidden=[128]", "--set", "evaluate.latency-runs=20",
         "--set", "spark.master=local[2]", "--set", "distill.epochs=2", "--set", "distill.settings=[\"4:0.7\"]",
-        "--set", "distill.student.hidden=[32]"};
+        "--set", "distill.student.hidden=[32]", "--set", "distill.learning-rate=0.005"};
 
     private CliProcess.Outcome demo() throws Exception {
         String[] args = new String[SLICE.length + 3];
