@@ -63,6 +63,7 @@ public final class SoftLabelsJob {
         String uri = teacher.uri();
         Broadcast<byte[]> zip = ctx.jsc().broadcast(teacher.zip());
         long t0 = System.nanoTime();
+        double seconds;
         try {
             String column = spec.format().equals("idx") ? "images" : spec.features();
             JavaRDD<Row> rows = data.rows().toJavaRDD().mapPartitions((Iterator<Row> it) -> new Labeler(it,
@@ -70,12 +71,13 @@ public final class SoftLabelsJob {
                     task, spec.scaling(), batch), run, sha, spec.name(), version));
             ctx.tables().replace(Tables.Table.TEACHER_OUTPUTS, ctx.spark().createDataFrame(rows,
                     Tables.Table.TEACHER_OUTPUTS.schema()), "run_id = " + Tables.literal(run));
+            seconds = (System.nanoTime() - t0) / 1e9;
         } finally {
             zip.destroy();
         }
         long n = ctx.tables().read(Tables.Table.TEACHER_OUTPUTS).filter("run_id = " + Tables.literal(run)).count();
-        Console.out("soft labels: %,d examples of %s (version %s) through teacher %s in %.2f s", n, spec.name(),
-                version, sha.substring(0, 12), (System.nanoTime() - t0) / 1e9);
+        Console.out("soft labels: %,d examples of %s (version %s) through teacher %s in %.2f s (inference and"
+                + " table write)", n, spec.name(), version, sha.substring(0, 12), seconds);
         if (n == 0) {
             throw new CompactMLException(CompactMLException.Kind.USAGE, "Data set " + spec.name() + " ("
                     + spec.uri() + ") is empty. Point '" + spec.key() + "' at data with examples.");

@@ -146,12 +146,12 @@ public final class ConfigKeys {
         add(intList("distill.student.hidden", List.of(64), 1, "mlp student: sizes of the hidden ReLU layers."));
         add(intList("distill.student.conv-filters", List.of(8, 16), 1, "cnn student: filters of each 3x3 convolution."));
         add(integer("distill.student.dense", 32, 1, 1_000_000, "cnn student: size of the dense layer."));
-        add(stringList("distill.settings", List.of("4:0.7", "2:0.5", "1:0.5"),
+        add(stringList("distill.settings", List.of("1:0.3", "2:0.3", "4:0.7"),
                 "Candidates as \"T:alpha\": temperature > 0 and weight of the teacher term in [0, 1]; each trains one"
                 + " student."));
         add(bool("distill.no-kd-baseline", true,
                 "Also train the same student on hard labels only (alpha 0), with the same budget, to measure the gain."));
-        add(integer("distill.epochs", 10, 1, 10_000, "Training epochs of every candidate student."));
+        add(integer("distill.epochs", 20, 1, 10_000, "Training epochs of every candidate student."));
         add(decimal("distill.learning-rate", 1e-3, 1e-9, 10.0, "Adam learning rate of the students."));
 
         add(string("publish.version", "", "Artifact version; empty means the run id."));
