@@ -15,7 +15,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Model compression as Spark jobs.",
         subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Quantize.class, Main.Importance.class,
-                Main.Prune.class, Main.SoftLabels.class, Main.Distill.class, Main.Publish.class, Main.Demo.class,
+                Main.Prune.class, Main.SoftLabels.class, Main.Distill.class, Main.Publish.class, Main.Verify.class, Main.Demo.class,
                 SqlCommand.class, ConfigCommand.class, JobsCommand.class})
 public final class Main {
 
@@ -161,6 +161,15 @@ public final class Main {
         void run(JobContext ctx) {
             var p = new PublishJob(ctx).run();
             Console.out("published %s%s", p.dir(), p.alreadyPresent() ? " (already present, unchanged)" : "");
+        }
+    }
+
+    @Command(name = "verify", description = "Check a published artifact as a server would load it: every checksum,"
+            + " then a quick evaluation against the manifest's metrics.")
+    static final class Verify extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            new VerifyJob(ctx).run();
         }
     }
 

@@ -111,6 +111,9 @@ class PruneJobTest {
         assertEquals(r.metrics().get("accuracy"), m.metrics().get("accuracy"), 1e-12);
         assertTrue(m.data().get("pruning").contains("criterion taylor, sparsity 0.8"), m.data().toString());
         assertEquals("p-1", p.manifest().version());
+        // loaded as a server would (SparseModel), it scores what the manifest says on the same test images
+        VerifyJob.Result v = new VerifyJob(with("verify.model", "fmnist-mlp-pruned")).run();
+        assertEquals(m.metrics().get("accuracy"), v.metrics().get("accuracy"), 1e-12);
     }
 
     @Test

@@ -2,8 +2,10 @@ package io.compactml.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.compactml.common.CompactMLException;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
 import java.nio.file.Files;
@@ -67,6 +69,37 @@ class TrainEvaluatePublishTest {
         assertTrue(m.metrics().get("accuracy") > 0.65);
         ArtifactStore.Published again = new PublishJob(ctx).run();
         assertTrue(again.alreadyPresent());
-        assertEquals(1, ctx.tables().read(Tables.Table.ARTIFACTS).count());
+        assertEquals(1, ctx.tables().read(Tables.Table.ARTIFACTS).filter("version = 'tep-1'").count());
+
+        // verify: the same 1,000 test images give exactly the manifest's accuracy; a slice is within tolerance
+        VerifyJob.Result v = new VerifyJob(ctx).run();
+        assertEquals(m.metrics().get("accuracy"), v.metrics().get("accuracy"), 1e-12);
+        JobContext quick = JobContext.of(ctx.spark(), ctx.config().with("data.eval.limit", 500)
+                .with("verify.tolerance", 10.0), ctx.runId());
+        assertEquals(500.0, new VerifyJob(quick).run().metrics().get("examples"));
+    }
+
+    @Test
+    void verifyRefusesATamperedArtifact() throws Exception {
+        JobContext other = JobContext.of(ctx.spark(), ctx.config().with("publish.version", "tamper")
+                .with("verify.version", "tamper"), ctx.runId());
+        new EvaluateJob(other).run();
+        ArtifactStore.Published p = new PublishJob(other).run();
+        Path file = Path.of(p.dir(), PublishJob.MODEL_FILE);
+        byte[] original = Files.readAllBytes(file);
+        byte[] tampered = original.clone();
+        tampered[tampered.length / 2] ^= 1;
+        Files.write(file, tampered);
+        try {
+            CompactMLException e = assertThrows(CompactMLException.class, () -> new VerifyJob(other).run());
+            assertEquals(1, e.exitCode());
+            assertTrue(e.getMessage().contains("tampered or damaged"), e.getMessage());
+        } finally {
+            Files.write(file, original);
+        }
+        CompactMLException none = assertThrows(CompactMLException.class, () -> new VerifyJob(JobContext.of(
+                ctx.spark(), ctx.config().with("verify.model", "nothing-here"), ctx.runId())).run());
+        assertEquals(2, none.exitCode());
+        assertTrue(none.getMessage().contains("Nothing of nothing-here is published"), none.getMessage());
     }
 }

@@ -101,6 +101,20 @@ public final class ArtifactStore {
         }
     }
 
+    /** The version {@code <root>/<model>/LATEST} names; empty when nothing of the model was published. */
+    public java.util.Optional<String> latest(String model) {
+        Path p = new Path(new Path(root, model), LATEST);
+        try {
+            FileSystem fs = HadoopFiles.fs(p, hadoop);
+            if (!fs.exists(p)) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(new String(HadoopFiles.readAll(fs, p), StandardCharsets.UTF_8).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading " + p, e);
+        }
+    }
+
     /** Reads one file of an artifact. */
     public byte[] read(String model, String version, String file) {
         Path p = new Path(new Path(dir(model, version)), file);

@@ -154,6 +154,12 @@ public final class ConfigKeys {
         add(integer("distill.epochs", 20, 1, 10_000, "Training epochs of every candidate student."));
         add(decimal("distill.learning-rate", 1e-3, 1e-9, 10.0, "Adam learning rate of the students."));
 
+        add(string("verify.model", "", "Artifact `verify` checks, by model name (e.g. fmnist-mlp-int8); empty means"
+                + " model.name."));
+        add(string("verify.version", "", "Version `verify` checks; empty means the one LATEST names."));
+        add(decimal("verify.tolerance", 2.0, 0.0, 100.0, "Points of accuracy (or MSE) a quick evaluation on fewer"
+                + " examples than the manifest's may differ; on as many examples they must be equal."));
+
         add(string("publish.version", "", "Artifact version; empty means the run id."));
         add(oneOf("publish.model", "float", List.of("float", "int8", "pruned", "student"),
                 "Which model of the run `publish` ships: the float model, the int8 model `quantize` made, the"
