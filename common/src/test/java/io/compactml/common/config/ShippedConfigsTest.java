@@ -23,5 +23,8 @@ class ShippedConfigsTest {
         CompactConfig cluster = CompactConfig.load(new File(CONF, "cluster.conf"), List.of());
         assertEquals("s3a://compactml/warehouse", cluster.getString("tables.root"));
         assertEquals("2", cluster.getMap("spark.conf").get("spark.hadoop.fs.s3a.attempts.maximum"));
+        CompactConfig local = CompactConfig.load(new File(CONF, "s3-local.conf"), List.of());
+        assertEquals("s3a://compactml/artifacts", local.getString("artifacts.root"));
+        assertEquals("http://127.0.0.1:9100", local.getMap("spark.conf").get("spark.hadoop.fs.s3a.endpoint"));
     }
 }
