@@ -82,4 +82,34 @@ public final class Errors {
     public static CompactMLException artifactCorrupt(String dir, String detail) {
         return new CompactMLException(RUNTIME, "Artifact " + dir + " failed verification: " + detail);
     }
+
+    /**
+     * An object-storage failure anywhere in {@code e}'s causes as a user-facing error, or null: missing
+     * credentials (a usage error) or an unreachable store (a runtime failure).
+     */
+    public static CompactMLException storageFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getClass().getName().endsWith("NoAuthWithAWSException")) {
+                return new CompactMLException(USAGE, "No credentials for object storage (" + firstLine(t)
+                        + "). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment of the driver and"
+                        + " the executors, or configure a Hadoop credential provider"
+                        + " (spark.hadoop.fs.s3a.aws.credentials.provider).");
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || t instanceof java.net.SocketTimeoutException) {
+                return new CompactMLException(RUNTIME, "Object storage unreachable (" + firstLine(t) + "). Check"
+                        + " spark.hadoop.fs.s3a.endpoint and that the store is up; the run is marked failed and can"
+                        + " be rerun.");
+            }
+        }
+        return null;
+    }
+
+    private static String firstLine(Throwable t) {
+        String m = String.valueOf(t.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
 }

@@ -33,6 +33,9 @@ public final class Main {
     private static int onFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
         CompactMLException known = CompactMLException.find(e);
+        if (known == null) {
+            known = io.compactml.common.Errors.storageFailure(e);
+        }
         if (known != null) {
             err.println("error: " + known.getMessage());
             err.flush();

@@ -33,6 +33,19 @@ class ExitCodesTest {
     }
 
     @Test
+    void objectStorageWithoutCredentialsExitsTwoWithWhatToSet() throws Exception {
+        CliProcess.Outcome o = CliProcess.run(work, "evaluate", "--run-id", "nocred",
+                "--set", "model.path=\"s3a://compactml/models/m.zip\"",
+                "--set", "spark.conf.\"spark.hadoop.fs.s3a.endpoint\"=\"http://127.0.0.1:9\"",
+                "--set", "spark.conf.\"spark.hadoop.fs.s3a.aws.credentials.provider\"="
+                        + "\"com.amazonaws.auth.EnvironmentVariableCredentialsProvider\"",
+                "--set", "spark.conf.\"spark.hadoop.fs.s3a.attempts.maximum\"=1");
+        assertEquals(2, o.exitCode(), o.toString());
+        assertTrue(o.stderr().contains("error: No credentials for object storage") && o.stderr().contains(
+                "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), o.toString());
+    }
+
+    @Test
     void unknownOptionExitsTwo() throws Exception {
         CliProcess.Outcome o = CliProcess.run(work, "train", "--epochs", "3");
         assertEquals(2, o.exitCode(), o.toString());
