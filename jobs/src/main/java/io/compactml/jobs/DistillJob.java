@@ -297,8 +297,9 @@ public final class DistillJob {
             DataSet ds = null;
             while (ds == null && rows.hasNext()) {
                 Row r = rows.next();
-                teacher.add(floats(r.getList(3)));
-                ds = batcher.add(r.getLong(0), floats(r.getList(1)), r.isNullAt(2) ? Double.NaN : r.getDouble(2));
+                teacher.add(SparkData.toFloats(r.getList(3)));
+                ds = batcher.add(r.getLong(0), SparkData.toFloats(r.getList(1)),
+                        r.isNullAt(2) ? Double.NaN : r.getDouble(2));
             }
             if (ds == null) {
                 ds = batcher.flush();
@@ -325,15 +326,6 @@ public final class DistillJob {
             DataSet d = next;
             next = null;
             return d;
-        }
-
-        private static float[] floats(List<Object> values) {
-            float[] f = new float[values.size()];
-            for (int i = 0; i < f.length; i++) {
-                Object v = values.get(i);
-                f[i] = v == null ? Float.NaN : ((Number) v).floatValue();
-            }
-            return f;
         }
     }
 }

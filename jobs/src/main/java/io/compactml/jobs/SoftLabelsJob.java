@@ -115,13 +115,7 @@ public final class SoftLabelsJob {
                     ids.add(r.getLong(0));
                     double label = r.isNullAt(2) ? Double.NaN : r.getDouble(2);
                     labels.add(label);
-                    List<Object> f = r.getList(1);
-                    float[] x = new float[f.size()];
-                    for (int i = 0; i < x.length; i++) {
-                        Object v = f.get(i);
-                        x[i] = v == null ? Float.NaN : ((Number) v).floatValue();
-                    }
-                    ds = batcher.add(r.getLong(0), x, label);
+                    ds = batcher.add(r.getLong(0), SparkData.toFloats(r.getList(1)), label);
                 }
                 if (ds == null) {
                     ds = batcher.flush();

@@ -380,7 +380,8 @@ public final class SparkData {
         return r.isNullAt(1) ? new float[] {Float.NaN} : toFloats(r.getList(1));
     }
 
-    private static float[] toFloats(List<Object> values) {
+    /** An array<float> column's values; a null element reads as NaN (caught by the batcher's checks). */
+    static float[] toFloats(List<Object> values) {
         float[] f = new float[values.size()];
         for (int i = 0; i < f.length; i++) {
             Object v = values.get(i);
