@@ -2,17 +2,24 @@ package io.compactml.tests;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs {@code io.compactml.jobs.Main} in a separate JVM, as bin/compactml does, and captures the outcome. */
+/**
+ * Runs {@code io.compactml.jobs.Main} in a separate JVM, as bin/compactml does, or one of the bin/ scripts, and
+ * captures the outcome.
+ */
 final class CliProcess {
+    /** The project's root directory (the surefire configuration names it). */
+    static final Path ROOT = Path.of(System.getProperty("compactml.root", "..")).toAbsolutePath().normalize();
+
     private CliProcess() {
     }
 
@@ -28,6 +35,11 @@ final class CliProcess {
     }
 
     static Outcome run(Path workDir, String... args) throws IOException, InterruptedException {
+        return run(workDir, Map.of(), args);
+    }
+
+    /** {@code compactml <args>} in {@code workDir} with {@code env} added to the environment. */
+    static Outcome run(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx3g", "-XX:TieredStopAtLevel=1"));
@@ -39,18 +51,37 @@ final class CliProcess {
         }
         cmd.addAll(List.of("-cp", cp, "io.compactml.jobs.Main"));
         cmd.addAll(Arrays.asList(args));
+        return exec(workDir, env, cmd);
+    }
+
+    /** {@code bin/<script> <args>} in {@code workDir} with {@code env} added to the environment. */
+    static Outcome script(Path workDir, Map<String, String> env, String script, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("bin").resolve(script).toString()));
+        cmd.addAll(Arrays.asList(args));
+        return exec(workDir, env, cmd);
+    }
+
+    private static Outcome exec(Path workDir, Map<String, String> env, List<String> cmd)
+            throws IOException, InterruptedException {
         File out = Files.createTempFile("cli", ".out").toFile();
         File err = Files.createTempFile("cli", ".err").toFile();
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
                 .redirectOutput(out).redirectError(err);
         pb.environment().put("OMP_NUM_THREADS", "1");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().putAll(env);
         Process p = pb.start();
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly();
-            throw new AssertionError("compactml " + String.join(" ", args) + " did not finish in 10 minutes");
+            throw new AssertionError(String.join(" ", cmd) + " did not finish in 10 minutes");
         }
-        return new Outcome(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
-                Files.readString(err.toPath(), StandardCharsets.UTF_8));
+        try {
+            return new Outcome(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
+                    Files.readString(err.toPath(), StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out.toPath());
+            Files.deleteIfExists(err.toPath());
+        }
     }
 }

@@ -26,5 +26,9 @@ class ShippedConfigsTest {
         CompactConfig local = CompactConfig.load(new File(CONF, "s3-local.conf"), List.of());
         assertEquals("s3a://compactml/artifacts", local.getString("artifacts.root"));
         assertEquals("http://127.0.0.1:9100", local.getMap("spark.conf").get("spark.hadoop.fs.s3a.endpoint"));
+        CompactConfig localCluster = CompactConfig.load(new File(CONF, "cluster-local.conf"), List.of());
+        assertEquals("s3a://compactml/models", localCluster.getString("models.root"));
+        assertEquals("http://127.0.0.1:9100", localCluster.getMap("spark.conf").get("spark.hadoop.fs.s3a.endpoint"));
+        assertEquals("4", localCluster.getMap("spark.conf").get("spark.sql.shuffle.partitions"));
     }
 }

@@ -1,0 +1,96 @@
+package io.compactml.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shaded jar through the real SparkSubmit on a real standalone cluster (a Master and two Workers from the
+ * Spark jars, through bin/spark-local), with Delta tables, models and the artifact in S3 (bin/s3-local).
+ */
+class ClusterEndToEndTest {
+    @TempDir
+    static Path work;
+    private static LocalServices.S3 s3;
+    private static LocalServices.Cluster cluster;
+    private static Path conf;
+
+    @BeforeAll
+    static void startServices() throws Exception {
+        s3 = new LocalServices.S3(work.resolve("s3")).start();
+        cluster = new LocalServices.Cluster(work.resolve("spark")).start();
+        conf = s3.config(work, "cluster-local.conf");
+        System.out.printf("s3-local started in %d ms, spark-local (master and 2 workers) in %d ms%n",
+                s3.startMillis, cluster.startMillis);
+    }
+
+    @AfterAll
+    static void stopServices() throws Exception {
+        if (cluster != null) {
+            cluster.stop();
+        }
+        if (s3 != null) {
+            s3.stop();
+        }
+    }
+
+    private static String[] args(String job, String... more) {
+        List<String> args = new ArrayList<>(List.of(job, "--config", conf.toString(), "--run-id", "cluster",
+                "--set", "data.train.limit=2000", "--set", "data.eval.limit=500", "--set", "data.calibration.limit=1000",
+                "--set", "train.epochs=1", "--set", "network.hidden=[64]", "--set", "evaluate.latency-runs=5",
+                "--set", "publish.model=int8"));
+        args.addAll(Arrays.asList(more));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void calibrateQuantizeAndPublishRunOnTheCluster() throws Exception {
+        CliProcess.Outcome trained = CliProcess.run(work, LocalServices.CREDENTIALS,
+                args("train", "--set", "spark.master=local[2]"));
+        assertEquals(0, trained.exitCode(), trained.toString());
+
+        long start = System.nanoTime();
+        for (String job : List.of("calibrate", "quantize", "publish")) {
+            CliProcess.Outcome o = cluster.submit(work, args(job));
+            assertEquals(0, o.exitCode(), job + " on the cluster: " + o);
+            assertTrue(o.stdout().contains(job + " run cluster succeeded"), o.stdout());
+        }
+        System.out.printf("calibrate, quantize and publish through spark-submit took %.1f s%n",
+                (System.nanoTime() - start) / 1e9);
+
+        Path bucket = s3.bucket();
+        for (String table : List.of("quant_params", "evaluations", "artifacts", "runs")) {
+            assertTrue(Files.isDirectory(bucket.resolve("warehouse").resolve(table).resolve("_delta_log")), table);
+        }
+        assertTrue(Files.exists(bucket.resolve("models/fmnist-mlp-int8/cluster/model.int8")));
+        Path artifact = bucket.resolve("artifacts/fmnist-mlp-int8/cluster");
+        assertTrue(Files.exists(artifact.resolve("model.int8")));
+        assertTrue(Files.exists(artifact.resolve("manifest.json")));
+        // the work ran in the Workers' executors, not in the driver: both have executor logs with tasks
+        for (int worker = 1; worker <= 2; worker++) {
+            try (Stream<Path> logs = Files.walk(cluster.workerDir(worker))) {
+                assertTrue(logs.filter(p -> p.getFileName().toString().equals("stderr")).anyMatch(p -> {
+                    try {
+                        return Files.readString(p).contains("Running task");
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }), "worker " + worker + " ran tasks");
+            }
+        }
+        // and a serving process can load what the cluster published
+        CliProcess.Outcome verified = CliProcess.run(work, LocalServices.CREDENTIALS,
+                args("verify", "--set", "spark.master=local[2]", "--set", "verify.model=fmnist-mlp-int8"));
+        assertEquals(0, verified.exitCode(), verified.toString());
+    }
+}
