@@ -68,7 +68,7 @@ public final class DistillJob {
 
     /** Every candidate, the chosen one, and the teacher's quality on the same data. */
     public record Result(List<Candidate> candidates, Candidate chosen, String uri, byte[] zip,
-                         Map<String, Double> teacherMetrics, long teacherParams) {
+                         Map<String, Double> teacherMetrics, long teacherParams, Map<String, Double> evaluation) {
     }
 
     static String studentName(JobContext ctx) {
@@ -181,10 +181,11 @@ public final class DistillJob {
             extra.put("teacher_param_count", (double) teacher.net().numParams());
             candidates.stream().filter(x -> x.setting().name().equals(NO_KD)).findFirst()
                     .ifPresent(b -> extra.put("no_kd_" + metric(task), b.metrics().get(metric(task))));
-            new EvaluateJob(ctx).evaluate(uri, zip, chosen.net(), new EvaluateJob.Subject(studentName(ctx),
-                    ModelIO.sha256(zip), zip.length, "distilled"), extra);
+            Map<String, Double> evaluation = new EvaluateJob(ctx).evaluate(uri, zip, chosen.net(),
+                    new EvaluateJob.Subject(studentName(ctx), ModelIO.sha256(zip), zip.length, "distilled"), extra)
+                    .metrics();
             writeCandidates(candidates, chosen, teacher, teacherMetrics, task);
-            return new Result(candidates, chosen, uri, zip, teacherMetrics, teacher.net().numParams());
+            return new Result(candidates, chosen, uri, zip, teacherMetrics, teacher.net().numParams(), evaluation);
         } finally {
             joined.unpersist();
         }

@@ -12,7 +12,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code jobs}: the subcommands and their options, for people and for checks of the Airflow DAGs. */
+/**
+ * {@code jobs}: the subcommands and their options, for people; with {@code --json} also the config keys, for the
+ * checks of the Airflow DAGs (airflow-dags/check_dags.py).
+ */
 @Command(name = "jobs", description = "List the jobs and their options.")
 final class JobsCommand implements Callable<Integer> {
     @Spec
@@ -36,7 +39,8 @@ final class JobsCommand implements Callable<Integer> {
         }
         if (json) {
             System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(
-                    Map.of("main_class", Main.class.getName(), "jobs", jobs)));
+                    Map.of("main_class", Main.class.getName(), "jobs", jobs,
+                            "config_keys", new ArrayList<>(io.compactml.common.config.ConfigKeys.byName().keySet()))));
         } else {
             jobs.forEach(j -> System.out.printf("%-10s %s%n", j.get("name"), j.get("description")));
         }

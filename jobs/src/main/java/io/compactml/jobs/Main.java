@@ -15,7 +15,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Model compression as Spark jobs.",
         subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Quantize.class, Main.Importance.class,
-                Main.Prune.class, Main.SoftLabels.class, Main.Distill.class, Main.Publish.class, Main.Verify.class, Main.Demo.class,
+                Main.Prune.class, Main.SoftLabels.class, Main.Distill.class, Main.Pipeline.class, Main.Report.class, Main.Publish.class, Main.Verify.class, Main.Demo.class,
                 SqlCommand.class, ConfigCommand.class, JobsCommand.class})
 public final class Main {
 
@@ -158,6 +158,26 @@ public final class Main {
         }
     }
 
+    @Command(name = "pipeline", description = "Run a compression plan (pipeline.candidates: chains of distill, prune"
+            + " and int8) on one model, record every candidate (candidates) and publish the smallest that meets"
+            + " the constraints.")
+    static final class Pipeline extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            new PipelineJob(ctx).run();
+        }
+    }
+
+    @Command(name = "report", description = "An HTML report with PNG charts from the tables of a run (report.run):"
+            + " candidates against size with the Pareto front, training curves, sensitivity, activation histograms"
+            + " with the chosen clips, importance per layer; under report.dir/<run>/.")
+    static final class Report extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            new ReportJob(ctx).run();
+        }
+    }
+
     @Command(name = "publish", description = "Publish an evaluated model as an artifact with a manifest.")
     static final class Publish extends JobCommand {
         @Override
@@ -176,9 +196,8 @@ public final class Main {
         }
     }
 
-    @Command(name = "demo", description = "Train, evaluate, publish; calibrate, quantize, publish int8; importance,"
-            + " prune, publish the sparse model; soft-labels, distill, publish the student: a Fashion-MNIST baseline"
-            + " end to end.")
+    @Command(name = "demo", description = "Train a Fashion-MNIST baseline, run the compression plan of"
+            + " pipeline.candidates on it, publish the chosen candidate and the baseline.")
     static final class Demo extends JobCommand {
         @Override
         void run(JobContext ctx) {

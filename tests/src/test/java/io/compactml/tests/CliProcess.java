@@ -62,7 +62,7 @@ final class CliProcess {
         return exec(workDir, env, cmd);
     }
 
-    private static Outcome exec(Path workDir, Map<String, String> env, List<String> cmd)
+    static Outcome exec(Path workDir, Map<String, String> env, List<String> cmd)
             throws IOException, InterruptedException {
         File out = Files.createTempFile("cli", ".out").toFile();
         File err = Files.createTempFile("cli", ".err").toFile();

@@ -160,6 +160,22 @@ public final class ConfigKeys {
         add(decimal("verify.tolerance", 2.0, 0.0, 100.0, "Points of accuracy (or MSE) a quick evaluation on fewer"
                 + " examples than the manifest's may differ; on as many examples they must be equal."));
 
+        add(stringList("pipeline.candidates", List.of("int8:percentile", "int8:entropy", "prune:magnitude:0.5",
+                        "prune:magnitude:0.9", "prune:magnitude:0.9>int8:percentile", "distill",
+                        "distill>int8:percentile"),
+                "Candidates of `pipeline`: chains of distill, prune:<criterion>:<sparsity> and int8:<method> joined"
+                + " by '>' (distill first, int8 last)."));
+        add(decimal("pipeline.max-accuracy-drop", 1.0, 0.0, 100.0,
+                "Constraint: points of accuracy a candidate may lose against the source model (0 = no limit)."));
+        add(integer("pipeline.max-size-bytes", 0, 0, Integer.MAX_VALUE,
+                "Constraint: largest artifact file in bytes (0 = no limit)."));
+        add(decimal("pipeline.max-latency-ms", 0.0, 0.0, 1e6,
+                "Constraint: single-example p50 latency in ms of the network the serving loader builds (0 = no limit)."));
+        add(bool("pipeline.publish", true, "Publish the chosen candidate (with publish.version, default the run id)."));
+
+        add(string("report.run", "", "Run id `report` shows (a pipeline or demo run); empty means the run id."));
+        add(string("report.dir", "./reports", "Where `report` writes <run>/index.html and its PNG charts (any Hadoop path)."));
+
         add(string("publish.version", "", "Artifact version; empty means the run id."));
         add(oneOf("publish.model", "float", List.of("float", "int8", "pruned", "student"),
                 "Which model of the run `publish` ships: the float model, the int8 model `quantize` made, the"
