@@ -194,7 +194,10 @@ def check(dags_dir, jobs, conf_dir):
         if loop:
             f.problem(1, "dependency cycle: " + " >> ".join(loop))
         problems += [p for p in f.problems if p not in problems]
-        dag_id = f.dags[0].get("dag_id").value if f.dags and "dag_id" in f.dags[0] else path.stem
+        try:
+            dag_id = evaluate(f.dags[0]["dag_id"], f.names) if f.dags and "dag_id" in f.dags[0] else path.stem
+        except ValueError:
+            dag_id = path.stem
         summary.append(f"{dag_id}: {len(f.tasks)} tasks, {len(f.edges)} dependencies")
     return problems, summary
 

@@ -35,6 +35,8 @@ import org.apache.spark.sql.functions;
 public final class PipelineJob {
     private final JobContext ctx;
     private Optional<Stage> student = Optional.empty();
+    /** sha256 of the source model: part of every candidate's settings hash. */
+    private String sourceSha = "";
 
     public PipelineJob(JobContext ctx) {
         this.ctx = ctx;
@@ -61,6 +63,7 @@ public final class PipelineJob {
         CompactConfig c = ctx.config();
         List<Plan.Candidate> plan = Plan.parse(c.getStringList("pipeline.candidates"), "pipeline.candidates");
         LoadedModel source = LoadedModel.read(ctx);
+        sourceSha = source.sha256();
         Map<String, Double> sourceMetrics = new EvaluateJob(ctx).evaluate(source, "baseline").metrics();
         double sourceAccuracy = sourceMetrics.getOrDefault("accuracy", Double.NaN);
         if (Double.isNaN(sourceAccuracy)) {
@@ -77,18 +80,32 @@ public final class PipelineJob {
         for (Plan.Candidate cand : plan) {
             Row row = previous.get(cand.name());
             if (row != null && row.getAs("config_hash").equals(settingsHash(cand))) {
-                stages.put(cand.name(), reuse(row));
+                Stage reused = reuse(row);
+                stages.put(cand.name(), reused);
                 seconds.put(cand.name(), row.<Double>getAs("seconds"));
+                if (cand.steps().size() == 1 && cand.has(Plan.Kind.DISTILL)) {
+                    // chains that start with distill continue from this student instead of training another
+                    student = Optional.of(reused);
+                }
             } else {
                 todo.add(cand);
             }
         }
-        if (todo.stream().anyMatch(k -> k.steps().get(0).kind() == Plan.Kind.INT8)) {
-            calibrateSourceOnce(source);
+        java.util.Set<String> methods = new java.util.TreeSet<>();
+        java.util.Set<String> criteria = new java.util.TreeSet<>();
+        for (Plan.Candidate k : todo) {
+            Plan.Step first = k.steps().get(0);
+            if (first.kind() == Plan.Kind.INT8) {
+                methods.add(first.method());
+            } else if (first.kind() == Plan.Kind.PRUNE && !first.method().equals("magnitude")) {
+                criteria.add(first.method());
+            }
         }
-        if (todo.stream().anyMatch(k -> k.steps().get(0).kind() == Plan.Kind.PRUNE
-                && !k.steps().get(0).method().equals("magnitude"))) {
-            importanceOnce(ctx, source);
+        if (!methods.isEmpty()) {
+            calibrateSourceOnce(source, methods);
+        }
+        if (!criteria.isEmpty()) {
+            importanceOnce(ctx, source, criteria);
         }
         if (todo.stream().anyMatch(k -> k.has(Plan.Kind.DISTILL))) {
             teacherOutputsOnce(source);
@@ -142,7 +159,7 @@ public final class PipelineJob {
                     JobContext pc = new JobContext(ctx.spark(), pruneConfig(c, step, int8, i == 0, cc.runId())
                             .with("model.name", current.modelName()), cc.runId(), ctx.tables());
                     if (current != source && !step.method().equals("magnitude")) {
-                        importanceOnce(pc, current.model());
+                        importanceOnce(pc, current.model(), java.util.Set.of(step.method()));
                     }
                     PruneJob.Result r = new PruneJob(pc).prune(current.model());
                     // nothing follows a prune step but its int8 storage (done here): no model to hand on
@@ -183,20 +200,42 @@ public final class PipelineJob {
         return student.get();
     }
 
-    private void calibrateSourceOnce(LoadedModel source) {
-        if (hasRows(Tables.Table.CALIBRATION_STATS, "model_sha256", source.sha256())) {
+    /** Calibrates the source unless this run already has its parameters for every method the plan needs. */
+    private void calibrateSourceOnce(LoadedModel source, java.util.Set<String> methods) {
+        if (hasAll(ctx, Tables.Table.QUANT_PARAMS, source.sha256(), "method", methods)) {
             Console.out("pipeline: reusing the calibration statistics of run %s", ctx.runId());
         } else {
-            new CalibrateJob(ctx).calibrate(source);
+            new CalibrateJob(with(ctx, "calibrate.methods", methods)).calibrate(source);
         }
     }
 
-    private void importanceOnce(JobContext jc, LoadedModel model) {
-        if (hasRows(jc, Tables.Table.PARAM_IMPORTANCE, "model_sha256", model.sha256())) {
+    /** Scores a model's weights unless the run already has scores for every criterion the plan needs. */
+    private void importanceOnce(JobContext jc, LoadedModel model, java.util.Set<String> criteria) {
+        if (hasAll(jc, Tables.Table.PARAM_IMPORTANCE, model.sha256(), "criterion", criteria)) {
             Console.out("pipeline: reusing the importance scores of run %s", jc.runId());
         } else {
-            new ImportanceJob(jc).compute(model);
+            new ImportanceJob(with(jc, "importance.criteria", criteria)).compute(model);
         }
+    }
+
+    /** {@code jc} with {@code values} added to the list setting {@code key}. */
+    private static JobContext with(JobContext jc, String key, java.util.Set<String> values) {
+        java.util.Set<String> all = new java.util.TreeSet<>(jc.config().getStringList(key));
+        all.addAll(values);
+        return new JobContext(jc.spark(), jc.config().with(key, List.copyOf(all)), jc.runId(), jc.tables());
+    }
+
+    /** Whether the run has rows of the model for every one of {@code values} in {@code column}. */
+    private static boolean hasAll(JobContext jc, Tables.Table t, String sha, String column,
+                                  java.util.Set<String> values) {
+        if (!jc.tables().exists(t)) {
+            return false;
+        }
+        long found = jc.tables().read(t).filter(functions.col("run_id").equalTo(jc.runId())
+                        .and(functions.col("model_sha256").equalTo(sha))
+                        .and(functions.col(column).isin(values.toArray())))
+                .select(column).distinct().count();
+        return found == values.size();
     }
 
     private void teacherOutputsOnce(LoadedModel teacher) {
@@ -219,7 +258,7 @@ public final class PipelineJob {
 
     /** The plan's config for a candidate's jobs: published under the plan's version, students from its teacher. */
     private CompactConfig candidateConfig(Plan.Candidate cand) {
-        return ctx.config().with("publish.version", publishVersion()).with("distill.teacher-run", ctx.runId());
+        return ctx.config().with("publish.version", publishVersion(cand)).with("distill.teacher-run", ctx.runId());
     }
 
     /**
@@ -228,15 +267,18 @@ public final class PipelineJob {
      */
     private CompactConfig pruneConfig(CompactConfig c, Plan.Step step, boolean int8, boolean onSource,
                                       String candidateRun) {
-        return c.with("prune.criterion", step.method()).with("prune.sparsity", step.sparsity())
-                .with("prune.structure", "unstructured").with("prune.int8", int8)
+        CompactConfig out = c.with("prune.criterion", step.method()).with("prune.sparsity", step.sparsity())
+                .with("prune.structure", "unstructured").with("prune.scope", "global").with("prune.int8", int8)
                 .with("prune.importance-run", onSource ? ctx.runId() : candidateRun);
+        // the source's layer exclusions name the source's layers, not a student's
+        return onSource ? out : out.with("prune.exclude-layers", List.of());
     }
 
     /** An int8 step's settings: its calibration method, on the plan's calibration of the source or the candidate's own. */
     private CompactConfig int8Config(CompactConfig c, Plan.Step step, boolean onSource, String candidateRun) {
-        return c.with("quantize.method", step.method())
+        CompactConfig out = c.with("quantize.method", step.method())
                 .with("quantize.calibration-run", onSource ? ctx.runId() : candidateRun);
+        return onSource ? out : out.with("quantize.float-layers", List.of());
     }
 
     /** The settings the candidate's last model was made with, for its manifest. */
@@ -255,9 +297,13 @@ public final class PipelineJob {
         };
     }
 
-    private String publishVersion() {
+    /**
+     * The version a candidate is published under: publish.version, else the candidate's run id, so that a
+     * rerun choosing another candidate of the same model name does not collide with the earlier one.
+     */
+    private String publishVersion(Plan.Candidate cand) {
         String v = ctx.config().getString("publish.version");
-        return v.isEmpty() ? ctx.runId() : v;
+        return v.isEmpty() ? candidateRun(cand) : v;
     }
 
     private String candidateRun(Plan.Candidate cand) {
@@ -265,15 +311,16 @@ public final class PipelineJob {
     }
 
     /**
-     * A hash of the settings a candidate's result depends on: everything but the plan's constraints and the
-     * publishing and verification keys, so that changing a constraint reuses every candidate.
+     * A hash of what a candidate's result depends on: the source model's sha256 and every setting but the plan's
+     * constraints and the publishing and verification keys, so that changing a constraint reuses every candidate
+     * and a retrained source reuses none.
      */
     private String settingsHash(Plan.Candidate cand) {
         String settings = ctx.config().describe().entrySet().stream()
                 .filter(e -> !e.getKey().startsWith("pipeline.") && !e.getKey().startsWith("publish.")
                         && !e.getKey().startsWith("verify."))
                 .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("\n"));
-        return ModelIO.sha256((cand.name() + "\n" + settings).getBytes(StandardCharsets.UTF_8));
+        return ModelIO.sha256((cand.name() + "\n" + sourceSha + "\n" + settings).getBytes(StandardCharsets.UTF_8));
     }
 
     private Map<String, Row> previousCandidates() {
@@ -293,7 +340,9 @@ public final class PipelineJob {
         Console.out("pipeline: reusing candidate %s (%s)", row.<String>getAs("candidate"), uri);
         byte[] file = ModelIO.readBytes(uri, ctx.hadoop());
         Double latency = row.getAs("latency_single_p50_ms");
-        return new Stage(null, row.getAs("model_name"), uri, row.getAs("format"), file, row.getAs("accuracy"),
+        String format = row.getAs("format");
+        LoadedModel model = format.equals("dl4j-multilayer-zip") ? LoadedModel.of(uri, file) : null;
+        return new Stage(model, row.getAs("model_name"), uri, format, file, row.getAs("accuracy"),
                 latency == null ? Double.NaN : latency, row.getAs("candidate_run_id"));
     }
 
@@ -358,7 +407,8 @@ public final class PipelineJob {
         }
     }
 
+    /** An accuracy-drop limit as printed: negative means none. */
     private static String limit(double v) {
-        return v > 0 ? String.format(Locale.ROOT, "%.2f", v) : "any";
+        return v >= 0 ? String.format(Locale.ROOT, "%.2f", v) : "any";
     }
 }

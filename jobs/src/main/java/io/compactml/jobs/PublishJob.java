@@ -23,6 +23,9 @@ import org.apache.spark.sql.functions;
  */
 public final class PublishJob {
     public static final String MODEL_FILE = "model.zip";
+    /** The artifact format of each {@code publish.model} choice (what {@link VerifyJob#load} reads). */
+    static final Map<String, String> FORMATS = Map.of("float", "dl4j-multilayer-zip", "student", "dl4j-multilayer-zip",
+            "int8", "compactml-int8", "pruned", "compactml-sparse");
 
     private final JobContext ctx;
 
@@ -31,37 +34,31 @@ public final class PublishJob {
     }
 
     public ArtifactStore.Published run() {
-        CompactConfig c = ctx.config();
-        if (c.getString("publish.model").equals("student")) {
-            String uri = DistillJob.studentUri(ctx);
-            byte[] zip = ModelIO.readBytes(uri, ctx.hadoop());
-            ModelIO.fromBytes(zip, uri);
-            byte[] teacher = ModelIO.readBytes(ctx.modelUri(), ctx.hadoop());
-            return publishStudent(zip, ModelIO.sha256(teacher));
+        String which = ctx.config().getString("publish.model");
+        byte[] source = ModelIO.readBytes(ctx.modelUri(), ctx.hadoop());
+        if (which.equals("float")) {
+            ModelIO.fromBytes(source, ctx.modelUri());
+            return publish(source, "baseline", ModelIO.sha256(source));
         }
-        if (c.getString("publish.model").equals("pruned")) {
-            String uri = PruneJob.prunedUri(ctx);
-            byte[] sparse = ModelIO.readBytes(uri, ctx.hadoop());
-            io.compactml.common.prune.SparseModel.fromBytes(sparse, uri);
-            byte[] source = ModelIO.readBytes(ctx.modelUri(), ctx.hadoop());
-            return publishPruned(sparse, ModelIO.sha256(source));
-        }
-        if (c.getString("publish.model").equals("int8")) {
-            String uri = QuantizeJob.int8Uri(ctx);
-            byte[] int8 = ModelIO.readBytes(uri, ctx.hadoop());
-            io.compactml.common.quant.Int8Model.fromBytes(int8, uri);
-            byte[] source = ModelIO.readBytes(ctx.modelUri(), ctx.hadoop());
-            return publishInt8(int8, ModelIO.sha256(source));
-        }
-        String uri = ctx.modelUri();
-        byte[] zip = ModelIO.readBytes(uri, ctx.hadoop());
-        ModelIO.fromBytes(zip, uri);
-        return publish(zip, "baseline", ModelIO.sha256(zip));
+        String uri = switch (which) {
+            case "int8" -> QuantizeJob.int8Uri(ctx);
+            case "pruned" -> PruneJob.prunedUri(ctx);
+            default -> DistillJob.studentUri(ctx);
+        };
+        byte[] bytes = ModelIO.readBytes(uri, ctx.hadoop());
+        // refuse a file the serving loader of its format cannot load, before anything is written
+        VerifyJob.load(FORMATS.get(which), bytes, uri);
+        String sourceSha = ModelIO.sha256(source);
+        return switch (which) {
+            case "int8" -> publishInt8(bytes, sourceSha);
+            case "pruned" -> publishPruned(bytes, sourceSha);
+            default -> publishStudent(bytes, sourceSha);
+        };
     }
 
     /** Publishes a float model zip made by {@code technique} from the model whose sha256 is {@code sourceSha}. */
     public ArtifactStore.Published publish(byte[] zip, String technique, String sourceSha) {
-        return publish(ctx.config().getString("model.name"), MODEL_FILE, zip, "dl4j-multilayer-zip", technique,
+        return publish(ctx.config().getString("model.name"), MODEL_FILE, zip, FORMATS.get("float"), technique,
                 sourceSha, Map.of());
     }
 
@@ -70,14 +67,14 @@ public final class PublishJob {
         CompactConfig c = ctx.config();
         String run = QuantizeJob.calibrationRun(ctx);
         DatasetSpec calibration = DatasetSpec.from(c, "calibration");
-        return publish(c.getString("model.name") + "-int8", QuantizeJob.FILE, int8, "compactml-int8", "int8",
+        return publish(c.getString("model.name") + "-int8", QuantizeJob.FILE, int8, FORMATS.get("int8"), "int8",
                 sourceSha, Map.of("calibration", "run " + run + ", method " + c.getString("quantize.method") + ", "
                         + calibration.name() + " " + calibration.uri()));
     }
 
     /** Publishes a distilled student (a DL4J zip) as {@code <model>-student}, its teacher as the source. */
     public ArtifactStore.Published publishStudent(byte[] zip, String teacherSha) {
-        return publish(DistillJob.studentName(ctx), MODEL_FILE, zip, "dl4j-multilayer-zip", "distilled", teacherSha,
+        return publish(DistillJob.studentName(ctx), MODEL_FILE, zip, FORMATS.get("student"), "distilled", teacherSha,
                 Map.of("distillation", "teacher outputs of run " + DistillJob.teacherRun(ctx) + ", settings "
                         + ctx.config().getStringList("distill.settings")));
     }
@@ -89,7 +86,7 @@ public final class PublishJob {
                         + " %s values, importance run %s", c.getString("prune.structure"), c.getString("prune.scope"),
                 c.getString("prune.criterion"), c.getDouble("prune.sparsity"), c.getInt("prune.fine-tune-epochs"),
                 c.getBoolean("prune.int8") ? "int8" : "float32", PruneJob.importanceRun(ctx));
-        return publish(PruneJob.prunedName(ctx), PruneJob.FILE, sparse, "compactml-sparse", "pruned", sourceSha,
+        return publish(PruneJob.prunedName(ctx), PruneJob.FILE, sparse, FORMATS.get("pruned"), "pruned", sourceSha,
                 Map.of("pruning", how));
     }
 

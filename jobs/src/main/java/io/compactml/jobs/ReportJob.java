@@ -222,6 +222,9 @@ public final class ReportJob {
         }
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         for (Row r : rows) {
+            if (r.isNullAt(3)) {
+                continue;  // regression models have no accuracy drop
+            }
             data.addValue(r.getDouble(3), r.getString(0).equals(run) ? run : r.getString(0).substring(run.length() + 1),
                     r.getInt(1) + ":" + (r.isNullAt(2) ? "" : r.getString(2)));
         }

@@ -113,8 +113,9 @@ final class SqlCommand implements Callable<Integer> {
         StringBuilder sql = new StringBuilder();
         for (String line : (text + "\n-- name: \n").split("\n")) {
             if (line.startsWith("-- name:")) {
-                if (name != null) {
-                    out.put(name, sql.toString().strip().replaceAll(";$", ""));
+                if (name != null && out.put(name, sql.toString().strip().replaceAll(";$", "")) != null) {
+                    throw new CompactMLException(CompactMLException.Kind.USAGE, path + " names two queries '"
+                            + name + "'; give each query its own name.");
                 }
                 name = line.substring("-- name:".length()).strip();
                 sql.setLength(0);

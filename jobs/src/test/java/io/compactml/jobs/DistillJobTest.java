@@ -84,7 +84,9 @@ class DistillJobTest {
                 .filter("run_id = 'd-1' AND model_name = 'fmnist-mlp-student-T4-a0.7'").collectAsList();
         assertEquals(4, history.size(), "one row per epoch");
 
-        ArtifactStore.Published p = new PublishJob(ctx).publishStudent(r.zip(), teacher.sha256());
+        // as `compactml publish --set publish.model=student` does it
+        ArtifactStore.Published p = new PublishJob(JobContext.of(ctx.spark(),
+                ctx.config().with("publish.model", "student"), ctx.runId())).run();
         Manifest m = new ArtifactStore(ctx.config().getString("artifacts.root"), ctx.hadoop())
                 .verify("fmnist-mlp-student", "d-1");
         assertEquals(teacher.sha256(), m.sourceModelSha256());

@@ -104,7 +104,9 @@ class PruneJobTest {
                 .filter("run_id = 'p-1' AND model_name = 'fmnist-mlp-pruned'").collectAsList();
         assertEquals(1, history.size(), "one fine-tuning epoch");
 
-        ArtifactStore.Published p = new PublishJob(taylor).publishPruned(r.sparse(), model.sha256());
+        // as `compactml publish --set publish.model=pruned` does it
+        ArtifactStore.Published p = new PublishJob(with("prune.criterion", "taylor", "prune.sparsity", 0.8,
+                "publish.model", "pruned")).run();
         Manifest m = new ArtifactStore(ctx.config().getString("artifacts.root"), ctx.hadoop())
                 .verify("fmnist-mlp-pruned", "p-1");
         assertEquals("compactml-sparse", m.format());

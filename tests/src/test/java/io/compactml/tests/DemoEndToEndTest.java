@@ -84,7 +84,7 @@ class DemoEndToEndTest {
         assertTrue(first.stdout().contains("pipeline run e2e: 4 candidates; constraints: accuracy drop <= 3.00 points"),
                 first.stdout());
 
-        List<Map<String, String>> cands = sql("SELECT candidate, model_name, accuracy, source_accuracy,"
+        List<Map<String, String>> cands = sql("SELECT candidate, model_name, candidate_run_id, accuracy, source_accuracy,"
                 + " accuracy_drop_points, size_bytes, source_size_bytes, meets_constraints, chosen, reused"
                 + " FROM candidates WHERE run_id = 'e2e' ORDER BY candidate");
         assertEquals(List.of("distill>int8:percentile", "int8:entropy", "prune:magnitude:0.9>int8:percentile",
@@ -112,8 +112,10 @@ class DemoEndToEndTest {
                 .mapToLong(r -> Long.parseLong(r.get("size_bytes"))).min().orElseThrow();
         assertEquals(smallest, Long.parseLong(chosen.get(0).get("size_bytes")));
         String chosenName = chosen.get(0).get("model_name");
-        assertTrue(Files.exists(work.resolve("artifacts").resolve(chosenName).resolve("e2e/manifest.json")),
-                "the chosen " + chosenName + " is published");
+        String version = chosen.get(0).get("candidate_run_id");
+        assertTrue(version.startsWith("e2e."), version);
+        assertTrue(Files.exists(work.resolve("artifacts").resolve(chosenName).resolve(version).resolve("manifest.json")),
+                "the chosen " + chosenName + " is published under its candidate's run id");
         assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp/e2e/manifest.json")), "and the baseline");
         assertEquals("e2e", Files.readString(work.resolve("artifacts/fmnist-mlp/LATEST")).trim());
 

@@ -165,8 +165,8 @@ public final class ConfigKeys {
                         "distill>int8:percentile"),
                 "Candidates of `pipeline`: chains of distill, prune:<criterion>:<sparsity> and int8:<method> joined"
                 + " by '>' (distill first, int8 last)."));
-        add(decimal("pipeline.max-accuracy-drop", 1.0, 0.0, 100.0,
-                "Constraint: points of accuracy a candidate may lose against the source model (0 = no limit)."));
+        add(decimal("pipeline.max-accuracy-drop", 1.0, -1.0, 100.0,
+                "Constraint: points of accuracy a candidate may lose against the source model (0 = none; -1 = no limit)."));
         add(integer("pipeline.max-size-bytes", 0, 0, Integer.MAX_VALUE,
                 "Constraint: largest artifact file in bytes (0 = no limit)."));
         add(decimal("pipeline.max-latency-ms", 0.0, 0.0, 1e6,

@@ -8,14 +8,15 @@ import java.util.Optional;
 
 /**
  * Which candidate a plan ships: the smallest one that meets every constraint (accuracy drop from the source in
- * points, size in bytes, single-example latency in ms; a limit of 0 or less is no limit). Ties in size go to
- * the more accurate. Also the Pareto front of accuracy against size, for the report.
+ * points, where a negative limit is none and 0 allows no drop; size in bytes and single-example latency in ms,
+ * where 0 or less is none). A candidate without a measured accuracy never meets them. Ties in size go to the
+ * more accurate. Also the Pareto front of accuracy against size, for the report.
  */
 public final class Selection {
     private Selection() {
     }
 
-    /** A limit per constraint; 0 or less means none. */
+    /** A limit per constraint: a negative accuracy drop, or a size or latency of 0 or less, means none. */
     public record Constraints(double maxAccuracyDropPoints, long maxSizeBytes, double maxLatencyMs) {
     }
 
@@ -38,7 +39,9 @@ public final class Selection {
             List<String> v = new ArrayList<>();
             double drop = dropPoints(sourceAccuracy, m);
             // a drop at the limit meets it: 100 * (0.89 - 0.87) is 2.0000000000000018 in doubles
-            if (limits.maxAccuracyDropPoints() > 0 && !(drop <= limits.maxAccuracyDropPoints() + 1e-9)) {
+            if (Double.isNaN(m.accuracy())) {
+                v.add("accuracy not measured");
+            } else if (limits.maxAccuracyDropPoints() >= 0 && !(drop <= limits.maxAccuracyDropPoints() + 1e-9)) {
                 v.add(String.format(Locale.ROOT, "accuracy drop %.2f > %.2f points", drop, limits.maxAccuracyDropPoints()));
             }
             if (limits.maxSizeBytes() > 0 && m.sizeBytes() > limits.maxSizeBytes()) {
@@ -64,6 +67,9 @@ public final class Selection {
                         meeting);
             } else if (!violations.get(i).isEmpty()) {
                 decision = "rejected: " + String.join("; ", violations.get(i));
+            } else if (m.sizeBytes() == best.get().sizeBytes()) {
+                decision = String.format(Locale.ROOT, "meets the constraints; %s is as small and more accurate",
+                        best.get().name());
             } else {
                 decision = String.format(Locale.ROOT, "meets the constraints, larger than %s (%,d > %,d bytes)",
                         best.get().name(), m.sizeBytes(), best.get().sizeBytes());
@@ -76,6 +82,9 @@ public final class Selection {
 
     /** No other candidate is at most as large and more accurate, or smaller and at least as accurate. */
     static boolean paretoOptimal(Measured m, List<Measured> all) {
+        if (Double.isNaN(m.accuracy())) {
+            return false;
+        }
         for (Measured o : all) {
             if (o != m && o.sizeBytes() <= m.sizeBytes() && o.accuracy() >= m.accuracy()
                     && (o.sizeBytes() < m.sizeBytes() || o.accuracy() > m.accuracy())) {

@@ -26,6 +26,7 @@ class SelectionTest {
         assertEquals("rejected: accuracy drop 2.00 > 1.00 points", v.get(2).decision());
         assertEquals("chosen: the smallest of 3 candidates meeting the constraints", v.get(4).decision());
         assertEquals("meets the constraints, larger than student-int8 (500,000 > 220,000 bytes)", v.get(0).decision());
+        assertEquals("meets the constraints; student-int8 is as small and more accurate", v.get(1).decision());
     }
 
     @Test
@@ -37,16 +38,31 @@ class SelectionTest {
         assertEquals(List.of("latency 0.200 > 0.100 ms"), v.get(2).violations());
         assertEquals(List.of("size 220,000 > 100,000 bytes", "latency not measured"), v.get(4).violations());
 
-        List<Selection.Verdict> any = Selection.decide(0.8900, CANDIDATES, new Selection.Constraints(0, 0, 0));
+        List<Selection.Verdict> any = Selection.decide(0.8900, CANDIDATES, new Selection.Constraints(-1, 0, 0));
         assertTrue(any.get(3).chosen(), "no limits: the smallest");
+
+        List<Selection.Verdict> noDrop = Selection.decide(0.8890, CANDIDATES, new Selection.Constraints(0, 0, 0));
+        // a limit of 0 points allows no drop: only student-int8 (0.8890) matches the source exactly
+        assertEquals(List.of(false, false, false, false, true), noDrop.stream().map(Selection.Verdict::chosen).toList());
 
         List<Selection.Verdict> none = Selection.decide(0.8900, CANDIDATES, new Selection.Constraints(0.05, 0, 0));
         assertFalse(none.stream().anyMatch(Selection.Verdict::chosen), "nothing within 0.05 points");
     }
 
     @Test
+    void anUnmeasuredAccuracyNeverWins() {
+        List<Selection.Measured> withNaN = List.of(new Selection.Measured("broken", Double.NaN, 1_000, 0.1),
+                new Selection.Measured("int8", 0.8880, 500_000, 0.2));
+        List<Selection.Verdict> v = Selection.decide(0.8900, withNaN, new Selection.Constraints(-1, 0, 0));
+        assertEquals(List.of("accuracy not measured"), v.get(0).violations());
+        assertFalse(v.get(0).paretoOptimal());
+        assertTrue(v.get(1).chosen());
+        assertTrue(v.get(1).paretoOptimal());
+    }
+
+    @Test
     void paretoFrontOfAccuracyAgainstSize() {
-        List<Selection.Verdict> v = Selection.decide(0.8900, CANDIDATES, new Selection.Constraints(0, 0, 0));
+        List<Selection.Verdict> v = Selection.decide(0.8900, CANDIDATES, new Selection.Constraints(-1, 0, 0));
         // int8 (0.888 at 500k) is beaten by student-int8 (0.889 at 220k); pruned (0.887 at 220k) too;
         // pruned-int8 (0.870 at 95k) by student (0.876 at 40k)
         assertEquals(List.of(false, false, false, true, true), v.stream().map(Selection.Verdict::paretoOptimal).toList());
