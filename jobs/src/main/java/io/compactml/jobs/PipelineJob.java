@@ -247,12 +247,8 @@ public final class PipelineJob {
     }
 
     private boolean hasRows(Tables.Table t, String shaColumn, String sha) {
-        return hasRows(ctx, t, shaColumn, sha);
-    }
-
-    private static boolean hasRows(JobContext jc, Tables.Table t, String shaColumn, String sha) {
-        return jc.tables().exists(t) && !jc.tables().read(t)
-                .filter(functions.col("run_id").equalTo(jc.runId()).and(functions.col(shaColumn).equalTo(sha)))
+        return ctx.tables().exists(t) && !ctx.tables().read(t)
+                .filter(functions.col("run_id").equalTo(ctx.runId()).and(functions.col(shaColumn).equalTo(sha)))
                 .limit(1).isEmpty();
     }
 

@@ -107,9 +107,7 @@ public final class ReportJob {
         List<Row> rows = rows(Tables.Table.CANDIDATES, "size_bytes", "candidate", "model_name", "accuracy",
                 "accuracy_drop_points", "size_bytes", "source_size_bytes", "source_accuracy", "latency_single_p50_ms",
                 "pareto_optimal", "chosen", "decision");
-        html.append("<h2>Candidates: accuracy against size</h2>\n");
-        if (rows.isEmpty()) {
-            html.append("<p class=\"none\">No pipeline candidates in this run.</p>\n");
+        if (!section(html, "Candidates: accuracy against size", rows, "No pipeline candidates in this run.")) {
             return 0;
         }
         XYSeries all = new XYSeries("candidate");
@@ -184,10 +182,8 @@ public final class ReportJob {
 
     private int trainingCurves(StringBuilder html) {
         List<Row> rows = rows(Tables.Table.TRAINING_HISTORY, "run_id, epoch", "run_id", "model_name", "epoch",
-                "val_accuracy", "train_loss");
-        html.append("<h2>Training curves</h2>\n");
-        if (rows.isEmpty()) {
-            html.append("<p class=\"none\">No training in this run.</p>\n");
+                "val_accuracy");
+        if (!section(html, "Training curves", rows, "No training in this run.")) {
             return 0;
         }
         Map<String, XYSeries> series = new LinkedHashMap<>();
@@ -215,9 +211,7 @@ public final class ReportJob {
     private int sensitivity(StringBuilder html) {
         List<Row> rows = rows(Tables.Table.LAYER_SENSITIVITY, "run_id, layer", "run_id", "layer", "layer_name",
                 "accuracy_drop");
-        html.append("<h2>Per-layer sensitivity to int8</h2>\n");
-        if (rows.isEmpty()) {
-            html.append("<p class=\"none\">No quantization in this run.</p>\n");
+        if (!section(html, "Per-layer sensitivity to int8", rows, "No quantization in this run.")) {
             return 0;
         }
         DefaultCategoryDataset data = new DefaultCategoryDataset();
@@ -246,9 +240,8 @@ public final class ReportJob {
     private int activations(StringBuilder html) {
         List<Row> stats = rows(Tables.Table.CALIBRATION_STATS, "run_id, tensor_index", "run_id", "model_sha256",
                 "tensor_index", "tensor", "histogram_min", "histogram_max", "histogram");
-        html.append("<h2>Activation histograms and chosen clip ranges</h2>\n");
-        if (stats.isEmpty()) {
-            html.append("<p class=\"none\">No calibration in this run.</p>\n");
+        if (!section(html, "Activation histograms and chosen clip ranges", stats,
+                "No calibration in this run.")) {
             return 0;
         }
         List<Row> clips = rows(Tables.Table.QUANT_PARAMS, "run_id, tensor_index", "run_id", "model_sha256",
@@ -313,9 +306,8 @@ public final class ReportJob {
     private int importance(StringBuilder html) {
         List<Row> rows = rows(Tables.Table.PARAM_IMPORTANCE, "run_id, layer", "run_id", "criterion", "layer",
                 "layer_name", "scores");
-        html.append("<h2>Importance scores per layer</h2>\n");
-        if (rows.isEmpty()) {
-            html.append("<p class=\"none\">No importance scores in this run (magnitude pruning needs none).</p>\n");
+        if (!section(html, "Importance scores per layer", rows,
+                "No importance scores in this run (magnitude pruning needs none).")) {
             return 0;
         }
         Map<String, HistogramDataset> byCriterion = new LinkedHashMap<>();
@@ -345,6 +337,16 @@ public final class ReportJob {
             html.append("<img src=\"").append(file).append("\" alt=\"importance scores\">\n");
         }
         return 1;
+    }
+
+    /** A section's heading; when the run has no {@code rows} for it, also why, and false. */
+    private static boolean section(StringBuilder html, String title, List<Row> rows, String none) {
+        html.append("<h2>").append(title).append("</h2>\n");
+        if (rows.isEmpty()) {
+            html.append("<p class=\"none\">").append(none).append("</p>\n");
+            return false;
+        }
+        return true;
     }
 
     private static void style(XYPlot plot) {
