@@ -14,15 +14,12 @@ model="$(model_or_train cb "${ARGS[@]}" --set train.epochs=1 --set train.validat
 M=(--set "model.path=\"$model\"")
 
 for master in "local[2]" "local[1]"; do
-  COMPACTML_MAIN=io.compactml.jobs.CalibrationBenchmark "$CML" --run-id cb "${ARGS[@]}" "${M[@]}" \
-    --set "spark.master=$master" --repeats 5 > "bench-$master.out" 2> "bench-$master.err" \
-    || { tail -5 "bench-$master.err" >&2; exit 1; }
+  quiet "bench-$master" bench CalibrationBenchmark --run-id cb "${ARGS[@]}" "${M[@]}" \
+    --set "spark.master=$master" --repeats 5
   echo "== $master"
   grep -E '^(.* examples, |data |inference |calibration)' "bench-$master.out"
 done
-median() { sed -nE "s/^$1 +pass: median ([0-9.]+) s.*/\1/p" "$2"; }
-awk -v a="$(median calibration "bench-local[1].out")" -v b="$(median calibration "bench-local[2].out")" \
-  'BEGIN { printf "calibration pass local[1] %.3f s / local[2] %.3f s = speedup %.2f\n", a, b, a / b }'
+speedup calibration
 
 live_heap() {  # largest heap occupancy after a collection, MiB
   COMPACTML_JAVA_OPTS="-XX:+UseSerialGC -Xmn64m -Xlog:gc:file=$WORK/gc-$1.log" \

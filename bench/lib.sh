@@ -1,5 +1,5 @@
 # Sourced by the bench scripts: strict mode, the launcher, a temporary work directory (the current directory,
-# removed on exit, so ./warehouse and ./artifacts of the runs land there) and two helpers.
+# removed on exit, so ./warehouse and ./artifacts of the runs land there) and the helpers below.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CML="$ROOT/bin/compactml"
@@ -23,4 +23,25 @@ model_or_train() {
   fi
   quiet "train-$run" "$CML" train --run-id "$run" "$@"
   find "$WORK/warehouse/models" -path "*/$run/model.zip" | sed -n 1p
+}
+
+# bench CLASS [options]: runs a benchmark of the bench module (io.compactml.bench.CLASS) as bin/compactml runs a
+# job; builds the bench jar on first use. The benchmarks are not part of the jobs jar that spark-submit ships.
+bench() {
+  local class="$1"; shift
+  local jar="$ROOT/bench/target/compactml-bench-0.1.0-SNAPSHOT.jar"
+  if [[ ! -f "$jar" ]]; then
+    echo "bench: building $jar (first run only) ..." >&2
+    (cd "$ROOT" && mvn -B -q -DskipTests package -pl bench -am) >&2
+  fi
+  COMPACTML_EXTRA_CP="$jar" COMPACTML_MAIN="io.compactml.bench.$class" "$CML" "$@"
+}
+
+# median PASS FILE: the median seconds a PassBenchmark printed for PASS
+median() { sed -nE "s/^$1 +pass: median ([0-9.]+) s.*/\1/p" "$2"; }
+
+# speedup PASS: the PASS medians of bench-local[1].out and bench-local[2].out, and their ratio
+speedup() {
+  awk -v p="$1" -v a="$(median "$1" "bench-local[1].out")" -v b="$(median "$1" "bench-local[2].out")" \
+    'BEGIN { printf "%s pass local[1] %.3f s / local[2] %.3f s = speedup %.2f\n", p, a, b, a / b }'
 }

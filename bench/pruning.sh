@@ -22,14 +22,12 @@ echo "model: $model ($(stat -c %s "$model") bytes)"
 
 if has 1 || has 2; then
   for master in "local[2]" "local[1]"; do
-    quiet "bench-$master" env COMPACTML_MAIN=io.compactml.jobs.ImportanceBenchmark "$CML" --run-id pb "${ARGS[@]}" \
-      "${M[@]}" --set "spark.master=$master" --repeats 5
+    quiet "bench-$master" bench ImportanceBenchmark --run-id pb "${ARGS[@]}" "${M[@]}" \
+      --set "spark.master=$master" --repeats 5
     echo "== $master"
     grep -E '^(.* examples, |data |fwd\+bwd |importance)' "bench-$master.out"
   done
-  median() { sed -nE "s/^$1 +pass: median ([0-9.]+) s.*/\1/p" "$2"; }
-  awk -v a="$(median importance "bench-local[1].out")" -v b="$(median importance "bench-local[2].out")" \
-    'BEGIN { printf "importance pass local[1] %.3f s / local[2] %.3f s = speedup %.2f\n", a, b, a / b }'
+  speedup importance
 fi
 
 if has 2; then

@@ -1,23 +1,18 @@
 package io.compactml.jobs;
 
 import io.compactml.common.CompactMLException;
+import io.compactml.common.Errors;
+import io.compactml.jobs.cli.CompactmlCommand;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
-import org.apache.spark.sql.Row;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /**
- * The entry point of the jar, for {@code bin/compactml} and {@code spark-submit} alike. Exit codes: 0 success,
- * 2 usage or config error, 1 runtime failure.
+ * The entry point of the jar, for {@code bin/compactml} and {@code spark-submit} alike (the commands are in
+ * {@link CompactmlCommand}). Exit codes: 0 success, 2 usage or config error, 1 runtime failure.
  */
-@Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Model compression as Spark jobs.",
-        subcommands = {Main.Train.class, Main.Evaluate.class, Main.Calibrate.class, Main.Quantize.class, Main.Importance.class,
-                Main.Prune.class, Main.SoftLabels.class, Main.Distill.class, Main.Pipeline.class, Main.Report.class, Main.Publish.class, Main.Verify.class, Main.Demo.class,
-                SqlCommand.class, ConfigCommand.class, JobsCommand.class})
 public final class Main {
+    private Main() {
+    }
 
     public static void main(String[] args) {
         System.exit(execute(args));
@@ -25,7 +20,7 @@ public final class Main {
 
     /** Runs a command line and returns its exit code (no System.exit: usable from tests). */
     public static int execute(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(new CompactmlCommand());
         cl.setExecutionExceptionHandler(Main::onFailure);
         return cl.execute(args);
     }
@@ -34,7 +29,7 @@ public final class Main {
         PrintWriter err = cl.getErr();
         CompactMLException known = CompactMLException.find(e);
         if (known == null) {
-            known = io.compactml.common.Errors.storageFailure(e);
+            known = Errors.storageFailure(e);
         }
         if (known != null) {
             err.println("error: " + known.getMessage());
@@ -45,163 +40,5 @@ public final class Main {
         e.printStackTrace(err);
         err.flush();
         return CompactMLException.Kind.RUNTIME.exitCode();
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"compactml " + RunLog.PROJECT_VERSION};
-        }
-    }
-
-    /** A Spark job: options, the runner's lifecycle, and a body. */
-    abstract static class JobCommand implements Callable<Integer> {
-        @Mixin
-        JobOptions options;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        abstract void run(JobContext ctx);
-
-        @Override
-        public Integer call() {
-            JobRunner.run(spec.name(), options, this::run);
-            return 0;
-        }
-    }
-
-    @Command(name = "train", description = "Train a baseline network on data.train (DL4J on Spark).")
-    static final class Train extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            new TrainJob(ctx).run();
-        }
-    }
-
-    @Command(name = "evaluate", description = "Evaluate a model on data.eval: quality, size, latency.")
-    static final class Evaluate extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            new EvaluateJob(ctx).run().metrics().forEach((k, v) -> Console.out("  %-32s %s", k, v));
-        }
-    }
-
-    @Command(name = "calibrate", description = "Activation statistics over data.calibration and int8 parameters"
-            + " per method (calibration_stats, quant_params).")
-    static final class Calibrate extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            CalibrateJob.Result r = new CalibrateJob(ctx).run();
-            for (Row p : r.quantParams()) {
-                if (p.getString(4).equals("activation")) {
-                    Console.out("  %-22s %-10s clip [%.5g, %.5g]  scale %.5g  zero point %d", p.getString(3),
-                            p.getString(5), p.getFloat(12), p.getFloat(13), p.getFloat(8), p.getInt(9));
-                }
-            }
-        }
-    }
-
-    @Command(name = "quantize", description = "Int8 model from a calibration: weight-only and simulated int8"
-            + " accuracy, per-layer sensitivity, optional accuracy budget.")
-    static final class Quantize extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            QuantizeJob.Result r = new QuantizeJob(ctx).run();
-            r.variants().forEach((name, m) -> Console.out("  %-14s accuracy %s  sqnr %.1f dB", name,
-                    m.containsKey("accuracy") ? String.format(java.util.Locale.ROOT, "%.4f", m.get("accuracy")) : "-",
-                    m.get("sqnr_db")));
-            Console.out("  int8 model %s: %,d bytes (float %,d: %.2fx smaller), float layers %s", r.uri(),
-                    r.int8().length, r.floatSize(), r.floatSize() / (double) r.int8().length, r.floatLayers());
-        }
-    }
-
-    @Command(name = "importance", description = "Per-weight importance (magnitude, taylor, fisher) over data.train,"
-            + " with the stability of the ranking (param_importance).")
-    static final class Importance extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            ImportanceJob.Result r = new ImportanceJob(ctx).run();
-            Console.out("  %d weight tensors, %s; %,d examples in %,d minibatches", r.layers().length,
-                    r.scores().keySet(), r.examples(), r.batches());
-        }
-    }
-
-    @Command(name = "prune", description = "Pruned model from importance scores: unstructured or whole units,"
-            + " scheduled, fine-tuned under masks, stored sparse (sparsity, evaluations).")
-    static final class Prune extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            PruneJob.Result r = new PruneJob(ctx).run();
-            Console.out("  pruned model %s: %s", r.uri(), PruneJob.summary(r));
-        }
-    }
-
-    @Command(name = "soft-labels", description = "Teacher outputs over data.train, computed once into"
-            + " teacher_outputs for any number of students.")
-    static final class SoftLabels extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            SoftLabelsJob.Result r = new SoftLabelsJob(ctx).run();
-            Console.out("  %,d rows of %d outputs: teacher %s, %s version %s", r.rows(), r.outputs(),
-                    r.teacherSha256().substring(0, 12), r.dataset(), r.datasetVersion());
-        }
-    }
-
-    @Command(name = "distill", description = "Students trained on Spark from stored teacher outputs, one per"
-            + " distill.settings (T:alpha) plus a hard-label baseline; the best is kept (distill_candidates).")
-    static final class Distill extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            DistillJob.Result r = new DistillJob(ctx).run();
-            Console.out("  %s", DistillJob.summary(r));
-        }
-    }
-
-    @Command(name = "pipeline", description = "Run a compression plan (pipeline.candidates: chains of distill, prune"
-            + " and int8) on one model, record every candidate (candidates) and publish the smallest that meets"
-            + " the constraints.")
-    static final class Pipeline extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            new PipelineJob(ctx).run();
-        }
-    }
-
-    @Command(name = "report", description = "An HTML report with PNG charts from the tables of a run (report.run):"
-            + " candidates against size with the Pareto front, training curves, sensitivity, activation histograms"
-            + " with the chosen clips, importance per layer; under report.dir/<run>/.")
-    static final class Report extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            new ReportJob(ctx).run();
-        }
-    }
-
-    @Command(name = "publish", description = "Publish an evaluated model as an artifact with a manifest.")
-    static final class Publish extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            var p = new PublishJob(ctx).run();
-            Console.out("published %s%s", p.dir(), p.alreadyPresent() ? " (already present, unchanged)" : "");
-        }
-    }
-
-    @Command(name = "verify", description = "Check a published artifact as a server would load it: every checksum,"
-            + " then a quick evaluation against the manifest's metrics.")
-    static final class Verify extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            new VerifyJob(ctx).run();
-        }
-    }
-
-    @Command(name = "demo", description = "Train a Fashion-MNIST baseline, run the compression plan of"
-            + " pipeline.candidates on it, publish the chosen candidate and the baseline.")
-    static final class Demo extends JobCommand {
-        @Override
-        void run(JobContext ctx) {
-            new DemoJob(ctx).run();
-        }
     }
 }

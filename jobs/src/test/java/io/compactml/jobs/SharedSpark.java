@@ -1,5 +1,7 @@
 package io.compactml.jobs;
 
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.SparkSessions;
 import io.compactml.common.config.CompactConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,13 +15,13 @@ import org.apache.spark.sql.SparkSession;
  * One {@code local[2]} session for every Spark test of this module (the first Delta write in a cold JVM costs
  * ~30 s; paying it once keeps the suite fast). Each test gets its own tables root under a temp directory.
  */
-final class SharedSpark {
+public final class SharedSpark {
     private static SparkSession spark;
 
     private SharedSpark() {
     }
 
-    static synchronized SparkSession session() {
+    public static synchronized SparkSession session() {
         if (spark == null) {
             spark = SparkSessions.create(CompactConfig.load(null, List.of("spark.master=local[2]",
                     "spark.conf.\"spark.default.parallelism\"=2")), "test");
@@ -29,7 +31,7 @@ final class SharedSpark {
     }
 
     /** A config rooted in a fresh temp directory, small enough for tests, plus {@code sets}. */
-    static CompactConfig config(String... sets) {
+    public static CompactConfig config(String... sets) {
         Path dir;
         try {
             dir = Files.createTempDirectory("compactml-test");
@@ -45,7 +47,7 @@ final class SharedSpark {
         return CompactConfig.load(null, all);
     }
 
-    static JobContext context(String runId, String... sets) {
+    public static JobContext context(String runId, String... sets) {
         return JobContext.of(session(), config(sets), runId);
     }
 }

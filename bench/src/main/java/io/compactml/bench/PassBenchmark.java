@@ -1,0 +1,94 @@
+package io.compactml.bench;
+
+import io.compactml.jobs.cli.JobOptions;
+import io.compactml.jobs.runtime.Console;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.JobRunner;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * What the pass benchmarks share: the job options, a run through {@link JobRunner} (so a benchmark is
+ * configured and recorded like a job), and the timing. A benchmark caches its data and names its passes over
+ * it, the first being the data pass (minibatches built, nothing else); each pass runs once to warm up, then
+ * the passes run in turn {@code --repeats} times (interleaved, so that a slow spell of the machine hits all of
+ * them), and the median of each is printed. Then {@code measured / baseline} is printed as it is and with the
+ * data pass taken out of both.
+ */
+public abstract class PassBenchmark implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs of each pass (default 3).")
+    int repeats;
+
+    /** Passes to time, in order, the data pass first; the two compared; what to release afterwards. */
+    protected record Passes(Map<String, Runnable> passes, String measured, String baseline, Runnable cleanup) {
+    }
+
+    /** The name the benchmark runs under (its row in {@code runs}). */
+    protected abstract String name();
+
+    /** Caches the data, prints what is measured, and returns the passes over it. */
+    protected abstract Passes prepare(JobContext ctx);
+
+    /** Runs {@code benchmark} with command-line {@code args} and exits with its exit code. */
+    protected static void main(PassBenchmark benchmark, String[] args) {
+        System.exit(new CommandLine(benchmark).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        JobRunner.run(name(), options.load(), options.runId(name()), this::measure);
+        return 0;
+    }
+
+    private void measure(JobContext ctx) {
+        Passes p = prepare(ctx);
+        try {
+            Map<String, Double> median = medians(p.passes(), repeats);
+            double data = median.values().iterator().next();
+            double measured = median.get(p.measured());
+            double baseline = median.get(p.baseline());
+            Console.out("%s / %s = %.3f", p.measured(), p.baseline(), measured / baseline);
+            Console.out("%s / %s, data pass taken out of both = %.3f", p.measured(), p.baseline(),
+                    (measured - data) / (baseline - data));
+        } finally {
+            p.cleanup().run();
+        }
+    }
+
+    static Map<String, Double> medians(Map<String, Runnable> passes, int repeats) {
+        Map<String, List<Double>> seconds = new LinkedHashMap<>();
+        passes.forEach((name, pass) -> {
+            pass.run();
+            seconds.put(name, new ArrayList<>());
+        });
+        for (int r = 0; r < repeats; r++) {
+            passes.forEach((name, pass) -> {
+                long t0 = System.nanoTime();
+                pass.run();
+                seconds.get(name).add((System.nanoTime() - t0) / 1e9);
+            });
+        }
+        Map<String, Double> median = new LinkedHashMap<>();
+        seconds.forEach((name, s) -> {
+            median.put(name, median(s));
+            Console.out("%-12s pass: median %.3f s of %s", name, median.get(name), s);
+        });
+        return median;
+    }
+
+    static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,393 @@
+package io.compactml.jobs.data;
+
+import io.compactml.jobs.runtime.HadoopConf;
+import io.compactml.common.Errors;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.ExampleBatcher;
+import io.compactml.common.data.IdxFile;
+import io.compactml.common.data.Task;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.TaskCompletionListener;
+import org.nd4j.linalg.dataset.DataSet;
+import scala.Tuple2;
+
+/**
+ * Reads a {@link DatasetSpec} into a DataFrame of {@code row_id long, features array<float>, label double},
+ * and turns such a frame into DL4J minibatches.
+ *
+ * <p>IDX files are read in parallel: each partition opens the files itself (through Hadoop, so s3a: works)
+ * and streams its slice of records one at a time, so the driver only ever reads the headers and a partition
+ * never holds its slice whole.
+ */
+public final class SparkData {
+    private SparkData() {
+    }
+
+    public static final StructType SCHEMA = new StructType()
+            .add("row_id", DataTypes.LongType, false)
+            .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add("label", DataTypes.DoubleType, false);
+
+    /** A loaded data set: its rows and the length of every feature vector. */
+    public record Loaded(DatasetSpec spec, Dataset<Row> rows, int inputs) {
+    }
+
+    public static Loaded load(SparkSession spark, DatasetSpec spec) {
+        return load(spark, spec, 1);
+    }
+
+    /** Loads {@code spec} for a model of {@code inputs} features, refusing data of another width. */
+    public static Loaded loadFor(SparkSession spark, DatasetSpec spec, int inputs, int batch) {
+        Loaded data = load(spark, spec, batch);
+        if (data.inputs() != inputs) {
+            throw Errors.featureLengthMismatch(spec.name(), spec.features(), inputs, data.inputs());
+        }
+        return data;
+    }
+
+    /**
+     * Loads with every batch of {@code batch} consecutive examples inside one partition, whatever the
+     * partition count: IDX slices start at multiples of {@code batch}; tables are range-partitioned on
+     * {@code row_id / batch} and sorted within partitions. Then {@link #minibatches} builds the same batches in
+     * any partitioning, and a network computes bit-identical activations for them (BLAS results depend on
+     * the batch's shape, not only on each row).
+     */
+    public static Loaded load(SparkSession spark, DatasetSpec spec, int batch) {
+        Loaded loaded = read(spark, spec, batch);
+        if (batch <= 1 || spec.format().equals("idx")) {
+            return loaded;
+        }
+        Column group = functions.floor(functions.col("row_id").divide(batch));
+        Dataset<Row> rows = loaded.rows().repartitionByRange(partitions(spark, spec), group)
+                .sortWithinPartitions("row_id");
+        return new Loaded(spec, rows, loaded.inputs());
+    }
+
+    private static Loaded read(SparkSession spark, DatasetSpec spec, int batch) {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        requireExists(spec.key() + ".uri", spec.uri(), hadoop);
+        if (spec.format().equals("idx")) {
+            requireExists(spec.key() + ".labels-uri", spec.labelsUri(), hadoop);
+            return loadIdx(spark, spec, batch);
+        }
+        return loadTable(spark, spec);
+    }
+
+    /**
+     * A version of a data set's content as stored: a sha256 over the path, length and modification time of
+     * every file it reads (as Spark's file index identifies files), 16 hex digits. Rewriting or replacing a file
+     * changes it; reading the files again does not.
+     */
+    public static String version(DatasetSpec spec, Configuration hadoop) {
+        StringBuilder id = new StringBuilder();
+        List<String> uris = spec.format().equals("idx") ? List.of(spec.uri(), spec.labelsUri()) : List.of(spec.uri());
+        try {
+            for (String uri : uris) {
+                Path p = new Path(uri);
+                org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(hadoop);
+                List<org.apache.hadoop.fs.FileStatus> files = new ArrayList<>();
+                org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(p, true);
+                while (it.hasNext()) {
+                    files.add(it.next());
+                }
+                files.sort(Comparator.comparing(f -> f.getPath().toString()));
+                for (org.apache.hadoop.fs.FileStatus f : files) {
+                    id.append(f.getPath()).append('|').append(f.getLen()).append('|').append(f.getModificationTime())
+                            .append('\n');
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Listing " + spec.uri(), e);
+        }
+        return io.compactml.common.model.ModelIO.sha256(id.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .substring(0, 16);
+    }
+
+    private static void requireExists(String key, String uri, Configuration hadoop) {
+        try {
+            Path p = new Path(uri);
+            if (!p.getFileSystem(hadoop).exists(p)) {
+                throw Errors.datasetNotFound(key, uri);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Checking " + uri, e);
+        }
+    }
+
+    private static IdxFile.Header header(String uri, Configuration hadoop) {
+        try (IdxFile.Records r = open(uri, hadoop, 0, 0)) {
+            return r.header();
+        }
+    }
+
+    private static Loaded loadIdx(SparkSession spark, DatasetSpec spec, int batch) {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        IdxFile.Header images = header(spec.uri(), hadoop);
+        IdxFile.Header labels = header(spec.labelsUri(), hadoop);
+        if (images.records() != labels.records()) {
+            throw Errors.badDataset(spec.name(), spec.uri() + " holds " + images.records() + " records but "
+                    + spec.labelsUri() + " holds " + labels.records() + " labels");
+        }
+        if (labels.recordLength() != 1) {
+            throw Errors.badDataset(spec.name(), spec.labelsUri() + " is not a labels file (records of "
+                    + labels.recordLength() + " values)");
+        }
+        long n = spec.limit() > 0 ? Math.min(spec.limit(), images.records()) : images.records();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int parts = (int) Math.max(1, Math.min(n, partitions(spark, spec)));
+        List<long[]> slices = new ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+            long from = Math.min(n, (n * i / parts + batch - 1) / batch * batch);
+            long to = i == parts - 1 ? n : Math.min(n, (n * (i + 1) / parts + batch - 1) / batch * batch);
+            slices.add(new long[] {from, to - from});
+        }
+        HadoopConf conf = new HadoopConf(hadoop);
+        String imagesUri = spec.uri();
+        String labelsUri = spec.labelsUri();
+        JavaRDD<Row> rows = jsc.parallelize(slices, parts).flatMap(slice -> {
+            Configuration c = conf.get();
+            IdxFile.Records x = open(imagesUri, c, slice[0], slice[1]);
+            IdxFile.Records y;
+            try {
+                y = open(labelsUri, c, slice[0], slice[1]);
+            } catch (RuntimeException e) {
+                x.close();
+                throw e;
+            }
+            TaskContext.get().addTaskCompletionListener((TaskCompletionListener) task -> {
+                x.close();
+                y.close();
+            });
+            return new Iterator<Row>() {
+                private long row = slice[0];
+
+                @Override
+                public boolean hasNext() {
+                    return x.hasNext();
+                }
+
+                @Override
+                public Row next() {
+                    return RowFactory.create(row++, x.next(), (double) y.next()[0]);
+                }
+            };
+        });
+        return new Loaded(spec, spark.createDataFrame(rows, SCHEMA), images.recordLength());
+    }
+
+    /** The records [start, start + count) of an IDX file, streamed: a partition never holds its slice whole. */
+    private static IdxFile.Records open(String uri, Configuration c, long start, long count) {
+        Path p = new Path(uri);
+        try {
+            return IdxFile.open(p.getFileSystem(c).open(p), uri, start, count);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading " + uri, e);
+        }
+    }
+
+    private static int partitions(SparkSession spark, DatasetSpec spec) {
+        return spec.partitions() > 0 ? spec.partitions() : spark.sparkContext().defaultParallelism();
+    }
+
+    private static Loaded loadTable(SparkSession spark, DatasetSpec spec) {
+        Dataset<Row> raw = spec.format().equals("csv")
+                ? spark.read().option("header", "true").option("inferSchema", "true").csv(spec.uri())
+                : spark.read().parquet(spec.uri());
+        List<String> columns = Arrays.asList(raw.columns());
+        if (!columns.contains(spec.label())) {
+            throw Errors.badDataset(spec.name(), "no label column '" + spec.label() + "' (set '" + spec.key()
+                    + ".label'); columns are " + columns);
+        }
+        Column features = featuresColumn(spec, raw);
+        Dataset<Row> df = raw.select(
+                functions.monotonically_increasing_id().as("row_id"),
+                features.as("features"),
+                functions.col(spec.label()).cast(DataTypes.DoubleType).as("label"));
+        if (spec.limit() > 0) {
+            df = df.limit(spec.limit());
+        }
+        if (spec.partitions() > 0) {
+            df = df.repartition(spec.partitions());
+        }
+        List<Row> first = df.select(functions.size(functions.col("features"))).takeAsList(1);
+        if (first.isEmpty()) {
+            throw Errors.badDataset(spec.name(), spec.uri() + " has no rows");
+        }
+        return new Loaded(spec, df, first.get(0).getInt(0));
+    }
+
+    private static Column featuresColumn(DatasetSpec spec, Dataset<Row> raw) {
+        DataType floats = DataTypes.createArrayType(DataTypes.FloatType);
+        if (spec.features().contains("*")) {
+            Pattern glob = Pattern.compile(spec.features().replace(".", "\\.").replace("*", "(.*)"));
+            List<String> matched = new ArrayList<>();
+            for (String c : raw.columns()) {
+                if (glob.matcher(c).matches() && !c.equals(spec.label())) {
+                    matched.add(c);
+                }
+            }
+            if (matched.isEmpty()) {
+                throw Errors.badDataset(spec.name(), "no column matches '" + spec.features() + "'");
+            }
+            matched.sort(Comparator.comparing((String c) -> numericSuffix(glob, c)).thenComparing(c -> c));
+            return functions.array(matched.stream().map(functions::col).toArray(Column[]::new)).cast(floats);
+        }
+        if (!Arrays.asList(raw.columns()).contains(spec.features())) {
+            throw Errors.badDataset(spec.name(), "no features column '" + spec.features() + "' (set '" + spec.key()
+                    + ".features' to a column or a glob such as 'px*'); columns are "
+                    + Arrays.toString(raw.columns()));
+        }
+        DataType t = raw.schema().apply(spec.features()).dataType();
+        Column c = functions.col(spec.features());
+        if (t instanceof VectorUDT) {
+            return org.apache.spark.ml.functions.vector_to_array(c, "float32");
+        }
+        if (t instanceof ArrayType) {
+            return c.cast(floats);
+        }
+        if (t instanceof NumericType) {
+            return functions.array(c).cast(floats);
+        }
+        throw Errors.badDataset(spec.name(), "features column '" + spec.features() + "' has type "
+                + t.simpleString() + "; expected an array, an ML vector or a number");
+    }
+
+    private static long numericSuffix(Pattern glob, String column) {
+        Matcher m = glob.matcher(column);
+        if (m.matches() && m.groupCount() > 0) {
+            String digits = m.group(1).replaceAll("\\D", "");
+            if (!digits.isEmpty() && digits.length() < 18) {
+                return Long.parseLong(digits);
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
+    /** Minibatches of {@code batchSize} (the last of each partition smaller), checked row by row. */
+    public static JavaRDD<DataSet> minibatches(Loaded data, int inputs, int outputs, Task task, int batchSize) {
+        return batches(data, inputs, outputs, task, batchSize, true).map(Tuple2::_2);
+    }
+
+    /**
+     * {@link #minibatches} keyed by batch number: the first row id of the batch divided by {@code batchSize}.
+     * With data loaded for this batch size ({@link #load(SparkSession, DatasetSpec, int)}), that is the global
+     * position of the batch, the same in any partitioning.
+     */
+    public static JavaRDD<Tuple2<Long, DataSet>> numberedMinibatches(Loaded data, int inputs, int outputs, Task task,
+                                                                    int batchSize) {
+        return batches(data, inputs, outputs, task, batchSize, true);
+    }
+
+    /**
+     * Minibatches of features only, for calibration: labels are not read, and NaN or infinite features pass
+     * through to be counted; only the feature length is checked.
+     */
+    public static JavaRDD<DataSet> featureBatches(Loaded data, int inputs, int batchSize) {
+        return batches(data, inputs, 1, Task.REGRESSION, batchSize, false).map(Tuple2::_2);
+    }
+
+    private static JavaRDD<Tuple2<Long, DataSet>> batches(Loaded data, int inputs, int outputs, Task task, int batchSize,
+                                            boolean labeled) {
+        DatasetSpec spec = data.spec();
+        String column = spec.format().equals("idx") ? "images" : spec.features();
+        return data.rows().toJavaRDD().mapPartitions((Iterator<Row> rows) -> new BatchIterator(rows,
+                new ExampleBatcher(spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize), batchSize,
+                labeled));
+    }
+
+    /** Minibatches built as they are consumed: a partition is never held in memory as a whole. */
+    private static final class BatchIterator implements Iterator<Tuple2<Long, DataSet>> {
+        private final Iterator<Row> rows;
+        private final ExampleBatcher batcher;
+        private final int batchSize;
+        private final boolean labeled;
+        private long firstRow = -1;
+        private Tuple2<Long, DataSet> next;
+
+        BatchIterator(Iterator<Row> rows, ExampleBatcher batcher, int batchSize, boolean labeled) {
+            this.rows = rows;
+            this.batcher = batcher;
+            this.batchSize = batchSize;
+            this.labeled = labeled;
+            this.next = advance();
+        }
+
+        private Tuple2<Long, DataSet> advance() {
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                if (firstRow < 0) {
+                    firstRow = r.getLong(0);
+                }
+                DataSet ds = labeled
+                        ? batcher.add(r.getLong(0), features(r), r.isNullAt(2) ? Double.NaN : r.getDouble(2))
+                        : batcher.addUnlabeled(features(r));
+                if (ds != null) {
+                    return numbered(ds);
+                }
+            }
+            DataSet last = batcher.flush();
+            return last == null ? null : numbered(last);
+        }
+
+        private Tuple2<Long, DataSet> numbered(DataSet ds) {
+            Tuple2<Long, DataSet> t = new Tuple2<>(firstRow / batchSize, ds);
+            firstRow = -1;
+            return t;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return next != null;
+        }
+
+        @Override
+        public Tuple2<Long, DataSet> next() {
+            if (next == null) {
+                throw new java.util.NoSuchElementException();
+            }
+            Tuple2<Long, DataSet> current = next;
+            next = advance();
+            return current;
+        }
+    }
+
+    /** The features of a row of {@link #SCHEMA}; a null vector reads as one NaN (caught by the checks). */
+    private static float[] features(Row r) {
+        return r.isNullAt(1) ? new float[] {Float.NaN} : toFloats(r.getList(1));
+    }
+
+    /** An array<float> column's values; a null element reads as NaN (caught by the batcher's checks). */
+    public static float[] toFloats(List<Object> values) {
+        float[] f = new float[values.size()];
+        for (int i = 0; i < f.length; i++) {
+            Object v = values.get(i);
+            f[i] = v == null ? Float.NaN : ((Number) v).floatValue();
+        }
+        return f;
+    }
+}

@@ -1,0 +1,112 @@
+package io.compactml.jobs.eval;
+
+import io.compactml.jobs.data.SparkData;
+import io.compactml.jobs.runtime.Console;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.tables.Tables;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
+import io.compactml.common.eval.LatencyProbe;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * {@code evaluate}: quality, size and latency of a model on {@code data.eval}, as long-form rows in
+ * {@code evaluations} (one per metric), replacing this run's earlier rows for the same model and data set.
+ */
+public final class EvaluateJob {
+    private final JobContext ctx;
+
+    public EvaluateJob(JobContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** The evaluated model and its metrics. */
+    public record Result(String modelUri, String modelSha256, String dataset, Map<String, Double> metrics) {
+    }
+
+    /**
+     * What is evaluated: the name and sha256 its rows are recorded under, the size of the file that ships
+     * (a compressed format's, not the DL4J zip's) and the technique that made it.
+     */
+    public record Subject(String modelName, String sha256, long sizeBytes, String technique) {
+    }
+
+    public Result run() {
+        return evaluate(LoadedModel.read(ctx), "baseline");
+    }
+
+    /** Evaluates a float model zip already in hand, under {@code model.name}. */
+    public Result evaluate(LoadedModel model, String technique) {
+        return evaluate(model.uri(), model.zip(), model.net(), new Subject(ctx.config().getString("model.name"),
+                model.sha256(), model.zip().length, technique), Map.of());
+    }
+
+    /**
+     * Evaluates {@code net} ({@code zip} is its DL4J form, broadcast to the executors) and records the metrics,
+     * plus {@code extra}, under {@code subject}.
+     */
+    public Result evaluate(String uri, byte[] zip, MultiLayerNetwork net, Subject subject,
+                           Map<String, Double> extra) {
+        DatasetSpec spec = DatasetSpec.from(ctx.config(), "eval");
+        JavaRDD<DataSet> batches = batches(net, spec).cache();
+        try {
+            long t0 = System.nanoTime();
+            Map<String, Double> metrics = tally(uri, zip, net, batches);
+            Console.out("inference pass: %,d examples in %.2f s", metrics.get("examples").longValue(),
+                    (System.nanoTime() - t0) / 1e9);
+            metrics.put("size_bytes", (double) subject.sizeBytes());
+            metrics.put("param_count", (double) net.numParams());
+            metrics.put("nonzero_params", (double) ModelIO.nonzeroParams(net));
+            DataSet sample = batches.first();
+            metrics.putAll(LatencyProbe.measure(net, sample.getFeatures(), ctx.config().getInt("evaluate.latency-runs"),
+                    ctx.config().getInt("evaluate.latency-batch-size")));
+            metrics.putAll(extra);
+            writeMetrics(ctx, subject.modelName(), subject.sha256(), subject.technique(), spec.name(), metrics);
+            return new Result(uri, subject.sha256(), spec.name(), metrics);
+        } finally {
+            batches.unpersist(false);
+        }
+    }
+
+    /** Quality metrics only (no latency, nothing recorded), e.g. for an intermediate model. */
+    public Map<String, Double> quality(MultiLayerNetwork net, String label) {
+        JavaRDD<DataSet> batches = batches(net, DatasetSpec.from(ctx.config(), "eval"));
+        return tally(label, ModelIO.toBytes(net), net, batches);
+    }
+
+    private JavaRDD<DataSet> batches(MultiLayerNetwork net, DatasetSpec spec) {
+        int inputs = ModelShapes.inputs(net);
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
+        return SparkData.minibatches(data, inputs, ModelShapes.outputs(net), ModelShapes.task(net),
+                ctx.config().getInt("evaluate.batch-size"));
+    }
+
+    private Map<String, Double> tally(String uri, byte[] zip, MultiLayerNetwork net, JavaRDD<DataSet> batches) {
+        int outputs = ModelShapes.outputs(net);
+        return VariantEvaluator.evaluate(ctx.jsc(), zip, uri, batches, ModelShapes.task(net), outputs,
+                Math.min(ctx.config().getInt("evaluate.top-k"), outputs));
+    }
+
+    /** Long-form rows in {@code evaluations}, replacing the run's rows for this model and data set. */
+    public static void writeMetrics(JobContext ctx, String model, String sha, String technique, String dataset,
+                             Map<String, Double> metrics) {
+        Timestamp now = Timestamp.from(Instant.now());
+        List<Row> rows = new ArrayList<>();
+        metrics.forEach((k, v) -> rows.add(RowFactory.create(ctx.runId(), model, sha, technique, dataset, k, v, now)));
+        ctx.tables().replace(Tables.Table.EVALUATIONS, rows, "run_id = " + Tables.literal(ctx.runId())
+                + " AND model_name = " + Tables.literal(model) + " AND dataset = " + Tables.literal(dataset));
+    }
+}

@@ -1,0 +1,172 @@
+package io.compactml.jobs.distill;
+
+import io.compactml.jobs.SharedSpark;
+import io.compactml.jobs.publish.PublishJob;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.tables.Tables;
+import io.compactml.jobs.train.TrainJob;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.compactml.common.CompactMLException;
+import io.compactml.common.artifact.ArtifactStore;
+import io.compactml.common.artifact.Manifest;
+import io.compactml.common.config.CompactConfig;
+import io.compactml.common.distill.TeacherOutputs;
+import io.compactml.common.model.ModelIO;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+/** Teacher (784-128-10) on a slice of Fashion-MNIST, its outputs stored once, students distilled from them. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DistillJobTest {
+    private JobContext ctx;
+    private LoadedModel teacher;
+    private SoftLabelsJob.Result labels;
+    private long teacherInferences;
+
+    @BeforeAll
+    void trainTeacherAndStoreItsOutputs() {
+        ctx = SharedSpark.context("d-1", "data.train.limit=2000", "data.eval.limit=1000", "train.epochs=3",
+                "network.hidden=[128]", "train.batch-size=64", "train.averaging-frequency=4",
+                "train.validate=false", "distill.student.hidden=[16]",
+                "distill.settings=[\"4:0.7\"]", "distill.learning-rate=0.01", "distill.epochs=4");
+        TrainJob.Result trained = new TrainJob(ctx).run();
+        teacher = LoadedModel.of(trained.modelUri(), trained.modelZip());
+        long before = TeacherOutputs.INFERENCES.get();
+        labels = new SoftLabelsJob(ctx).label(teacher);
+        teacherInferences = TeacherOutputs.INFERENCES.get() - before;
+    }
+
+    private JobContext with(String key, Object value) {
+        return JobContext.of(ctx.spark(), ctx.config().with(key, value), ctx.runId());
+    }
+
+    @Test
+    void softLabelsStoreTheTeachersLogitsOncePerExample() {
+        assertEquals(2000, labels.rows());
+        assertEquals(2000, teacherInferences, "one teacher inference per example");
+        List<Row> rows = ctx.tables().read(Tables.Table.TEACHER_OUTPUTS).filter("run_id = 'd-1' AND row_id = 7")
+                .collectAsList();
+        assertEquals(1, rows.size());
+        Row r = rows.get(0);
+        assertEquals(teacher.sha256(), r.getString(r.fieldIndex("teacher_sha256")));
+        assertEquals(labels.datasetVersion(), r.getString(r.fieldIndex("dataset_version")));
+        // the stored logits are the teacher's: their softmax is what the teacher outputs for row 7
+        List<Float> z = r.getList(r.fieldIndex("outputs"));
+        double[] p = softmax(z);
+        double[] expected = teacher.net().output(image(7)).toDoubleVector();
+        for (int j = 0; j < 10; j++) {
+            assertEquals(expected[j], p[j], 1e-5, "class " + j);
+        }
+    }
+
+    @Test
+    void studentsLearnFromTheTableWithoutRunningTheTeacher() {
+        long before = TeacherOutputs.INFERENCES.get();
+        DistillJob.Result r = new DistillJob(ctx).distill(teacher);
+        assertEquals(0, TeacherOutputs.INFERENCES.get() - before, "no teacher inference during distill");
+        assertEquals(List.of("T4-a0.7", DistillJob.NO_KD),
+                r.candidates().stream().map(c -> c.setting().name()).toList());
+        for (DistillJob.Candidate c : r.candidates()) {
+            assertTrue(c.metrics().get("accuracy") > 0.6, c.setting() + " " + c.metrics().get("accuracy"));
+            assertEquals(784 * 16 + 16 + 16 * 10 + 10, c.net().numParams());
+        }
+        // the chosen student is a plain DL4J model: standard loss, loads without CompactML's classes
+        assertTrue(((OutputLayer) ModelIO.fromBytes(r.zip(), "student").getLayerWiseConfigurations().getConf(1)
+                .getLayer()).getLossFn() instanceof LossMCXENT);
+        List<Row> rows = ctx.tables().read(Tables.Table.DISTILL_CANDIDATES).filter("run_id = 'd-1'").collectAsList();
+        assertEquals(2, rows.size());
+        assertEquals(1, rows.stream().filter(x -> x.getBoolean(x.fieldIndex("chosen"))).count());
+        List<Row> history = ctx.tables().read(Tables.Table.TRAINING_HISTORY)
+                .filter("run_id = 'd-1' AND model_name = 'fmnist-mlp-student-T4-a0.7'").collectAsList();
+        assertEquals(4, history.size(), "one row per epoch");
+
+        // as `compactml publish --set publish.model=student` does it
+        ArtifactStore.Published p = new PublishJob(JobContext.of(ctx.spark(),
+                ctx.config().with("publish.model", "student"), ctx.runId())).run();
+        Manifest m = new ArtifactStore(ctx.config().getString("artifacts.root"), ctx.hadoop())
+                .verify("fmnist-mlp-student", "d-1");
+        assertEquals(teacher.sha256(), m.sourceModelSha256());
+        assertEquals(r.chosen().metrics().get("accuracy"), m.metrics().get("accuracy"), 1e-12);
+        assertEquals("distilled", p.manifest().technique());
+    }
+
+    @Test
+    void outputsOfAnotherTeacherOrDataVersionAreRefused() {
+        LoadedModel other = LoadedModel.of("other", ModelIO.toBytes(otherTeacher()));
+        CompactMLException e = assertThrows(CompactMLException.class, () -> new DistillJob(ctx).distill(other));
+        assertEquals(2, e.exitCode());
+        assertTrue(e.getMessage().contains("come from teacher " + teacher.sha256().substring(0, 12)), e.getMessage());
+
+        CompactMLException data = assertThrows(CompactMLException.class, () -> new DistillJob(with("data.train.name",
+                "other-data")).distill(teacher));
+        assertEquals(2, data.exitCode());
+        assertTrue(data.getMessage().contains("are of data set fashion-mnist-train"), data.getMessage());
+
+        CompactMLException width = assertThrows(CompactMLException.class, () -> new SoftLabelsJob(
+                with("network.outputs", 7)).label(teacher));
+        assertEquals(2, width.exitCode());
+        assertTrue(width.getMessage().contains("has 10 outputs, but network.outputs"), width.getMessage());
+    }
+
+    @Test
+    void badTemperaturesAndAlphasAreRefused() {
+        for (String bad : List.of("0:0.5", "-1:0.5", "2:1.5", "2:-0.1", "two:0.5", "4")) {
+            CompactConfig c = ctx.config().with("distill.settings", List.of(bad));
+            CompactMLException e = assertThrows(CompactMLException.class, () -> DistillJob.settings(c), bad);
+            assertEquals(2, e.exitCode());
+            assertTrue(e.getMessage().contains("distill.settings"), e.getMessage());
+        }
+        assertFalse(DistillJob.settings(ctx.config().with("distill.no-kd-baseline", false)).isEmpty());
+    }
+
+    private org.deeplearning4j.nn.multilayer.MultiLayerNetwork otherTeacher() {
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = new org.deeplearning4j.nn.multilayer
+                .MultiLayerNetwork(io.compactml.common.model.NetworkSpec.from(ctx.config().with("train.seed", 9))
+                .build(784));
+        net.init();
+        return net;
+    }
+
+    private static double[] softmax(List<Float> z) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : z) {
+            max = Math.max(max, v);
+        }
+        double[] p = new double[z.size()];
+        double sum = 0;
+        for (int j = 0; j < p.length; j++) {
+            p[j] = Math.exp(z.get(j) - max);
+            sum += p[j];
+        }
+        for (int j = 0; j < p.length; j++) {
+            p[j] /= sum;
+        }
+        return p;
+    }
+
+    /** Training image {@code row}, scaled as the jobs scale it. */
+    private static org.nd4j.linalg.api.ndarray.INDArray image(int row) {
+        String uri = io.compactml.common.config.ConfigKeys.FMNIST + "train-images-idx3-ubyte.gz";
+        float[] raw;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(uri))) {
+            raw = io.compactml.common.data.IdxFile.read(in, uri, row, 1)[0];
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        float[] x = new float[raw.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = raw[i] / 255f;
+        }
+        return org.nd4j.linalg.factory.Nd4j.create(x, new long[] {1, x.length}, 'c');
+    }
+}

@@ -1,0 +1,135 @@
+package io.compactml.jobs.quant;
+
+import io.compactml.jobs.SharedSpark;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.tables.Tables;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.compactml.common.CompactMLException;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.NetworkSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CalibrateJobTest {
+    @TempDir
+    static Path dir;
+
+    private Path model;
+
+    @BeforeAll
+    void saveModel() throws IOException {
+        // calibration needs a network, not a good one: a seeded random 784-32-10 MLP
+        MultiLayerNetwork net = new MultiLayerNetwork(NetworkSpec.from(SharedSpark.config("network.hidden=[32]"))
+                .build(784));
+        net.init();
+        model = dir.resolve("model.zip");
+        Files.write(model, ModelIO.toBytes(net));
+    }
+
+    private CalibrateJob.Result calibrate(String runId, String... sets) {
+        List<String> all = new ArrayList<>(List.of("model.path=\"" + model + "\"", "data.calibration.limit=700"));
+        all.addAll(List.of(sets));
+        return new CalibrateJob(SharedSpark.context(runId, all.toArray(String[]::new))).run();
+    }
+
+    /** tensor/kind/method/channel -> "scale zero_point clip_min clip_max", exact float text. */
+    private static Map<String, String> params(CalibrateJob.Result r) {
+        return r.quantParams().stream().collect(Collectors.toMap(
+                p -> p.getInt(2) + "/" + p.getString(4) + "/" + p.getString(5) + "/" + p.getInt(7),
+                p -> p.getFloat(8) + " " + p.getInt(9) + " " + p.getFloat(12) + " " + p.getFloat(13)));
+    }
+
+    @Test
+    void parametersAreBitIdenticalIn1And3And7Partitions() {
+        Map<String, String> one = params(calibrate("cal-p1", "data.calibration.partitions=1"));
+        Map<String, String> three = params(calibrate("cal-p3", "data.calibration.partitions=3"));
+        Map<String, String> seven = params(calibrate("cal-p7", "data.calibration.partitions=7"));
+        // 3 activation tensors x 4 methods + 32 + 10 weight channels
+        assertEquals(3 * 4 + 32 + 10, one.size());
+        assertEquals(one, three);
+        assertEquals(one, seven);
+    }
+
+    @Test
+    void statisticsOfTheInputArePixelsOverTheirDivisor() {
+        JobContext ctx = SharedSpark.context("cal-stats", "model.path=\"" + model + "\"",
+                "data.calibration.limit=700");
+        CalibrateJob.Result r = new CalibrateJob(ctx).run();
+        assertEquals(700L * 784, r.histograms()[0].count());
+        assertEquals(0f, r.histograms()[0].min());
+        assertEquals(1f, r.histograms()[0].max(), "255 / 255: some pixel is saturated in 700 images");
+        Row input = ctx.tables().read(Tables.Table.CALIBRATION_STATS).filter("tensor_index = 0").first();
+        List<Long> hist = input.getList(input.fieldIndex("histogram"));
+        assertEquals(2048, hist.size());
+        assertEquals(700L * 784, hist.stream().mapToLong(Long::longValue).sum(), "every finite value is binned");
+        // minmax of the input: [0, 1] -> scale 1/255, zero point -128
+        Row minmax = r.quantParams().stream().filter(p -> p.getInt(2) == 0 && p.getString(5).equals("minmax"))
+                .findFirst().orElseThrow();
+        assertEquals(1f / 255, minmax.getFloat(8), 1e-9f);
+        assertEquals(-128, minmax.getInt(9));
+        assertEquals(3 * 4 + 32 + 10, ctx.tables().read(Tables.Table.QUANT_PARAMS).count());
+    }
+
+    @Test
+    void nonFiniteValuesAreCountedAndFailTheJobAboveTheLimit() throws IOException {
+        Path csv = dir.resolve("nan.csv");
+        StringBuilder sb = new StringBuilder("f0,f1,label\n");
+        for (int i = 0; i < 99; i++) {
+            sb.append(i % 7).append(",1,0\n");
+        }
+        sb.append("NaN,1,0\n");
+        Files.writeString(csv, sb);
+        MultiLayerNetwork net = new MultiLayerNetwork(NetworkSpec.from(SharedSpark.config("network.hidden=[4]"))
+                .build(2));
+        net.init();
+        Path small = dir.resolve("small.zip");
+        Files.write(small, ModelIO.toBytes(net));
+        String[] data = {"model.path=\"" + small + "\"", "data.calibration.format=csv",
+            "data.calibration.uri=\"" + csv + "\"", "data.calibration.features=\"f*\"", "data.calibration.scaling=none"};
+        CompactMLException e = assertThrows(CompactMLException.class,
+                () -> new CalibrateJob(SharedSpark.context("cal-nan", data)).run());
+        assertEquals(1, e.exitCode());
+        assertTrue(e.getMessage().contains("Tensor input: 1 of 200 values (0.5000 %) are NaN or infinite"),
+                e.getMessage());
+        List<String> lenient = new ArrayList<>(List.of(data));
+        lenient.add("calibrate.max-nonfinite-fraction=0.5");
+        CalibrateJob.Result r = new CalibrateJob(SharedSpark.context("cal-nan2", lenient.toArray(String[]::new))).run();
+        assertEquals(1, r.histograms()[0].nanCount());
+        assertEquals(199, r.histograms()[0].count());
+        assertEquals(6f, r.histograms()[0].max(), "NaN excluded from the range");
+    }
+
+    @Test
+    void featureLengthMismatchIsAUsageError() {
+        CompactMLException e = assertThrows(CompactMLException.class, () -> calibrate("cal-shape",
+                "data.calibration.format=csv", "data.calibration.uri=\"" + writeTiny() + "\"",
+                "data.calibration.features=\"f*\""));
+        assertEquals(2, e.exitCode());
+        assertTrue(e.getMessage().startsWith("Model expects 784 inputs"), e.getMessage());
+    }
+
+    private Path writeTiny() {
+        try {
+            Path csv = dir.resolve("tiny.csv");
+            Files.writeString(csv, "f0,f1,label\n1,2,0\n");
+            return csv;
+        } catch (IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+}
