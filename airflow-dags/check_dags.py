@@ -150,7 +150,8 @@ def cycle(edges):
 
 
 def check(dags_dir, jobs, conf_dir):
-    jobs_by_name = {j["name"]: set(j["options"]) for j in jobs["jobs"]}
+    # a job answers to its name and to its older names (aliases), with the same options
+    jobs_by_name = {n: set(j["options"]) for j in jobs["jobs"] for n in [j["name"], *j.get("aliases", [])]}
     config_keys = set(jobs["config_keys"])
     common = constants(dags_dir / f"{COMMON}.py")
     problems, summary = [], []

@@ -28,18 +28,18 @@ with DAG(
     verify_int8 = c.spark_job("verify_int8", c.VERIFY, sets={**SOURCE, "verify.model": "{{ params.model_name }}-int8"})
 
     importance = c.spark_job("importance", c.IMPORTANCE, sets=SOURCE)
-    prune = c.spark_job("prune", c.PRUNE, sets={**SOURCE, "prune.sparsity": "0.9"})
+    prune = c.spark_job("prune", c.PRUNE, sets={**SOURCE, "prune.target-sparsity": "0.9"})
     publish_pruned = c.spark_job("publish_pruned", c.PUBLISH, sets={**SOURCE, "publish.model": "pruned"})
     verify_pruned = c.spark_job("verify_pruned", c.VERIFY,
                                 sets={**SOURCE, "verify.model": "{{ params.model_name }}-pruned"})
 
-    soft_labels = c.spark_job("soft_labels", c.SOFT_LABELS, sets=SOURCE)
+    teacher_outputs = c.spark_job("teacher_outputs", c.TEACHER_OUTPUTS, sets=SOURCE)
     distill = c.spark_job("distill", c.DISTILL, sets=SOURCE)
     publish_student = c.spark_job("publish_student", c.PUBLISH, sets={**SOURCE, "publish.model": "student"})
     verify_student = c.spark_job("verify_student", c.VERIFY,
                                  sets={**SOURCE, "verify.model": "{{ params.model_name }}-student"})
 
-    evaluate >> [calibrate, importance, soft_labels]
+    evaluate >> [calibrate, importance, teacher_outputs]
     calibrate >> quantize >> publish_int8 >> verify_int8
     importance >> prune >> publish_pruned >> verify_pruned
-    soft_labels >> distill >> publish_student >> verify_student
+    teacher_outputs >> distill >> publish_student >> verify_student

@@ -4,6 +4,7 @@ import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
+import io.compactml.common.quant.CalibrationSettings;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.quant.CalibrateJob;
 import io.compactml.jobs.runtime.Console;
@@ -51,7 +52,7 @@ public final class CalibrationBenchmark extends PassBenchmark {
         LoadedModel loaded = LoadedModel.read(ctx);
         String uri = loaded.uri();
         int inputs = ModelShapes.inputs(loaded.net());
-        int batch = c.getInt("calibrate.batch-size");
+        int batch = CalibrationSettings.from(c).batchSize();
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "calibration"), inputs, batch);
         Dataset<Row> cached = data.rows().persist(StorageLevel.MEMORY_ONLY());
         long examples = cached.count();

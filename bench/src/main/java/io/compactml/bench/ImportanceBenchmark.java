@@ -4,6 +4,7 @@ import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
+import io.compactml.common.prune.ImportanceSettings;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.prune.ImportanceJob;
 import io.compactml.jobs.runtime.Console;
@@ -52,7 +53,7 @@ public final class ImportanceBenchmark extends PassBenchmark {
         LoadedModel loaded = LoadedModel.read(ctx);
         MultiLayerNetwork net = loaded.net();
         int inputs = ModelShapes.inputs(net);
-        int batch = c.getInt("importance.batch-size");
+        int batch = ImportanceSettings.from(c).batchSize();
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "train"), inputs, batch);
         Dataset<Row> cached = data.rows().persist(StorageLevel.MEMORY_ONLY());
         long examples = cached.count();

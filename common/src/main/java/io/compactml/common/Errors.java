@@ -3,12 +3,22 @@ package io.compactml.common;
 import static io.compactml.common.CompactMLException.Kind.RUNTIME;
 import static io.compactml.common.CompactMLException.Kind.USAGE;
 
+import io.compactml.common.data.DatasetSpec;
 import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
-/** Every user-facing error, built in one place: what is wrong, the value, what is allowed, what to do. */
+/**
+ * Every user-facing error, built in one place (as Delta kernel's {@code DeltaErrors}): what is wrong, the value,
+ * what is allowed, what to do. {@link CompactMLException}s are constructed here and nowhere else (a test checks
+ * the sources). Usage errors exit 2 (fix the command, do not retry); runtime failures exit 1.
+ */
 public final class Errors {
     private Errors() {
     }
+
+    /* ---------------------------------------- configuration and command line ---------------------------------------- */
 
     public static CompactMLException unknownConfigKey(String key, Collection<String> closest) {
         String hint = closest.isEmpty() ? "" : " Did you mean: " + String.join(", ", closest) + "?";
@@ -21,6 +31,11 @@ public final class Errors {
                 "Config key '" + key + "' has value '" + value + "'; allowed: " + allowed + ".");
     }
 
+    public static CompactMLException keySetTwice(String key, String oldName) {
+        return new CompactMLException(USAGE, "Config key '" + key + "' is set twice: as '" + key + "' and under its"
+                + " older name '" + oldName + "'. Keep '" + key + "' only.");
+    }
+
     public static CompactMLException unreadableConfig(String source, String detail) {
         return new CompactMLException(USAGE, "Cannot read config " + source + ": " + detail);
     }
@@ -31,6 +46,12 @@ public final class Errors {
                 + " a Hadoop credential provider.");
     }
 
+    public static CompactMLException badArguments(String what) {
+        return new CompactMLException(USAGE, what);
+    }
+
+    /* ---------------------------------------- data sets ---------------------------------------- */
+
     public static CompactMLException datasetNotFound(String key, String uri) {
         String hint = uri.contains("fashion-mnist")
                 ? " Install Fashion-MNIST with `apt-get install dataset-fashion-mnist` (Debian), or point '"
@@ -39,18 +60,38 @@ public final class Errors {
         return new CompactMLException(USAGE, "Dataset not found: " + uri + " (from '" + key + "')." + hint);
     }
 
+    public static CompactMLException emptyDataset(DatasetSpec spec) {
+        return new CompactMLException(USAGE, "Data set " + spec.name() + " (" + spec.uri() + ") is empty. Point '"
+                + spec.key() + "' at data with examples.");
+    }
+
     public static CompactMLException corruptIdx(String uri, String detail) {
         return new CompactMLException(RUNTIME, "Corrupt IDX file " + uri + ": " + detail
                 + ". Re-download or reinstall the data set.");
     }
 
-    public static CompactMLException modelNotFound(String uri, String how) {
-        return new CompactMLException(USAGE, "Model not found: " + uri + ". " + how);
+    public static CompactMLException badDataset(String dataset, String detail) {
+        return new CompactMLException(USAGE, "Dataset " + dataset + ": " + detail);
     }
 
-    public static CompactMLException corruptModel(String uri, String detail) {
-        return new CompactMLException(RUNTIME, "Model " + uri + " is not a readable DL4J model zip (" + detail
-                + "). Retrain it or point 'model.path' at a model saved by CompactML or DL4J ModelSerializer.");
+    /** A column that a data set's config names is not in the table; {@code what} is "label" or "features". */
+    public static CompactMLException noSuchColumn(DatasetSpec spec, String what, String name, List<String> columns) {
+        String example = what.equals("features") ? " to a column or a glob such as 'px*'" : "";
+        String problem = name.contains("*") ? "no column matches '" + name + "'" : "no " + what + " column '" + name + "'";
+        return badDataset(spec.name(), problem + " (set '" + spec.key() + "." + what + "'" + example + "); columns are "
+                + columns);
+    }
+
+    public static CompactMLException labelNotNumeric(DatasetSpec spec, String value) {
+        return badDataset(spec.name(), "label column '" + spec.label() + "' holds text such as '" + value + "';"
+                + " labels must be class indices 0..k-1 (classification) or numbers (regression). Map the values to"
+                + " numbers, or point '" + spec.key() + ".label' at a numeric column.");
+    }
+
+    public static CompactMLException unlabeled(DatasetSpec spec, String needs) {
+        return new CompactMLException(USAGE, needs + ", and " + spec.key() + " (" + spec.name() + ") has no labels."
+                + " Set '" + spec.labelKey() + "', or " + (needs.startsWith("importance")
+                ? "use importance.criteria = [magnitude]." : "use labeled data."));
     }
 
     public static CompactMLException labelOutOfRange(String dataset, long row, double label, int classes) {
@@ -70,9 +111,98 @@ public final class Errors {
                 + " is NaN or infinite. Clean the data before training or evaluating.");
     }
 
-    public static CompactMLException badDataset(String dataset, String detail) {
-        return new CompactMLException(USAGE, "Dataset " + dataset + ": " + detail);
+    public static CompactMLException tooManyNonFinite(String tensor, long bad, long all, double limit,
+                                                      String dataset) {
+        return new CompactMLException(RUNTIME, String.format(Locale.ROOT, "Tensor %s: %d of %d values (%.4f %%) are"
+                + " NaN or infinite, above calibrate.max-nonfinite-fraction = %s. Clean %s or raise the limit.",
+                tensor, bad, all, 100.0 * bad / all, limit, dataset));
     }
+
+    /* ---------------------------------------- models and their files ---------------------------------------- */
+
+    public static CompactMLException modelNotFound(String uri, String how) {
+        return new CompactMLException(USAGE, "Model not found: " + uri + ". " + how);
+    }
+
+    public static CompactMLException corruptModel(String uri, String detail) {
+        return new CompactMLException(RUNTIME, "Model " + uri + " is not a readable DL4J model zip (" + detail
+                + "). Retrain it or point 'model.path' at a model saved by CompactML or DL4J ModelSerializer.");
+    }
+
+    /** A CompactML model file ({@code what}: "int8 model", "sparse model") that does not parse. */
+    public static CompactMLException unreadableModelFile(String what, String source, String detail, String remedy,
+                                                         Throwable cause) {
+        return new CompactMLException(RUNTIME, Character.toUpperCase(what.charAt(0)) + what.substring(1) + " "
+                + source + " is not readable (" + detail + "). " + remedy, cause);
+    }
+
+    public static CompactMLException unsupportedLayer(int layer, String type, String supported, String key) {
+        return new CompactMLException(USAGE, "Layer " + layer + " (" + type + ") cannot be quantized: supported are "
+                + supported + ". Add " + layer + " to '" + key + "' to keep it in float.");
+    }
+
+    /* ---------------------------------------- runs that a job needs first ---------------------------------------- */
+
+    /**
+     * A job needs what another job writes under a run id, and it is not there: {@code what} names it ("'entropy'
+     * calibration of model 1a2b3c4d5e6f"), {@code table} where it was looked for, {@code job} the command that
+     * writes it ({@code "calibrate --run-id r1"}, with what else it must include), {@code key} the setting that
+     * points elsewhere.
+     */
+    public static CompactMLException missingUpstream(String what, String run, String table, String job,
+                                                     String key) {
+        return new CompactMLException(USAGE, "No " + what + " under run id '" + run + "' in " + table + ". Run"
+                + " `compactml " + job + "` first, or set " + key + ".");
+    }
+
+    /** Stored teacher outputs that do not belong to the teacher and data the job was given. */
+    public static CompactMLException teacherMismatch(String run, String detail) {
+        return new CompactMLException(USAGE, "The teacher outputs of run '" + run + "' " + detail + " Run"
+                + " `compactml teacher-outputs --run-id " + run + "` with this teacher and data first, or set"
+                + " distill.teacher-run.");
+    }
+
+    public static CompactMLException teacherOutputsWidth(String teacher, int outputs, int expected, boolean classes) {
+        return new CompactMLException(USAGE, "Teacher " + teacher + " has " + outputs + " outputs, but network.outputs"
+                + " (the " + (classes ? "classes" : "targets") + " of the data and of the student) is " + expected
+                + ". Use the teacher trained on these labels, or set network.outputs.");
+    }
+
+    public static CompactMLException notEvaluated(String model, String sha256) {
+        return new CompactMLException(USAGE, "Model " + model + " (" + sha256.substring(0, 12) + ") has no rows in"
+                + " 'evaluations': run `compactml evaluate` (or `quantize` for int8, `prune` for pruned, `distill` for"
+                + " a student) with the same --run-id first.");
+    }
+
+    public static CompactMLException nothingPublished(String model, String root) {
+        return new CompactMLException(USAGE, "Nothing of " + model + " is published under " + root + " (no LATEST)."
+                + " Publish it first, or set verify.model and verify.version.");
+    }
+
+    /* ---------------------------------------- results that fail their checks ---------------------------------------- */
+
+    public static CompactMLException budgetNotMet(double budget, double bestDrop, Set<Integer> floatLayers) {
+        return new CompactMLException(RUNTIME, String.format(Locale.ROOT,
+                "No mix of int8 and float layers meets quantize.max-accuracy-drop = %s points (best: %.3f"
+                + " points with layers %s in float). Raise the budget or try another quantize.method.",
+                budget, bestDrop, floatLayers));
+    }
+
+    public static CompactMLException masksNotHeld(long violations) {
+        return new CompactMLException(RUNTIME, violations + " pruned weights are nonzero after fine-tuning: the masks"
+                + " were not applied on the workers.");
+    }
+
+    public static CompactMLException notAsPublished(String dir, String metric, double fresh, long examples,
+                                                    double recorded, long recordedExamples, double diff,
+                                                    double allowed) {
+        return new CompactMLException(RUNTIME, String.format(Locale.ROOT, "Artifact %s: %s %.4f on %,d examples of"
+                + " data.eval, the manifest says %.4f on %,d (difference %.3f, allowed %.3f). The model does not"
+                + " behave as published: do not serve it.", dir, metric, fresh, examples, recorded, recordedExamples,
+                diff, allowed));
+    }
+
+    /* ---------------------------------------- artifacts ---------------------------------------- */
 
     public static CompactMLException artifactConflict(String dir, String detail) {
         return new CompactMLException(USAGE, "Artifact " + dir + " already exists with different content ("
@@ -82,6 +212,18 @@ public final class Errors {
     public static CompactMLException artifactCorrupt(String dir, String detail) {
         return new CompactMLException(RUNTIME, "Artifact " + dir + " failed verification: " + detail);
     }
+
+    /* ---------------------------------------- tables and queries ---------------------------------------- */
+
+    public static CompactMLException queryFailed(String which, String why, String root, List<String> tables) {
+        return new CompactMLException(USAGE, which + " failed: " + why + " Tables under " + root + ": " + tables);
+    }
+
+    public static CompactMLException badQueryFile(String problem) {
+        return new CompactMLException(USAGE, problem);
+    }
+
+    /* ---------------------------------------- object storage ---------------------------------------- */
 
     /**
      * An object-storage failure anywhere in {@code e}'s causes as a user-facing error, or null: missing

@@ -50,4 +50,26 @@ public final class SharedSpark {
     public static JobContext context(String runId, String... sets) {
         return JobContext.of(session(), config(sets), runId);
     }
+
+    /** A CSV of {@code src/test/resources/cases} (inputs of the cases CompactML once got wrong). */
+    public static String csv(String name) {
+        try {
+            return Path.of(SharedSpark.class.getResource("/cases/" + name).toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Settings for training and evaluating a small MLP on one CSV of 4 features and 2 classes, plus {@code more}. */
+    public static List<String> onCsv(String file, String features, String label, String... more) {
+        List<String> sets = new ArrayList<>(List.of("network.hidden=[8]", "network.outputs=2", "train.epochs=2",
+                "train.batch-size=32", "train.learning-rate=0.01", "train.validate=false"));
+        for (String split : List.of("train", "eval", "calibration")) {
+            sets.addAll(List.of("data." + split + ".format=csv", "data." + split + ".uri=\"" + csv(file) + "\"",
+                    "data." + split + ".features=\"" + features + "\"", "data." + split + ".label=\"" + label + "\"",
+                    "data." + split + ".scaling=none"));
+        }
+        sets.addAll(List.of(more));
+        return sets;
+    }
 }

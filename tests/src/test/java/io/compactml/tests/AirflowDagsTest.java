@@ -49,7 +49,7 @@ class AirflowDagsTest {
         Files.copy(DAGS.resolve("compactml_common.py"), broken.resolve("compactml_common.py"));
         String compression = Files.readString(DAGS.resolve("compactml_compression_dag.py"))
                 .replace("c.spark_job(\"quantize\", c.QUANTIZE", "c.spark_job(\"quantize\", \"quantise\"")
-                .replace("\"prune.sparsity\"", "\"prune.sparsty\"")
+                .replace("\"prune.target-sparsity\"", "\"prune.sparsty\"")
                 .replace("\"publish_student\"", "\"publish_pruned\"")
                 + "    verify_int8 >> calibrate\n";
         Files.writeString(broken.resolve("compactml_compression_dag.py"), compression);

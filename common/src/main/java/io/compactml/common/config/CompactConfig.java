@@ -85,8 +85,45 @@ public final class CompactConfig {
         } catch (ConfigException e) {
             throw Errors.unreadableConfig(file == null ? "--set" : file.getPath(), e.getMessage());
         }
+        merged = canonical(merged);
         validate(merged);
-        return new CompactConfig(merged.withFallback(defaultsConfig()));
+        return new CompactConfig(canonicalValues(merged).withFallback(defaultsConfig()));
+    }
+
+    /**
+     * {@code c} with every key set under an older name moved to its current name, after checking its value
+     * under the name it was written with (so that an error names what the person wrote). A key set under both
+     * names is refused.
+     */
+    private static Config canonical(Config c) {
+        Config out = c;
+        for (ConfigKey key : ConfigKeys.all()) {
+            for (String alias : key.aliases()) {
+                if (!c.hasPath(alias)) {
+                    continue;
+                }
+                if (c.hasPath(key.name())) {
+                    throw Errors.keySetTwice(key.name(), alias);
+                }
+                check(key, c, alias);
+                out = out.withValue(key.name(), c.getValue(alias)).withoutPath(alias);
+            }
+        }
+        return out;
+    }
+
+    /** {@code c} with the older spellings of enumerated values replaced by the values they mean. */
+    private static Config canonicalValues(Config c) {
+        Config out = c;
+        for (ConfigKey key : ConfigKeys.all()) {
+            if (key.valueAliases().isEmpty() || !c.hasPath(key.name())) {
+                continue;
+            }
+            Object value = key.type() == ConfigKey.Type.ENUM ? key.canonicalValue(c.getString(key.name()))
+                    : c.getStringList(key.name()).stream().map(key::canonicalValue).toList();
+            out = out.withValue(key.name(), ConfigValueFactory.fromAnyRef(value));
+        }
+        return out;
     }
 
     private static ConfigValue parseValue(String raw) {
@@ -144,25 +181,25 @@ public final class CompactConfig {
                     if (d != Math.rint(d)) {
                         throw Errors.badConfigValue(path, raw, "a whole number");
                     }
-                    key.checkRange(d);
+                    key.checkRange(path, d);
                 }
-                case DOUBLE -> key.checkRange(c.getDouble(path));
+                case DOUBLE -> key.checkRange(path, c.getDouble(path));
                 case BOOLEAN -> c.getBoolean(path);
                 case ENUM -> {
                     String v = c.getString(path);
-                    if (!key.allowed().contains(v)) {
+                    if (!key.allows(v)) {
                         throw Errors.badConfigValue(path, v, "one of " + String.join(", ", key.allowed()));
                     }
                 }
                 case INT_LIST -> {
                     for (int v : c.getIntList(path)) {
-                        key.checkRange(v);
+                        key.checkRange(path, v);
                     }
                 }
                 case STRING_LIST -> c.getStringList(path);
                 case ENUM_LIST -> {
                     List<String> values = c.getStringList(path);
-                    if (values.isEmpty() || !key.allowed().containsAll(values)) {
+                    if (values.isEmpty() || !values.stream().allMatch(key::allows)) {
                         throw Errors.badConfigValue(path, values, "a non-empty list of " + String.join(", ", key.allowed()));
                     }
                 }
@@ -244,6 +281,16 @@ public final class CompactConfig {
         return config.getIntList(key);
     }
 
+    /** The value of an enumerated key as its enum constant. */
+    public <E extends Enum<E> & Choice> E getEnum(String key, Class<E> type) {
+        return Choice.parse(type, config.getString(key));
+    }
+
+    /** The values of an enumerated list key as enum constants, in order. */
+    public <E extends Enum<E> & Choice> List<E> getEnumList(String key, Class<E> type) {
+        return config.getStringList(key).stream().map(v -> Choice.parse(type, v)).toList();
+    }
+
     /** A MAP key flattened to dotted keys, quoted or not in the file: {@code spark.conf} entries. */
     public Map<String, String> getMap(String key) {
         Map<String, String> out = new TreeMap<>();
@@ -253,11 +300,20 @@ public final class CompactConfig {
         return out;
     }
 
-    /** A copy with one more override (for jobs that derive settings, e.g. the demo). */
+    /**
+     * A copy with one more override (for tests, and jobs that derive settings); {@code key} may be an older name
+     * of a key.
+     */
     public CompactConfig with(String key, Object value) {
-        Config c = config.withValue(key, ConfigValueFactory.fromAnyRef(value));
+        Config one = ConfigFactory.empty().withValue(key, ConfigValueFactory.fromAnyRef(value));
+        ConfigKey known = ConfigKeys.byAlias(key);
+        if (known != null) {
+            check(known, one, key);
+            one = one.withValue(known.name(), one.getValue(key)).withoutPath(key);
+        }
+        Config c = one.withFallback(config);
         validate(c);
-        return new CompactConfig(c);
+        return new CompactConfig(canonicalValues(c));
     }
 
     /** Every effective value as {@code key -> value}, sorted, secrets masked: for logs and manifests. */

@@ -10,6 +10,17 @@ import static io.compactml.common.config.ConfigKey.oneOrMoreOf;
 import static io.compactml.common.config.ConfigKey.string;
 import static io.compactml.common.config.ConfigKey.stringList;
 
+import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.data.DataFormat;
+import io.compactml.common.data.ScalingMethod;
+import io.compactml.common.data.Task;
+import io.compactml.common.model.NetworkType;
+import io.compactml.common.prune.Criterion;
+import io.compactml.common.prune.PruneScope;
+import io.compactml.common.prune.PruneStructure;
+import io.compactml.common.quant.ActivationType;
+import io.compactml.common.quant.CalibrationMethod;
+import io.compactml.common.quant.WeightGranularity;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -37,7 +48,7 @@ public final class ConfigKeys {
 
         add(string("model.name", "fmnist-mlp", "Name of the model a job trains, evaluates or publishes."));
         add(string("model.path", "", "Model zip to evaluate or publish; empty means the one trained under this run id."));
-        add(oneOf("task", "classification", List.of("classification", "regression"),
+        add(oneOf("task", Task.CLASSIFICATION,
                 "classification: softmax + cross-entropy, labels are class indices; regression: identity + MSE."));
 
         for (String split : List.of("train", "eval", "calibration")) {
@@ -47,21 +58,21 @@ public final class ConfigKeys {
                     "Name of the " + split + " data set, as recorded in the tables."));
             add(string(prefix + "uri", FMNIST + (train ? "train" : "t10k") + "-images-idx3-ubyte.gz",
                     "Location of the " + split + " data (file, directory or any Hadoop path)."));
-            add(oneOf(prefix + "format", "idx", List.of("idx", "parquet", "csv"),
+            add(oneOf(prefix + "format", DataFormat.IDX,
                     "idx: MNIST-style IDX files (gzipped or raw); parquet or csv: a table with features and label columns."));
             add(string(prefix + "labels-uri", FMNIST + (train ? "train" : "t10k") + "-labels-idx1-ubyte.gz",
                     "For idx: the labels file."));
             add(string(prefix + "features", "features",
                     "Features column (array or ML vector), or a glob such as 'px*' over numbered columns."));
             add(string(prefix + "label", "label", "Label column: a class index, or a float target for regression."));
-            add(oneOf(prefix + "scaling", "divide", List.of("none", "divide"),
+            add(oneOf(prefix + "scaling", ScalingMethod.DIVIDE,
                     "none: features as stored; divide: features / divisor."));
             add(decimal(prefix + "divisor", 255.0, 1e-12, Double.MAX_VALUE, "Divisor for scaling = divide."));
             add(integer(prefix + "limit", 0, 0, Integer.MAX_VALUE, "Use only the first N examples (0 = all)."));
             add(integer(prefix + "partitions", 0, 0, 100_000, "Spark partitions of the data (0 = default parallelism)."));
         }
 
-        add(oneOf("network.type", "mlp", List.of("mlp", "cnn"), "Architecture trained by `train`."));
+        add(oneOf("network.type", NetworkType.MLP, "Architecture trained by `train`."));
         add(intList("network.hidden", List.of(512, 256), 1, "mlp: sizes of the hidden ReLU layers."));
         add(intList("network.conv-filters", List.of(32, 64), 1,
                 "cnn: filters of each 3x3 ReLU convolution; each is followed by 2x2 max-pooling."));
@@ -87,19 +98,18 @@ public final class ConfigKeys {
                 "Timed single-sample inferences for the latency metrics (0 = skip)."));
         add(integer("evaluate.latency-batch-size", 256, 1, 1_000_000, "Batch size of the batch-latency metric."));
 
-        add(oneOrMoreOf("calibrate.methods", List.of("minmax", "percentile", "entropy", "mse"),
-                List.of("minmax", "percentile", "entropy", "mse"), "Calibration methods whose parameters are computed and stored."));
+        add(oneOrMoreOf("calibrate.methods", CalibrationMethod.class, "Calibration methods whose parameters are computed and stored."));
         add(decimal("calibrate.percentile", 99.99, 50.0, 100.0,
                 "percentile method: the share of values kept, in %, clipping both tails."));
         add(decimal("calibrate.max-nonfinite-fraction", 0.001, 0.0, 1.0,
                 "Fail when more than this fraction of a tensor's values are NaN or infinite (they are always excluded)."));
         add(integer("calibrate.batch-size", 512, 1, 1_000_000, "Inference batch size during calibration."));
-        add(oneOf("quantize.activations", "int8", List.of("int8", "uint8"),
+        add(oneOf("quantize.activations", ActivationType.INT8,
                 "Activation type: int8 in [-128, 127] (TFLite) or uint8 in [0, 255]."));
-        add(oneOf("quantize.weights", "per-channel", List.of("per-channel", "per-tensor"),
+        add(oneOf("quantize.weights", WeightGranularity.PER_CHANNEL,
                 "Weight scales: one per output channel (TFLite default) or one per tensor; symmetric in [-127, 127]."));
 
-        add(oneOf("quantize.method", "percentile", List.of("minmax", "percentile", "entropy", "mse"),
+        add(oneOf("quantize.method", CalibrationMethod.PERCENTILE,
                 "Calibration method whose activation parameters the int8 model uses."));
         add(string("quantize.calibration-run", "", "Run id of the calibration to use; empty means this run id."));
         add(intList("quantize.float-layers", List.of(), 0, "Layer indices kept in float (always, before any budget)."));
@@ -108,41 +118,42 @@ public final class ConfigKeys {
                 + " (-1 = off)."));
         add(bool("quantize.sensitivity", true, "Measure each layer quantized alone (layer_sensitivity)."));
 
-        add(oneOrMoreOf("importance.criteria", List.of("magnitude", "taylor", "fisher"),
-                List.of("magnitude", "taylor", "fisher"), "Importance scores computed and stored per weight:"
+        add(oneOrMoreOf("importance.criteria", Criterion.class, "Importance scores computed and stored per weight:"
                 + " |w| (no data), |w * dL/dw| averaged over data.train, or the mean of (dL/dw)^2 over data.train."));
         add(integer("importance.batch-size", 256, 1, 1_000_000,
                 "Minibatch whose mean-loss gradient is one sample of the gradient statistics."));
         add(decimal("importance.stability-sparsity", 0.9, 0.0, 0.999,
                 "Sparsity at which the pruned sets chosen from the even and the odd minibatches are compared."));
 
-        add(oneOf("prune.criterion", "magnitude", List.of("magnitude", "taylor", "fisher"),
+        add(oneOf("prune.criterion", Criterion.MAGNITUDE,
                 "Which importance ranks the weights; taylor and fisher need `importance` first."));
         add(string("prune.importance-run", "", "Run id of the importance scores to use; empty means this run id."));
-        add(decimal("prune.sparsity", 0.9, 0.0, 0.999,
-                "Target: the fraction of weights pruned (unstructured), or of units removed per layer (structured)."));
-        add(oneOf("prune.scope", "global", List.of("global", "layer"),
+        add(decimal("prune.target-sparsity", 0.9, 0.0, 0.999,
+                "Target: the fraction of weights pruned (unstructured), or of channels removed per layer (structured).")
+                .alias("prune.sparsity"));
+        add(oneOf("prune.scope", PruneScope.GLOBAL,
                 "Unstructured: one threshold over all weight tensors, or the same sparsity in each tensor."));
-        add(oneOf("prune.structure", "unstructured", List.of("unstructured", "units"),
-                "unstructured: single weights; units: whole neurons (dense) or filters (convolution), rebuilding a"
-                + " smaller network. The output layer keeps its units."));
+        add(oneOf("prune.structure", PruneStructure.UNSTRUCTURED,
+                "unstructured: single weights; channels (formerly units): whole neurons (dense) or filters"
+                + " (convolution), rebuilding a smaller network. The output layer keeps its channels."));
         add(stringList("prune.exclude-layers", List.of(),
                 "Layers never pruned, by index (\"0\") or DL4J layer name (\"layer0\" when unnamed)."
                 + " Biases are never pruned."));
         add(decimal("prune.initial-sparsity", 0.0, 0.0, 0.999,
                 "Polynomial-decay schedule (power 3): the sparsity of the first of prune.schedule-steps steps."));
         add(integer("prune.schedule-steps", 1, 1, 10_000,
-                "Steps from prune.initial-sparsity to prune.sparsity, one at the start of each fine-tuning epoch"
+                "Steps from prune.initial-sparsity to prune.target-sparsity, one at the start of each fine-tuning epoch"
                 + " (1 = one-shot at the target)."));
         add(integer("prune.fine-tune-epochs", 2, 0, 10_000,
                 "Epochs of training on data.train under the masks after pruning (0 = none)."));
         add(decimal("prune.learning-rate", 5e-4, 1e-9, 10.0, "Adam learning rate of the fine-tuning."));
         add(bool("prune.int8", false, "Store the nonzero weights of the sparse artifact as int8 (per-channel scales)."));
 
-        add(integer("soft-labels.batch-size", 512, 1, 1_000_000, "Teacher inference batch size of `soft-labels`."));
+        add(integer("teacher-outputs.batch-size", 512, 1, 1_000_000,
+                "Teacher inference batch size of `teacher-outputs`.").alias("soft-labels.batch-size"));
         add(string("distill.teacher-run", "",
-                "Run id of the `soft-labels` run whose teacher_outputs a student learns from; empty means this run id."));
-        add(oneOf("distill.student.type", "mlp", List.of("mlp", "cnn"), "Architecture of the student."));
+                "Run id of the `teacher-outputs` run whose teacher_outputs a student learns from; empty means this run id."));
+        add(oneOf("distill.student.type", NetworkType.MLP, "Architecture of the student."));
         add(intList("distill.student.hidden", List.of(64), 1, "mlp student: sizes of the hidden ReLU layers."));
         add(intList("distill.student.conv-filters", List.of(8, 16), 1, "cnn student: filters of each 3x3 convolution."));
         add(integer("distill.student.dense", 32, 1, 1_000_000, "cnn student: size of the dense layer."));
@@ -177,7 +188,7 @@ public final class ConfigKeys {
         add(string("report.dir", "./reports", "Where `report` writes <run>/index.html and its PNG charts (any Hadoop path)."));
 
         add(string("publish.version", "", "Artifact version; empty means the run id."));
-        add(oneOf("publish.model", "float", List.of("float", "int8", "pruned", "student"),
+        add(oneOf("publish.model", ModelKind.FLOAT,
                 "Which model of the run `publish` ships: the float model, the int8 model `quantize` made, the"
                 + " sparse model `prune` made, or the student `distill` chose."));
     }
@@ -189,6 +200,16 @@ public final class ConfigKeys {
     /** All keys in documentation order. */
     public static List<ConfigKey> all() {
         return Collections.unmodifiableList(KEYS);
+    }
+
+    /** The key {@code oldName} is an older name of, or null. */
+    public static ConfigKey byAlias(String oldName) {
+        for (ConfigKey k : KEYS) {
+            if (k.aliases().contains(oldName)) {
+                return k;
+            }
+        }
+        return null;
     }
 
     /** All keys by name. */

@@ -9,7 +9,7 @@ import java.io.Serializable;
  * @param key        the config prefix it came from ({@code data.train}), for error messages
  * @param name       name recorded in the tables
  * @param uri        data location (any Hadoop path)
- * @param format     {@code idx}, {@code parquet} or {@code csv}
+ * @param format     how the data is stored
  * @param labelsUri  for idx: the labels file
  * @param features   features column, or a glob over numbered columns
  * @param label      label column
@@ -17,15 +17,30 @@ import java.io.Serializable;
  * @param limit      first N examples only (0 = all)
  * @param partitions Spark partitions (0 = default parallelism)
  */
-public record DatasetSpec(String key, String name, String uri, String format, String labelsUri, String features,
+public record DatasetSpec(String key, String name, String uri, DataFormat format, String labelsUri, String features,
                           String label, Scaling scaling, int limit, int partitions) implements Serializable {
 
     public static DatasetSpec from(CompactConfig c, String split) {
         String p = "data." + split + ".";
-        Scaling scaling = c.getString(p + "scaling").equals("divide")
+        Scaling scaling = c.getEnum(p + "scaling", ScalingMethod.class) == ScalingMethod.DIVIDE
                 ? new Scaling(c.getDouble(p + "divisor")) : Scaling.NONE;
         return new DatasetSpec("data." + split, c.getString(p + "name"), c.getString(p + "uri"),
-                c.getString(p + "format"), c.getString(p + "labels-uri"), c.getString(p + "features"),
+                c.getEnum(p + "format", DataFormat.class), c.getString(p + "labels-uri"), c.getString(p + "features"),
                 c.getString(p + "label"), scaling, c.getInt(p + "limit"), c.getInt(p + "partitions"));
+    }
+
+    /** Whether the examples have labels: an IDX labels file, or a label column. */
+    public boolean labeled() {
+        return format == DataFormat.IDX ? !labelsUri.isBlank() : !label.isBlank();
+    }
+
+    /** The config key that names the labels: {@code <key>.labels-uri} for IDX files, else {@code <key>.label}. */
+    public String labelKey() {
+        return key + (format == DataFormat.IDX ? ".labels-uri" : ".label");
+    }
+
+    /** What the features are called in messages: the images of IDX files, else the features column. */
+    public String featuresName() {
+        return format == DataFormat.IDX ? "images" : features;
     }
 }

@@ -28,14 +28,14 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  * Classification ends in softmax + multi-class cross-entropy, regression in identity + MSE. Weights are Xavier
  * (He for ReLU layers) from {@code train.seed}; the updater is Adam.
  */
-public record NetworkSpec(String type, List<Integer> hidden, List<Integer> convFilters, int dense,
+public record NetworkSpec(NetworkType type, List<Integer> hidden, List<Integer> convFilters, int dense,
                           List<Integer> inputShape, int outputs, double dropout, Task task, double learningRate,
                           double l2, long seed) {
 
     public static NetworkSpec from(CompactConfig c) {
-        return new NetworkSpec(c.getString("network.type"), c.getIntList("network.hidden"),
+        return new NetworkSpec(c.getEnum("network.type", NetworkType.class), c.getIntList("network.hidden"),
                 c.getIntList("network.conv-filters"), c.getInt("network.dense"), c.getIntList("network.input-shape"),
-                c.getInt("network.outputs"), c.getDouble("network.dropout"), Task.parse(c.getString("task")),
+                c.getInt("network.outputs"), c.getDouble("network.dropout"), c.getEnum("task", Task.class),
                 c.getDouble("train.learning-rate"), c.getDouble("train.l2"), c.getInt("train.seed"));
     }
 
@@ -44,16 +44,16 @@ public record NetworkSpec(String type, List<Integer> hidden, List<Integer> convF
      * {@code distill.learning-rate}; input shape, outputs, task, regularisation and seed as the teacher's keys.
      */
     public static NetworkSpec student(CompactConfig c) {
-        return new NetworkSpec(c.getString("distill.student.type"), c.getIntList("distill.student.hidden"),
+        return new NetworkSpec(c.getEnum("distill.student.type", NetworkType.class), c.getIntList("distill.student.hidden"),
                 c.getIntList("distill.student.conv-filters"), c.getInt("distill.student.dense"),
                 c.getIntList("network.input-shape"), c.getInt("network.outputs"), c.getDouble("network.dropout"),
-                Task.parse(c.getString("task")), c.getDouble("distill.learning-rate"), c.getDouble("train.l2"),
+                c.getEnum("task", Task.class), c.getDouble("distill.learning-rate"), c.getDouble("train.l2"),
                 c.getInt("train.seed"));
     }
 
     /** The number of inputs the network expects. */
     public int inputs(int dataInputs) {
-        return type.equals("cnn") ? inputShape.get(0) * inputShape.get(1) * inputShape.get(2) : dataInputs;
+        return type == NetworkType.CNN ? inputShape.get(0) * inputShape.get(1) * inputShape.get(2) : dataInputs;
     }
 
     /** Builds the DL4J configuration for {@code inputs} flat input features. */
@@ -63,7 +63,7 @@ public record NetworkSpec(String type, List<Integer> hidden, List<Integer> convF
 
     /** As {@link #build(int)}, the output layer trained with {@code loss} (null: the task's standard loss). */
     public MultiLayerConfiguration build(int inputs, ILossFunction loss) {
-        if (type.equals("cnn") && inputs != inputs(inputs)) {
+        if (type == NetworkType.CNN && inputs != inputs(inputs)) {
             throw io.compactml.common.Errors.badConfigValue("network.input-shape", inputShape,
                     "height x width x channels = the " + inputs + " features of the data");
         }
@@ -74,7 +74,7 @@ public record NetworkSpec(String type, List<Integer> hidden, List<Integer> convF
                 .weightInit(WeightInit.RELU)
                 .list();
         int layer = 0;
-        if (type.equals("mlp")) {
+        if (type == NetworkType.MLP) {
             for (int h : hidden) {
                 list.layer(layer++, withDropout(new DenseLayer.Builder().nOut(h).activation(Activation.RELU)).build());
             }
@@ -92,7 +92,7 @@ public record NetworkSpec(String type, List<Integer> hidden, List<Integer> convF
                 : new OutputLayer.Builder(task == Task.CLASSIFICATION ? LossFunction.MCXENT : LossFunction.MSE);
         out.activation(task == Task.CLASSIFICATION ? Activation.SOFTMAX : Activation.IDENTITY);
         list.layer(layer, out.nOut(outputs).weightInit(WeightInit.XAVIER).build());
-        list.setInputType(type.equals("cnn")
+        list.setInputType(type == NetworkType.CNN
                 ? InputType.convolutionalFlat(inputShape.get(0), inputShape.get(1), inputShape.get(2))
                 : InputType.feedForward(inputs));
         return list.build();

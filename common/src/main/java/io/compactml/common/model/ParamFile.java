@@ -1,6 +1,6 @@
 package io.compactml.common.model;
 
-import io.compactml.common.CompactMLException;
+import io.compactml.common.Errors;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -136,8 +136,7 @@ public final class ParamFile {
             T tail = trailer == null ? null : trailer.read(in);
             return new Contents<>(new String(json, StandardCharsets.UTF_8), params, tail);
         } catch (IOException | RuntimeException e) {
-            throw new CompactMLException(CompactMLException.Kind.RUNTIME, capitalized(what) + " " + source
-                    + " is not readable (" + e.getMessage() + "). " + remedy, e);
+            throw Errors.unreadableModelFile(what, source, e.getMessage(), remedy, e);
         }
     }
 
@@ -169,9 +168,5 @@ public final class ParamFile {
         byte[] v = new byte[in.readInt()];
         in.readFully(v);
         return v;
-    }
-
-    private static String capitalized(String s) {
-        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
 }

@@ -1,10 +1,13 @@
 package io.compactml.common.pipeline;
 
 import io.compactml.common.Errors;
+import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.config.Choice;
+import io.compactml.common.prune.Criterion;
+import io.compactml.common.quant.CalibrationMethod;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * The candidates of a compression plan. A candidate is a chain of steps written {@code step>step>...}:
@@ -12,31 +15,44 @@ import java.util.Set;
  * {@code prune:<criterion>:<sparsity>} (unstructured, fine-tuned with {@code prune.*}) and
  * {@code int8:<calibration method>}. Distillation can only come first and int8 only last; after a prune step,
  * int8 stores the sparse model's nonzero weights as int8 (the sparse format's int8 option), which needs no
- * calibration.
+ * calibration: {@link Candidate#work()} is the chain with such a pair made one prune step.
  */
 public final class Plan {
-    private static final Set<String> METHODS = Set.of("minmax", "percentile", "entropy", "mse");
-    private static final Set<String> CRITERIA = Set.of("magnitude", "taylor", "fisher");
-
     private Plan() {
     }
 
     /** What one step does. */
     public enum Kind { DISTILL, PRUNE, INT8 }
 
-    /** One step: its kind and arguments (criterion and sparsity for prune, method for int8). */
-    public record Step(Kind kind, String method, double sparsity) {
+    /**
+     * One step: its kind and arguments.
+     *
+     * @param criterion   for prune: what ranks the weights
+     * @param calibration for int8: whose activation parameters are used
+     * @param sparsity    for prune: the target sparsity
+     * @param int8        for prune: the nonzero weights stored as int8 (a prune step followed by int8)
+     */
+    public record Step(Kind kind, Criterion criterion, CalibrationMethod calibration, double sparsity, boolean int8) {
+        /** The step's method as written: the criterion of a prune step, the calibration method of an int8 step. */
+        public String method() {
+            return switch (kind) {
+                case DISTILL -> "";
+                case PRUNE -> criterion.id();
+                case INT8 -> calibration.id();
+            };
+        }
+
         @Override
         public String toString() {
             return switch (kind) {
                 case DISTILL -> "distill";
-                case PRUNE -> "prune:" + method + ":" + trim(sparsity);
-                case INT8 -> "int8:" + method;
+                case PRUNE -> "prune:" + criterion.id() + ":" + trim(sparsity);
+                case INT8 -> "int8:" + calibration.id();
             };
         }
     }
 
-    /** One candidate: its steps, and its name as written in the plan (normalized). */
+    /** One candidate: its steps as written, and its name as written in the plan (normalized). */
     public record Candidate(String name, List<Step> steps) {
         public Step last() {
             return steps.get(steps.size() - 1);
@@ -44,6 +60,35 @@ public final class Plan {
 
         public boolean has(Kind kind) {
             return steps.stream().anyMatch(s -> s.kind() == kind);
+        }
+
+        /** The steps as they run: a prune step followed by int8 is one prune step storing int8 values. */
+        public List<Step> work() {
+            List<Step> out = new ArrayList<>();
+            for (Step s : steps) {
+                Step previous = out.isEmpty() ? null : out.get(out.size() - 1);
+                if (s.kind() == Kind.INT8 && previous != null && previous.kind() == Kind.PRUNE) {
+                    out.set(out.size() - 1, new Step(Kind.PRUNE, previous.criterion(), null, previous.sparsity(), true));
+                } else {
+                    out.add(s);
+                }
+            }
+            return out;
+        }
+
+        /** The kind of model the chain makes: what its last working step makes. */
+        public ModelKind kind() {
+            List<Step> work = work();
+            return switch (work.get(work.size() - 1).kind()) {
+                case DISTILL -> ModelKind.STUDENT;
+                case PRUNE -> ModelKind.PRUNED;
+                case INT8 -> ModelKind.INT8;
+            };
+        }
+
+        /** Whether the candidate is a student alone, the one every chain that starts with distill continues from. */
+        public boolean isStudent() {
+            return steps.size() == 1 && steps.get(0).kind() == Kind.DISTILL;
         }
 
         /** A run-id-safe form of the name: {@code prune:magnitude:0.9>int8:entropy} -> {@code prune-magnitude-0.9.int8-entropy}. */
@@ -84,20 +129,20 @@ public final class Plan {
 
     private static Step step(String part, String spec, String key) {
         String[] f = part.split(":");
-        String usage = "steps distill, prune:<magnitude|taylor|fisher>:<sparsity in (0, 1)>,"
-                + " int8:<minmax|percentile|entropy|mse>, chained with '>'";
+        String usage = "steps distill, prune:<" + String.join("|", Choice.ids(Criterion.class)) + ">:<sparsity in"
+                + " (0, 1)>, int8:<" + String.join("|", Choice.ids(CalibrationMethod.class)) + ">, chained with '>'";
         switch (f[0]) {
             case "distill":
                 if (f.length == 1) {
-                    return new Step(Kind.DISTILL, "", 0);
+                    return new Step(Kind.DISTILL, null, null, 0, false);
                 }
                 break;
             case "prune":
-                if (f.length == 3 && CRITERIA.contains(f[1])) {
+                if (f.length == 3 && Choice.ids(Criterion.class).contains(f[1])) {
                     try {
                         double s = Double.parseDouble(f[2]);
                         if (s > 0 && s < 1) {
-                            return new Step(Kind.PRUNE, f[1], s);
+                            return new Step(Kind.PRUNE, Choice.parse(Criterion.class, f[1]), null, s, false);
                         }
                     } catch (NumberFormatException e) {
                         // falls through to the error below
@@ -105,8 +150,8 @@ public final class Plan {
                 }
                 break;
             case "int8":
-                if (f.length == 2 && METHODS.contains(f[1])) {
-                    return new Step(Kind.INT8, f[1], 0);
+                if (f.length == 2 && Choice.ids(CalibrationMethod.class).contains(f[1])) {
+                    return new Step(Kind.INT8, null, CalibrationMethod.parse(f[1]), 0, false);
                 }
                 break;
             default:

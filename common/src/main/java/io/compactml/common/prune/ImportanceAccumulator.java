@@ -24,15 +24,6 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ImportanceAccumulator implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** Importance criteria. */
-    public enum Criterion {
-        MAGNITUDE, TAYLOR, FISHER;
-
-        public String id() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
     private final int[] layers;
     /** Where each weight tensor lies in the network's flat parameter (and gradient) vector, and its layout. */
     private final int[] offsets;

@@ -118,6 +118,19 @@ public final class Pruning {
         return bad;
     }
 
+    /** The weights ("W") of {@code layers} that are exactly zero. */
+    public static long zeroCount(MultiLayerNetwork net, int[] layers) {
+        long zeros = 0;
+        for (int layer : layers) {
+            for (float x : net.getLayer(layer).getParam("W").dup('c').data().asFloat()) {
+                if (x == 0f) {
+                    zeros++;
+                }
+            }
+        }
+        return zeros;
+    }
+
     /** Zero weights / all weights of one tensor. */
     public static double sparsity(INDArray w) {
         float[] v = w.dup('c').data().asFloat();
@@ -165,10 +178,26 @@ public final class Pruning {
      */
     public static MultiLayerNetwork removeUnits(MultiLayerNetwork net, Map<Integer, boolean[]> kept) {
         MultiLayerConfiguration conf = MultiLayerConfiguration.fromJson(net.getLayerWiseConfigurations().toJson());
+        Selected selected = shrinkConfiguration(net, conf, kept);
+        MultiLayerNetwork out = new MultiLayerNetwork(conf);
+        out.init();
+        copyKeptParams(net, out, selected);
+        return out;
+    }
+
+    /**
+     * Which units each layer keeps: its own outputs ({@code out}, null when all), and the inputs it keeps because
+     * the layer before lost units ({@code in}, in blocks of {@code inBlock} rows: 1, or a flattened channel's
+     * {@code h * w}).
+     */
+    private record Selected(int[][] out, int[][] in, long[] inBlock) {
+    }
+
+    /** Rewrites {@code conf} (a copy of {@code net}'s) to the smaller shapes and returns what each layer keeps. */
+    private static Selected shrinkConfiguration(MultiLayerNetwork net, MultiLayerConfiguration conf,
+                                                Map<Integer, boolean[]> kept) {
         int n = net.getnLayers();
-        int[][] outKeep = new int[n][];
-        int[][] inKeep = new int[n][];
-        long[] inBlock = new long[n];
+        Selected sel = new Selected(new int[n][], new int[n][], new long[n]);
         for (Map.Entry<Integer, boolean[]> e : kept.entrySet()) {
             int layer = e.getKey();
             int[] keep = indices(e.getValue());
@@ -179,15 +208,9 @@ public final class Pruning {
             if (keep.length == e.getValue().length) {
                 continue;
             }
-            outKeep[layer] = keep;
+            sel.out()[layer] = keep;
             ff.setNOut(keep.length);
-            int next = layer + 1;
-            while (next < n && net.getLayer(next).numParams() == 0) {
-                next++;
-            }
-            if (next == n) {
-                throw new IllegalArgumentException("layer " + layer + " is the output layer: its units stay");
-            }
+            int next = nextWithParams(net, layer);
             Layer nc = conf.getConf(next).getLayer();
             if (!(nc instanceof FeedForwardLayer nff)) {
                 throw new IllegalArgumentException("layer " + next + " (" + nc.getClass().getSimpleName()
@@ -204,35 +227,49 @@ public final class Pruning {
                 flat.setNumChannels(keep.length);
             }
             nff.setNIn(keep.length * block);
-            inKeep[next] = keep;
-            inBlock[next] = block;
+            sel.in()[next] = keep;
+            sel.inBlock()[next] = block;
         }
-        MultiLayerNetwork out = new MultiLayerNetwork(conf);
-        out.init();
-        for (int i = 0; i < n; i++) {
+        return sel;
+    }
+
+    /** The next layer after {@code layer} with parameters: the one whose inputs are its units. */
+    private static int nextWithParams(MultiLayerNetwork net, int layer) {
+        int next = layer + 1;
+        while (next < net.getnLayers() && net.getLayer(next).numParams() == 0) {
+            next++;
+        }
+        if (next == net.getnLayers()) {
+            throw new IllegalArgumentException("layer " + layer + " is the output layer: its units stay");
+        }
+        return next;
+    }
+
+    /** Copies into {@code out} the parameters of {@code net} that {@code sel} keeps. */
+    private static void copyKeptParams(MultiLayerNetwork net, MultiLayerNetwork out, Selected sel) {
+        for (int i = 0; i < net.getnLayers(); i++) {
             for (Map.Entry<String, INDArray> p : net.getLayer(i).paramTable().entrySet()) {
                 INDArray v = p.getValue();
                 float[] data = v.castTo(DataType.FLOAT).dup('c').data().asFloat();
                 long[] shape = v.shape();
                 boolean weight = p.getKey().equals("W");
                 boolean conv = shape.length == 4;
-                if (outKeep[i] != null && (weight || p.getKey().equals("b"))) {
+                if (sel.out()[i] != null && (weight || p.getKey().equals("b"))) {
                     // units: the last axis of dense weights and of biases [1, nOut], the first of kernels
                     int axis = weight && conv ? 0 : shape.length - 1;
-                    data = select(data, shape, axis, outKeep[i], 1);
+                    data = select(data, shape, axis, sel.out()[i], 1);
                     shape = shape.clone();
-                    shape[axis] = outKeep[i].length;
+                    shape[axis] = sel.out()[i].length;
                 }
-                if (inKeep[i] != null && weight) {
+                if (sel.in()[i] != null && weight) {
                     int axis = conv ? 1 : 0;
-                    data = select(data, shape, axis, inKeep[i], inBlock[i]);
+                    data = select(data, shape, axis, sel.in()[i], sel.inBlock()[i]);
                     shape = shape.clone();
-                    shape[axis] = inKeep[i].length * inBlock[i];
+                    shape[axis] = sel.in()[i].length * sel.inBlock()[i];
                 }
                 out.getLayer(i).setParam(p.getKey(), Nd4j.create(data, shape, 'c').castTo(v.dataType()));
             }
         }
-        return out;
     }
 
     private static int[] indices(boolean[] keep) {

@@ -1,6 +1,6 @@
 package io.compactml.common.quant;
 
-import java.util.Locale;
+import io.compactml.common.config.Choice;
 
 /**
  * How a clip range is chosen from a tensor's {@link FloatHistogram}. Every method returns [lo, hi] with
@@ -19,18 +19,14 @@ import java.util.Locale;
  *   range (Δ the quantization step) plus the squared distance to the clip edge for values outside.</li>
  * </ul>
  */
-public enum CalibrationMethod {
+public enum CalibrationMethod implements Choice {
     MINMAX, PERCENTILE, ENTROPY, MSE;
 
     public static final int BINS = 2048;
     public static final int QUANTIZED_BINS = 128;
 
-    public String id() {
-        return name().toLowerCase(Locale.ROOT);
-    }
-
     public static CalibrationMethod parse(String s) {
-        return valueOf(s.toUpperCase(Locale.ROOT));
+        return Choice.parse(CalibrationMethod.class, s);
     }
 
     /** The clip range [lo, hi] for {@code h}; {@code percentile} in (50, 100] is used by PERCENTILE only. */

@@ -1,6 +1,7 @@
 package io.compactml.common.quant;
 
 import io.compactml.common.CompactMLException;
+import io.compactml.common.Errors;
 import io.compactml.common.model.ParamFile;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -70,9 +71,8 @@ public final class Int8Model {
             Class<?> type = layer.conf().getLayer().getClass();
             boolean keepFloat = floatLayers.contains(i);
             if (!SUPPORTED.contains(type) && !keepFloat) {
-                throw new CompactMLException(CompactMLException.Kind.USAGE, "Layer " + i + " ("
-                        + type.getSimpleName() + ") cannot be quantized: supported are Dense, Output, Convolution2D"
-                        + " and Subsampling. Add " + i + " to 'quantize.float-layers' to keep it in float.");
+                throw Errors.unsupportedLayer(i, type.getSimpleName(), "Dense, Output, Convolution2D and Subsampling",
+                        "quantize.float-layers");
             }
             if (keepFloat) {
                 acts[i + 1] = null;

@@ -67,4 +67,20 @@ class SelectionTest {
         // pruned-int8 (0.870 at 95k) by student (0.876 at 40k)
         assertEquals(List.of(false, false, false, true, true), v.stream().map(Selection.Verdict::paretoOptimal).toList());
     }
+
+    @Test
+    void sizesWithinOnePercentAreATieDecidedByAccuracy() {
+        // two int8 files of the same model differ by the length of a compressed stream: 494,394 and 494,395 bytes
+        List<Selection.Measured> close = List.of(new Selection.Measured("int8:percentile", 0.8898, 494_395, 0.4),
+                new Selection.Measured("int8:entropy", 0.8904, 494_399, 0.4),
+                new Selection.Measured("int8:minmax", 0.8880, 499_338, 0.4),   // 0.9999 % larger: a tie too
+                new Selection.Measured("pruned", 0.8999, 499_400, 0.4));       // 1.01 % larger: not a tie
+        List<Selection.Verdict> v = Selection.decide(0.8900, close, new Selection.Constraints(1.0, 0, 0));
+        assertEquals(List.of(false, true, false, false), v.stream().map(Selection.Verdict::chosen).toList());
+        assertEquals("chosen: the most accurate of 3 candidates within 1 % of the smallest size (494,395 bytes, a"
+                + " tie), of 4 meeting the constraints", v.get(1).decision());
+        assertEquals("meets the constraints; int8:entropy is within 1 % of its size (494,399 vs 494,395 bytes, a"
+                + " tie) and more accurate", v.get(0).decision());
+        assertEquals("meets the constraints, larger than int8:entropy (499,400 > 494,399 bytes)", v.get(3).decision());
+    }
 }

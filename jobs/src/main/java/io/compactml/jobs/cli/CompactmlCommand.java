@@ -1,7 +1,7 @@
 package io.compactml.jobs.cli;
 
 import io.compactml.jobs.distill.DistillJob;
-import io.compactml.jobs.distill.SoftLabelsJob;
+import io.compactml.jobs.distill.TeacherOutputsJob;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.pipeline.DemoJob;
 import io.compactml.jobs.pipeline.PipelineJob;
@@ -19,7 +19,7 @@ import io.compactml.jobs.tables.RunLog;
 import io.compactml.jobs.train.TrainJob;
 import io.compactml.common.CompactMLException;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.Row;
+import io.compactml.jobs.tables.QuantParamRow;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,7 +33,7 @@ import picocli.CommandLine.Mixin;
         description = "Model compression as Spark jobs.",
         subcommands = {CompactmlCommand.Train.class, CompactmlCommand.Evaluate.class, CompactmlCommand.Calibrate.class,
                 CompactmlCommand.Quantize.class, CompactmlCommand.Importance.class, CompactmlCommand.Prune.class,
-                CompactmlCommand.SoftLabels.class, CompactmlCommand.Distill.class, CompactmlCommand.Pipeline.class,
+                CompactmlCommand.TeacherOutputs.class, CompactmlCommand.Distill.class, CompactmlCommand.Pipeline.class,
                 CompactmlCommand.Report.class, CompactmlCommand.Publish.class, CompactmlCommand.Verify.class,
                 CompactmlCommand.Demo.class, SqlCommand.class, ConfigCommand.class, JobsCommand.class})
 public final class CompactmlCommand {
@@ -86,10 +86,10 @@ public final class CompactmlCommand {
         @Override
         void run(JobContext ctx) {
             CalibrateJob.Result r = new CalibrateJob(ctx).run();
-            for (Row p : r.quantParams()) {
-                if (p.getString(4).equals("activation")) {
-                    Console.out("  %-22s %-10s clip [%.5g, %.5g]  scale %.5g  zero point %d", p.getString(3),
-                            p.getString(5), p.getFloat(12), p.getFloat(13), p.getFloat(8), p.getInt(9));
+            for (QuantParamRow p : r.quantParams()) {
+                if (p.kind().equals("activation")) {
+                    Console.out("  %-22s %-10s clip [%.5g, %.5g]  scale %.5g  zero point %d", p.tensor(), p.method(),
+                            p.clipMin(), p.clipMax(), p.scale(), p.zeroPoint());
                 }
             }
         }
@@ -105,7 +105,7 @@ public final class CompactmlCommand {
                     m.containsKey("accuracy") ? String.format(java.util.Locale.ROOT, "%.4f", m.get("accuracy")) : "-",
                     m.get("sqnr_db")));
             Console.out("  int8 model %s: %,d bytes (float %,d: %.2fx smaller), float layers %s", r.uri(),
-                    r.int8().length, r.floatSize(), r.floatSize() / (double) r.int8().length, r.floatLayers());
+                    r.file().length, r.floatZipBytes(), r.floatZipBytes() / (double) r.file().length, r.floatLayers());
         }
     }
 
@@ -120,7 +120,7 @@ public final class CompactmlCommand {
         }
     }
 
-    @Command(name = "prune", description = "Pruned model from importance scores: unstructured or whole units,"
+    @Command(name = "prune", description = "Pruned model from importance scores: unstructured or whole channels,"
             + " scheduled, fine-tuned under masks, stored sparse (sparsity, evaluations).")
     static final class Prune extends JobCommand {
         @Override
@@ -130,12 +130,12 @@ public final class CompactmlCommand {
         }
     }
 
-    @Command(name = "soft-labels", description = "Teacher outputs over data.train, computed once into"
-            + " teacher_outputs for any number of students.")
-    static final class SoftLabels extends JobCommand {
+    @Command(name = "teacher-outputs", aliases = "soft-labels", description = "Teacher outputs (logits) over"
+            + " data.train, computed once into teacher_outputs for any number of students (formerly soft-labels).")
+    static final class TeacherOutputs extends JobCommand {
         @Override
         void run(JobContext ctx) {
-            SoftLabelsJob.Result r = new SoftLabelsJob(ctx).run();
+            TeacherOutputsJob.Result r = new TeacherOutputsJob(ctx).run();
             Console.out("  %,d rows of %d outputs: teacher %s, %s version %s", r.rows(), r.outputs(),
                     r.teacherSha256().substring(0, 12), r.dataset(), r.datasetVersion());
         }

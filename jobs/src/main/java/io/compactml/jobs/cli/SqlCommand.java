@@ -2,7 +2,8 @@ package io.compactml.jobs.cli;
 
 import io.compactml.jobs.runtime.SparkSessions;
 import io.compactml.jobs.tables.Tables;
-import io.compactml.common.CompactMLException;
+import io.compactml.common.Errors;
+import io.compactml.jobs.tables.Table;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,10 +41,10 @@ public final class SqlCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (!List.of("table", "csv", "json").contains(format)) {
-            throw io.compactml.common.Errors.badConfigValue("--format", format, "table, csv or json");
+            throw Errors.badConfigValue("--format", format, "table, csv or json");
         }
         if ((query == null) == (file == null)) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "Give either a QUERY or --file FILE.");
+            throw Errors.badArguments("Give either a QUERY or --file FILE.");
         }
         Map<String, String> queries = file == null ? Map.of("query", query) : namedQueries(file);
         var config = options.load();
@@ -51,7 +52,7 @@ public final class SqlCommand implements Callable<Integer> {
         try {
             Tables tables = new Tables(spark, config.getString("tables.root"));
             List<String> present = new ArrayList<>();
-            for (Tables.Table t : Tables.Table.values()) {
+            for (Table t : Table.values()) {
                 if (tables.exists(t)) {
                     tables.read(t).createOrReplaceTempView(t.tableName());
                     present.add(t.tableName());
@@ -66,9 +67,8 @@ public final class SqlCommand implements Callable<Integer> {
                 } catch (Exception e) {
                     // Scala hides the checked AnalysisException (unknown table or column, syntax) from javac
                     String why = e instanceof AnalysisException a ? a.getSimpleMessage() : e.getMessage();
-                    throw new CompactMLException(CompactMLException.Kind.USAGE, (file == null ? "Query"
-                            : "Query '" + q.getKey() + "' of " + file) + " failed: " + why
-                            + " Tables under " + config.getString("tables.root") + ": " + present);
+                    throw Errors.queryFailed(file == null ? "Query" : "Query '" + q.getKey() + "' of " + file, why,
+                            config.getString("tables.root"), present);
                 }
                 if (file != null) {
                     System.out.println("-- name: " + q.getKey());
@@ -108,7 +108,7 @@ public final class SqlCommand implements Callable<Integer> {
         try {
             text = java.nio.file.Files.readString(path);
         } catch (java.io.IOException e) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "Cannot read " + path + ": " + e);
+            throw Errors.badQueryFile("Cannot read " + path + ": " + e);
         }
         Map<String, String> out = new LinkedHashMap<>();
         String name = null;
@@ -116,8 +116,7 @@ public final class SqlCommand implements Callable<Integer> {
         for (String line : (text + "\n-- name: \n").split("\n")) {
             if (line.startsWith("-- name:")) {
                 if (name != null && out.put(name, sql.toString().strip().replaceAll(";$", "")) != null) {
-                    throw new CompactMLException(CompactMLException.Kind.USAGE, path + " names two queries '"
-                            + name + "'; give each query its own name.");
+                    throw Errors.badQueryFile(path + " names two queries '" + name + "'; give each query its own name.");
                 }
                 name = line.substring("-- name:".length()).strip();
                 sql.setLength(0);
@@ -126,7 +125,7 @@ public final class SqlCommand implements Callable<Integer> {
             }
         }
         if (out.isEmpty()) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, path + " has no '-- name: <name>' query.");
+            throw Errors.badQueryFile(path + " has no '-- name: <name>' query.");
         }
         return out;
     }

@@ -1,7 +1,9 @@
 package io.compactml.jobs.data;
 
 import io.compactml.jobs.runtime.HadoopConf;
+import io.compactml.jobs.tables.Scope;
 import io.compactml.common.Errors;
+import io.compactml.common.data.DataFormat;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.ExampleBatcher;
 import io.compactml.common.data.IdxFile;
@@ -79,7 +81,7 @@ public final class SparkData {
      */
     public static Loaded load(SparkSession spark, DatasetSpec spec, int batch) {
         Loaded loaded = read(spark, spec, batch);
-        if (batch <= 1 || spec.format().equals("idx")) {
+        if (batch <= 1 || spec.format() == DataFormat.IDX) {
             return loaded;
         }
         Column group = functions.floor(functions.col("row_id").divide(batch));
@@ -91,7 +93,7 @@ public final class SparkData {
     private static Loaded read(SparkSession spark, DatasetSpec spec, int batch) {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         requireExists(spec.key() + ".uri", spec.uri(), hadoop);
-        if (spec.format().equals("idx")) {
+        if (spec.format() == DataFormat.IDX) {
             requireExists(spec.key() + ".labels-uri", spec.labelsUri(), hadoop);
             return loadIdx(spark, spec, batch);
         }
@@ -105,7 +107,7 @@ public final class SparkData {
      */
     public static String version(DatasetSpec spec, Configuration hadoop) {
         StringBuilder id = new StringBuilder();
-        List<String> uris = spec.format().equals("idx") ? List.of(spec.uri(), spec.labelsUri()) : List.of(spec.uri());
+        List<String> uris = spec.format() == DataFormat.IDX ? List.of(spec.uri(), spec.labelsUri()) : List.of(spec.uri());
         try {
             for (String uri : uris) {
                 Path p = new Path(uri);
@@ -215,19 +217,19 @@ public final class SparkData {
     }
 
     private static Loaded loadTable(SparkSession spark, DatasetSpec spec) {
-        Dataset<Row> raw = spec.format().equals("csv")
+        Dataset<Row> raw = spec.format() == DataFormat.CSV
                 ? spark.read().option("header", "true").option("inferSchema", "true").csv(spec.uri())
                 : spark.read().parquet(spec.uri());
         List<String> columns = Arrays.asList(raw.columns());
         if (!columns.contains(spec.label())) {
-            throw Errors.badDataset(spec.name(), "no label column '" + spec.label() + "' (set '" + spec.key()
-                    + ".label'); columns are " + columns);
+            throw Errors.noSuchColumn(spec, "label", spec.label(), columns);
         }
+        Column label = labelColumn(spec, raw);
         Column features = featuresColumn(spec, raw);
         Dataset<Row> df = raw.select(
                 functions.monotonically_increasing_id().as("row_id"),
                 features.as("features"),
-                functions.col(spec.label()).cast(DataTypes.DoubleType).as("label"));
+                label.as("label"));
         if (spec.limit() > 0) {
             df = df.limit(spec.limit());
         }
@@ -241,10 +243,32 @@ public final class SparkData {
         return new Loaded(spec, df, first.get(0).getInt(0));
     }
 
+    /** A column of the table by its name as written: names with dots ({@code class.id}) are not struct fields. */
+    private static Column column(Dataset<Row> raw, String name) {
+        return raw.col(Scope.quoted(name));
+    }
+
+    /**
+     * The label column as a double. A label column of text (class names, or numbers written with units) is
+     * refused naming the column and a value, before any task reads it.
+     */
+    private static Column labelColumn(DatasetSpec spec, Dataset<Row> raw) {
+        Column c = column(raw, spec.label());
+        DataType t = raw.schema().apply(spec.label()).dataType();
+        if (!(t instanceof NumericType) && !(t instanceof org.apache.spark.sql.types.BooleanType)) {
+            List<Row> bad = raw.filter(c.isNotNull().and(c.cast(DataTypes.DoubleType).isNull())).select(c)
+                    .takeAsList(1);
+            if (!bad.isEmpty()) {
+                throw Errors.labelNotNumeric(spec, String.valueOf(bad.get(0).get(0)));
+            }
+        }
+        return c.cast(DataTypes.DoubleType);
+    }
+
     private static Column featuresColumn(DatasetSpec spec, Dataset<Row> raw) {
         DataType floats = DataTypes.createArrayType(DataTypes.FloatType);
         if (spec.features().contains("*")) {
-            Pattern glob = Pattern.compile(spec.features().replace(".", "\\.").replace("*", "(.*)"));
+            Pattern glob = Pattern.compile(Pattern.quote(spec.features()).replace("*", "\\E(.*)\\Q"));
             List<String> matched = new ArrayList<>();
             for (String c : raw.columns()) {
                 if (glob.matcher(c).matches() && !c.equals(spec.label())) {
@@ -252,18 +276,16 @@ public final class SparkData {
                 }
             }
             if (matched.isEmpty()) {
-                throw Errors.badDataset(spec.name(), "no column matches '" + spec.features() + "'");
+                throw Errors.noSuchColumn(spec, "features", spec.features(), Arrays.asList(raw.columns()));
             }
             matched.sort(Comparator.comparing((String c) -> numericSuffix(glob, c)).thenComparing(c -> c));
-            return functions.array(matched.stream().map(functions::col).toArray(Column[]::new)).cast(floats);
+            return functions.array(matched.stream().map(c -> column(raw, c)).toArray(Column[]::new)).cast(floats);
         }
         if (!Arrays.asList(raw.columns()).contains(spec.features())) {
-            throw Errors.badDataset(spec.name(), "no features column '" + spec.features() + "' (set '" + spec.key()
-                    + ".features' to a column or a glob such as 'px*'); columns are "
-                    + Arrays.toString(raw.columns()));
+            throw Errors.noSuchColumn(spec, "features", spec.features(), Arrays.asList(raw.columns()));
         }
         DataType t = raw.schema().apply(spec.features()).dataType();
-        Column c = functions.col(spec.features());
+        Column c = column(raw, spec.features());
         if (t instanceof VectorUDT) {
             return org.apache.spark.ml.functions.vector_to_array(c, "float32");
         }
@@ -312,73 +334,21 @@ public final class SparkData {
     }
 
     private static JavaRDD<Tuple2<Long, DataSet>> batches(Loaded data, int inputs, int outputs, Task task, int batchSize,
-                                            boolean labeled) {
+                                                         boolean labeled) {
+        return batched(data, inputs, outputs, task, batchSize, labeled, null)
+                .map(b -> new Tuple2<>(b.firstRow() / batchSize, b.data()));
+    }
+
+    /**
+     * Minibatches of {@code batchSize} (the last of each partition smaller) with what each row carries
+     * ({@code carry}: a function of the row, null for nothing), every row checked by an {@link ExampleBatcher}.
+     */
+    public static <E> JavaRDD<RowBatches.Batch<E>> batched(Loaded data, int inputs, int outputs, Task task,
+                                                          int batchSize, boolean labeled, RowBatches.Carry<E> carry) {
         DatasetSpec spec = data.spec();
-        String column = spec.format().equals("idx") ? "images" : spec.features();
-        return data.rows().toJavaRDD().mapPartitions((Iterator<Row> rows) -> new BatchIterator(rows,
-                new ExampleBatcher(spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize), batchSize,
-                labeled));
-    }
-
-    /** Minibatches built as they are consumed: a partition is never held in memory as a whole. */
-    private static final class BatchIterator implements Iterator<Tuple2<Long, DataSet>> {
-        private final Iterator<Row> rows;
-        private final ExampleBatcher batcher;
-        private final int batchSize;
-        private final boolean labeled;
-        private long firstRow = -1;
-        private Tuple2<Long, DataSet> next;
-
-        BatchIterator(Iterator<Row> rows, ExampleBatcher batcher, int batchSize, boolean labeled) {
-            this.rows = rows;
-            this.batcher = batcher;
-            this.batchSize = batchSize;
-            this.labeled = labeled;
-            this.next = advance();
-        }
-
-        private Tuple2<Long, DataSet> advance() {
-            while (rows.hasNext()) {
-                Row r = rows.next();
-                if (firstRow < 0) {
-                    firstRow = r.getLong(0);
-                }
-                DataSet ds = labeled
-                        ? batcher.add(r.getLong(0), features(r), r.isNullAt(2) ? Double.NaN : r.getDouble(2))
-                        : batcher.addUnlabeled(features(r));
-                if (ds != null) {
-                    return numbered(ds);
-                }
-            }
-            DataSet last = batcher.flush();
-            return last == null ? null : numbered(last);
-        }
-
-        private Tuple2<Long, DataSet> numbered(DataSet ds) {
-            Tuple2<Long, DataSet> t = new Tuple2<>(firstRow / batchSize, ds);
-            firstRow = -1;
-            return t;
-        }
-
-        @Override
-        public boolean hasNext() {
-            return next != null;
-        }
-
-        @Override
-        public Tuple2<Long, DataSet> next() {
-            if (next == null) {
-                throw new java.util.NoSuchElementException();
-            }
-            Tuple2<Long, DataSet> current = next;
-            next = advance();
-            return current;
-        }
-    }
-
-    /** The features of a row of {@link #SCHEMA}; a null vector reads as one NaN (caught by the checks). */
-    private static float[] features(Row r) {
-        return r.isNullAt(1) ? new float[] {Float.NaN} : toFloats(r.getList(1));
+        String column = spec.featuresName();
+        return data.rows().toJavaRDD().mapPartitions((Iterator<Row> it) -> new RowBatches<>(it, new ExampleBatcher(
+                spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize), labeled, carry));
     }
 
     /** An array<float> column's values; a null element reads as NaN (caught by the batcher's checks). */

@@ -1,35 +1,34 @@
 package io.compactml.jobs.distill;
 
+import io.compactml.common.Errors;
+import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
+import io.compactml.common.distill.DistillSettings;
+import io.compactml.common.distill.DistillationLoss;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.NetworkSpec;
+import io.compactml.common.model.TrainSettings;
+import io.compactml.jobs.data.RowBatches;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Tables;
+import io.compactml.jobs.tables.DistillCandidateRow;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.train.TrainJob;
-import io.compactml.common.CompactMLException;
-import io.compactml.common.Errors;
-import io.compactml.common.config.CompactConfig;
-import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.data.ExampleBatcher;
-import io.compactml.common.data.Task;
-import io.compactml.common.distill.DistillationLoss;
-import io.compactml.common.model.ModelIO;
-import io.compactml.common.model.ModelShapes;
-import io.compactml.common.model.NetworkSpec;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -43,217 +42,170 @@ import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
 /**
  * {@code distill}: trains students ({@code distill.student.*}) on Spark from the teacher outputs that
- * {@code soft-labels} stored, one candidate per {@code distill.settings} entry ("T:alpha") plus, with
+ * {@code teacher-outputs} stored, one per {@code distill.settings} entry ("T:alpha") plus, with
  * {@code distill.no-kd-baseline}, the same student on hard labels only. The features of {@code data.train} are
  * joined with the stored outputs once; every minibatch carries {@code [hard targets | teacher outputs]} as its
  * labels for {@link DistillationLoss}. The teacher is never run.
  *
- * <p>Each candidate is trained data-parallel on the whole cluster (parameter averaging, like {@code train}),
+ * <p>Each student is trained data-parallel on the whole cluster (parameter averaging, like {@code train}),
  * one after another, with the same seed, epochs and minibatches; its epochs are {@code training_history} rows
- * under {@code <model>-student-<candidate>}, and it is evaluated on {@code data.eval}. The best by accuracy
+ * under {@code <model>-student-<setting>}, and it is evaluated on {@code data.eval}. The best by accuracy
  * (classification) or MSE (regression) is saved with the task's standard loss as
  * {@code models.root/<model>-student/<run-id>/model.zip}, a plain DL4J model, and evaluated as
- * {@code <model>-student} (technique distilled). Every candidate is a row of {@code distill_candidates}.
+ * {@code <model>-student} (technique distilled). Every student is a row of {@code distill_candidates}.
  */
 public final class DistillJob {
-    public static final String NO_KD = "no-kd";
-
     private final JobContext ctx;
 
     public DistillJob(JobContext ctx) {
         this.ctx = ctx;
     }
 
-    /** One candidate's setting: temperature and weight of the teacher term. */
-    public record Setting(String name, double temperature, double alpha) {
+    /** One trained student: its setting, the network with the standard loss, its metrics and epochs. */
+    public record Student(DistillSettings.Setting setting, MultiLayerNetwork net, Map<String, Double> metrics,
+                          List<TrainJob.Epoch> history) {
     }
 
-    /** One trained candidate. */
-    public record Candidate(Setting setting, MultiLayerNetwork net, Map<String, Double> metrics,
-                            List<TrainJob.Epoch> history) {
-    }
-
-    /** Every candidate, the chosen one, and the teacher's quality on the same data. */
-    public record Result(List<Candidate> candidates, Candidate chosen, String uri, byte[] zip,
-                         Map<String, Double> teacherMetrics, long teacherParams, Map<String, Double> evaluation) {
-    }
-
-    public static String studentName(JobContext ctx) {
-        return ctx.config().getString("model.name") + "-student";
-    }
-
-    public static String studentUri(JobContext ctx) {
-        return ctx.modelFileUri(studentName(ctx), ctx.runId(), "model.zip");
-    }
-
-    /** The run id whose teacher outputs {@code distill} reads. */
-    public static String teacherRun(JobContext ctx) {
-        String run = ctx.config().getString("distill.teacher-run");
-        return run.isEmpty() ? ctx.runId() : run;
-    }
-
-    /** Parses {@code distill.settings} (and the baseline), refusing a bad temperature or alpha. */
-    static List<Setting> settings(CompactConfig c) {
-        List<Setting> out = new ArrayList<>();
-        for (String s : c.getStringList("distill.settings")) {
-            String[] parts = s.split(":");
-            double t;
-            double a;
-            try {
-                if (parts.length != 2) {
-                    throw new NumberFormatException();
-                }
-                t = Double.parseDouble(parts[0].trim());
-                a = Double.parseDouble(parts[1].trim());
-            } catch (NumberFormatException e) {
-                throw Errors.badConfigValue("distill.settings", c.getStringList("distill.settings"),
-                        "entries \"T:alpha\" such as \"4:0.7\"; '" + s + "' is not one");
-            }
-            if (!(t > 0) || Double.isInfinite(t)) {
-                throw Errors.badConfigValue("distill.settings", s, "a temperature T > 0 in \"T:alpha\"");
-            }
-            if (!(a >= 0 && a <= 1)) {
-                throw Errors.badConfigValue("distill.settings", s, "an alpha in [0, 1] in \"T:alpha\"");
-            }
-            out.add(new Setting(String.format(Locale.ROOT, "T%s-a%s", trim(t), trim(a)), t, a));
+    /** Every student, the chosen one as stored, and the teacher's quality on the same data. */
+    public record Result(String name, List<Student> students, Student chosen, String uri, byte[] zip,
+                         DistillSettings settings, String teacherRun, Map<String, Double> teacherMetrics,
+                         long teacherParams, Map<String, Double> evaluation) {
+        /** The chosen student as the next job takes it. */
+        public LoadedModel model() {
+            return LoadedModel.of(name, uri, zip);
         }
-        if (c.getBoolean("distill.no-kd-baseline")) {
-            out.add(new Setting(NO_KD, 1.0, 0.0));
-        }
-        if (out.isEmpty()) {
-            throw Errors.badConfigValue("distill.settings", List.of(), "at least one \"T:alpha\" entry, or"
-                    + " distill.no-kd-baseline = true");
-        }
-        return out;
-    }
-
-    private static String trim(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     public Result run() {
-        return distill(LoadedModel.read(ctx));
+        return distill(LoadedModel.read(ctx), DistillSettings.from(ctx.config()));
     }
 
     /** Trains the students from the teacher outputs of {@code teacher}, which must be what they were made with. */
-    public Result distill(LoadedModel teacher) {
-        CompactConfig c = ctx.config();
-        List<Setting> settings = settings(c);
-        DatasetSpec spec = DatasetSpec.from(c, "train");
-        NetworkSpec studentSpec = NetworkSpec.student(c);
-        int outputs = studentSpec.outputs();
-        Task task = studentSpec.task();
-        Dataset<Row> stored = teacherOutputs(teacher, spec, outputs);
-
-        SparkData.Loaded data = SparkData.load(ctx.spark(), spec);
-        int inputs = data.inputs();
-        int batch = c.getInt("train.batch-size");
-        Dataset<Row> joined = data.rows().join(stored, "row_id").select("row_id", "features", "label", "outputs")
-                .persist(StorageLevel.MEMORY_ONLY());
-        String column = spec.format().equals("idx") ? "images" : spec.features();
-        JavaRDD<DataSet> batches = joined.toJavaRDD().mapPartitions((Iterator<Row> it) -> new DistillBatches(it,
-                new ExampleBatcher(spec.name(), column, inputs, outputs, task, spec.scaling(), batch), outputs));
+    public Result distill(LoadedModel teacher, DistillSettings settings) {
+        String teacherRun = ctx.runIdOr(settings.teacherRun());
+        NetworkSpec spec = settings.student();
+        DatasetSpec data = DatasetSpec.from(ctx.config(), "train");
+        SparkData.Loaded joined = joinedWithOutputs(teacher, data, teacherRun, spec.outputs());
         try {
-            long examples = joined.count();
-            Console.out("distill: %,d examples of %s joined with the outputs of teacher %s (soft-labels run %s);"
-                    + " %d candidates", examples, spec.name(), teacher.sha256().substring(0, 12), teacherRun(ctx),
-                    settings.size());
-            EvaluateJob evaluator = new EvaluateJob(ctx);
-            Map<String, Double> teacherMetrics = evaluator.quality(teacher.net(), "teacher");
-            List<Candidate> candidates = new ArrayList<>();
-            for (Setting s : settings) {
-                MultiLayerNetwork net = new MultiLayerNetwork(studentSpec.build(inputs,
-                        new DistillationLoss(s.alpha(), s.temperature())));
-                net.init();
-                TrainJob.Fitted fitted = new TrainJob(ctx).fit(net, batches, studentName(ctx) + "-" + s.name(),
-                        c.getInt("distill.epochs"), null);
-                MultiLayerNetwork plain = withStandardLoss(fitted.net(), task);
-                Map<String, Double> m = evaluator.quality(plain, s.name());
-                candidates.add(new Candidate(s, plain, m, fitted.history()));
-                Console.out("candidate %-12s %s %.4f", s.name(), metric(task), m.get(metric(task)));
+            long examples = joined.rows().count();
+            Console.out("distill: %,d examples of %s joined with the outputs of teacher %s (teacher-outputs run %s);"
+                    + " %d candidates", examples, data.name(), teacher.sha256().substring(0, 12), teacherRun,
+                    settings.settings().size());
+            JavaRDD<DataSet> batches = distillationBatches(joined, spec);
+            Map<String, Double> teacherMetrics = new EvaluateJob(ctx).quality(teacher.net(), "teacher");
+            String name = ModelKind.STUDENT.nameFor(teacher.name());
+            List<Student> students = new ArrayList<>();
+            for (DistillSettings.Setting s : settings.settings()) {
+                students.add(train(spec, s, batches, joined.inputs(), settings.epochs(), name));
             }
-            Candidate chosen = candidates.get(0);
-            for (Candidate cand : candidates) {
-                if (better(task, cand.metrics(), chosen.metrics())) {
-                    chosen = cand;
-                }
-            }
-            byte[] zip = ModelIO.toBytes(chosen.net());
-            String uri = studentUri(ctx);
-            ModelIO.writeBytes(uri, zip, ctx.hadoop());
-            Map<String, Double> extra = new LinkedHashMap<>();
-            extra.put("temperature", chosen.setting().temperature());
-            extra.put("alpha", chosen.setting().alpha());
-            extra.put("teacher_" + metric(task), teacherMetrics.get(metric(task)));
-            extra.put("teacher_param_count", (double) teacher.net().numParams());
-            candidates.stream().filter(x -> x.setting().name().equals(NO_KD)).findFirst()
-                    .ifPresent(b -> extra.put("no_kd_" + metric(task), b.metrics().get(metric(task))));
-            Map<String, Double> evaluation = new EvaluateJob(ctx).evaluate(uri, zip, chosen.net(),
-                    new EvaluateJob.Subject(studentName(ctx), ModelIO.sha256(zip), zip.length, "distilled"), extra)
-                    .metrics();
-            writeCandidates(candidates, chosen, teacher, teacherMetrics, task);
-            return new Result(candidates, chosen, uri, zip, teacherMetrics, teacher.net().numParams(), evaluation);
+            Student chosen = best(students, spec.task());
+            return store(teacher, settings, teacherRun, name, students, chosen, teacherMetrics);
         } finally {
-            joined.unpersist();
+            joined.rows().unpersist();
         }
+    }
+
+    private Student train(NetworkSpec spec, DistillSettings.Setting s, JavaRDD<DataSet> batches, int inputs,
+                          int epochs, String name) {
+        MultiLayerNetwork net = new MultiLayerNetwork(spec.build(inputs, new DistillationLoss(s.alpha(),
+                s.temperature())));
+        net.init();
+        TrainJob.Fitted fitted = new TrainJob(ctx).fit(net, batches, name + "-" + s.name(), epochs, null);
+        MultiLayerNetwork plain = withStandardLoss(fitted.net(), spec.task());
+        Map<String, Double> m = new EvaluateJob(ctx).quality(plain, s.name());
+        String metric = spec.task().metric();
+        Console.out("candidate %-12s %s %.4f", s.name(), metric, m.get(metric));
+        return new Student(s, plain, m, fitted.history());
+    }
+
+    private static Student best(List<Student> students, Task task) {
+        Student chosen = students.get(0);
+        for (Student s : students) {
+            if (task.better(s.metrics().get(task.metric()), chosen.metrics().get(task.metric()))) {
+                chosen = s;
+            }
+        }
+        return chosen;
+    }
+
+    /** Saves the chosen student, evaluates it as {@code <model>-student}, records every student. */
+    private Result store(LoadedModel teacher, DistillSettings settings, String teacherRun, String name,
+                         List<Student> students, Student chosen, Map<String, Double> teacherMetrics) {
+        Task task = settings.student().task();
+        String metric = task.metric();
+        byte[] zip = ModelIO.toBytes(chosen.net());
+        String uri = ctx.modelUri(ModelKind.STUDENT, teacher.name());
+        ModelIO.writeBytes(uri, zip, ctx.hadoop());
+        Map<String, Double> extra = new LinkedHashMap<>();
+        extra.put("temperature", chosen.setting().temperature());
+        extra.put("alpha", chosen.setting().alpha());
+        extra.put("teacher_" + metric, teacherMetrics.get(metric));
+        extra.put("teacher_param_count", (double) teacher.net().numParams());
+        students.stream().filter(x -> x.setting().name().equals(DistillSettings.NO_KD)).findFirst()
+                .ifPresent(b -> extra.put("no_kd_" + metric, b.metrics().get(metric)));
+        Map<String, Double> evaluation = new EvaluateJob(ctx).evaluate(uri, zip, chosen.net(),
+                new EvaluateJob.Subject(name, ModelIO.sha256(zip), zip.length, "distilled"), extra).metrics();
+        writeStudents(name, students, chosen, teacher, teacherRun, teacherMetrics, task);
+        return new Result(name, students, chosen, uri, zip, settings, teacherRun, teacherMetrics,
+                teacher.net().numParams(), evaluation);
     }
 
     /** A one-line summary of a result, for the command line and the demo. */
     public static String summary(Result r) {
-        Candidate c = r.chosen();
-        boolean classification = c.metrics().containsKey("accuracy");
-        String m = classification ? "accuracy" : "mse";
-        String noKd = r.candidates().stream().filter(x -> x.setting().name().equals(NO_KD)).findFirst()
+        Student c = r.chosen();
+        String m = c.metrics().containsKey("accuracy") ? "accuracy" : "mse";
+        String noKd = r.students().stream().filter(x -> x.setting().name().equals(DistillSettings.NO_KD)).findFirst()
                 .map(b -> String.format(Locale.ROOT, ", no-KD %.4f", b.metrics().get(m))).orElse("");
         return String.format(Locale.ROOT, "student %s: %s %.4f (teacher %.4f%s), %,d parameters = %.1f %% of the"
                         + " teacher's", c.setting().name(), m, c.metrics().get(m), r.teacherMetrics().get(m), noKd,
                 c.net().numParams(), 100.0 * c.net().numParams() / r.teacherParams());
     }
 
-    private static String metric(Task task) {
-        return task == Task.CLASSIFICATION ? "accuracy" : "mse";
-    }
-
-    private static boolean better(Task task, Map<String, Double> a, Map<String, Double> b) {
-        return task == Task.CLASSIFICATION ? a.get("accuracy") > b.get("accuracy") : a.get("mse") < b.get("mse");
-    }
-
     /**
-     * This run's teacher outputs, checked against the teacher and the data the config names: same teacher
-     * sha256, same data set and version, as wide as the student's outputs.
+     * The features of {@code data.train} joined once with the stored teacher outputs of run {@code run}, checked
+     * against the teacher and the data the config names: same teacher sha256, same data set and version, as wide
+     * as the student's outputs. Cached: every student trains on it.
      */
-    private Dataset<Row> teacherOutputs(LoadedModel teacher, DatasetSpec spec, int outputs) {
-        String run = teacherRun(ctx);
-        String hint = " Run `compactml soft-labels --run-id " + run + "` with this teacher and data first, or set"
-                + " distill.teacher-run.";
-        if (!ctx.tables().exists(Tables.Table.TEACHER_OUTPUTS)) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "No teacher_outputs table." + hint);
-        }
-        Dataset<Row> rows = ctx.tables().read(Tables.Table.TEACHER_OUTPUTS).filter("run_id = " + Tables.literal(run));
+    private SparkData.Loaded joinedWithOutputs(LoadedModel teacher, DatasetSpec spec, String run, int outputs) {
+        Dataset<Row> rows = ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(run));
         List<Row> meta = rows.select("teacher_sha256", "dataset", "dataset_version").distinct().collectAsList();
         if (meta.isEmpty()) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "No teacher outputs under run id '" + run
-                    + "'." + hint);
+            throw Errors.missingUpstream("teacher outputs", run, "teacher_outputs", "teacher-outputs --run-id " + run
+                    + "` with this teacher and data", "distill.teacher-run");
         }
         Row m = meta.get(0);
         if (meta.size() > 1 || !m.getString(0).equals(teacher.sha256())) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "The teacher outputs of run '" + run
-                    + "' come from teacher " + m.getString(0).substring(0, 12) + ", but the config names teacher "
-                    + teacher.sha256().substring(0, 12) + " (" + teacher.uri() + ")." + hint);
+            throw Errors.teacherMismatch(run, "come from teacher " + m.getString(0).substring(0, 12) + ", but the"
+                    + " config names teacher " + teacher.sha256().substring(0, 12) + " (" + teacher.uri() + ").");
         }
         String version = SparkData.version(spec, ctx.hadoop());
         if (!m.getString(1).equals(spec.name()) || !m.getString(2).equals(version)) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "The teacher outputs of run '" + run
-                    + "' are of data set " + m.getString(1) + " version " + m.getString(2) + ", but data.train is "
-                    + spec.name() + " version " + version + " (" + spec.uri() + ")." + hint);
+            throw Errors.teacherMismatch(run, "are of data set " + m.getString(1) + " version " + m.getString(2)
+                    + ", but data.train is " + spec.name() + " version " + version + " (" + spec.uri() + ").");
         }
         int width = rows.select(functions.size(functions.col("outputs"))).first().getInt(0);
         if (width != outputs) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "The teacher outputs of run '" + run
-                    + "' have " + width + " values per example, but the student has network.outputs = " + outputs
-                    + ". Use a teacher trained on these labels.");
+            throw Errors.teacherMismatch(run, "have " + width + " values per example, but the student has"
+                    + " network.outputs = " + outputs + ".");
         }
-        return rows.select("row_id", "outputs");
+        SparkData.Loaded data = SparkData.load(ctx.spark(), spec);
+        return new SparkData.Loaded(spec, data.rows().join(rows.select("row_id", "outputs"), "row_id")
+                .select("row_id", "features", "label", "outputs").persist(StorageLevel.MEMORY_ONLY()), data.inputs());
+    }
+
+    /** Minibatches labelled {@code [hard targets | teacher outputs]}, as {@link DistillationLoss} reads them. */
+    private JavaRDD<DataSet> distillationBatches(SparkData.Loaded joined, NetworkSpec spec) {
+        int outputs = spec.outputs();
+        return SparkData.batched(joined, joined.inputs(), outputs, spec.task(), TrainSettings.from(ctx.config())
+                .batchSize(), true, r -> SparkData.toFloats(r.getList(3))).map(b -> {
+                    INDArray teacherOutputs = Nd4j.create(b.carried().toArray(new float[0][]));
+                    INDArray hard = b.data().getLabels();
+                    if (hard.size(1) != outputs) {
+                        // regression: one target column per output
+                        hard = hard.reshape(hard.size(0), outputs);
+                    }
+                    return new DataSet(b.data().getFeatures(), Nd4j.hstack(hard, teacherOutputs));
+                });
     }
 
     /** The same parameters with the task's standard loss: a plain DL4J model that loads anywhere. */
@@ -266,74 +218,20 @@ public final class DistillJob {
         return plain;
     }
 
-    private void writeCandidates(List<Candidate> candidates, Candidate chosen, LoadedModel teacher,
-                                 Map<String, Double> teacherMetrics, Task task) {
+    private void writeStudents(String name, List<Student> students, Student chosen, LoadedModel teacher,
+                               String teacherRun, Map<String, Double> teacherMetrics, Task task) {
         Timestamp now = Timestamp.from(Instant.now());
-        List<Row> rows = new ArrayList<>();
-        for (Candidate cand : candidates) {
-            double seconds = cand.history().stream().mapToDouble(TrainJob.Epoch::epochSeconds).average().orElse(0);
-            TrainJob.Epoch last = cand.history().get(cand.history().size() - 1);
-            rows.add(RowFactory.create(ctx.runId(), studentName(ctx), cand.setting().name(),
-                    cand.setting().alpha() == 0 ? null : cand.setting().temperature(), cand.setting().alpha(),
-                    teacher.sha256(), teacherRun(ctx), cand.net().numParams(), teacher.net().numParams(),
-                    cand.history().size(), cand.metrics().get(metric(task)), cand.metrics().get("loss"),
-                    teacherMetrics.get(metric(task)), seconds, last.samplesPerSec(), cand == chosen, now));
+        List<DistillCandidateRow> rows = new ArrayList<>();
+        for (Student s : students) {
+            double seconds = s.history().stream().mapToDouble(TrainJob.Epoch::epochSeconds).average().orElse(0);
+            TrainJob.Epoch last = s.history().get(s.history().size() - 1);
+            DistillSettings.Setting setting = s.setting();
+            rows.add(new DistillCandidateRow(ctx.runId(), name, setting.name(),
+                    setting.alpha() == 0 ? null : setting.temperature(), setting.alpha(), teacher.sha256(), teacherRun,
+                    s.net().numParams(), teacher.net().numParams(), s.history().size(),
+                    s.metrics().get(task.metric()), s.metrics().get("loss"), teacherMetrics.get(task.metric()), seconds,
+                    last.samplesPerSec(), s == chosen, now));
         }
-        ctx.tables().replace(Tables.Table.DISTILL_CANDIDATES, rows, "run_id = " + Tables.literal(ctx.runId())
-                + " AND student = " + Tables.literal(studentName(ctx)));
-    }
-
-    /** Rows (row id, features, label, teacher outputs) to minibatches labelled [hard targets | teacher outputs]. */
-    private static final class DistillBatches implements Iterator<DataSet> {
-        private final Iterator<Row> rows;
-        private final ExampleBatcher batcher;
-        private final int outputs;
-        private final List<float[]> teacher = new ArrayList<>();
-        private DataSet next;
-
-        DistillBatches(Iterator<Row> rows, ExampleBatcher batcher, int outputs) {
-            this.rows = rows;
-            this.batcher = batcher;
-            this.outputs = outputs;
-        }
-
-        @Override
-        public boolean hasNext() {
-            if (next != null) {
-                return true;
-            }
-            DataSet ds = null;
-            while (ds == null && rows.hasNext()) {
-                Row r = rows.next();
-                teacher.add(SparkData.toFloats(r.getList(3)));
-                ds = batcher.add(r.getLong(0), SparkData.toFloats(r.getList(1)),
-                        r.isNullAt(2) ? Double.NaN : r.getDouble(2));
-            }
-            if (ds == null) {
-                ds = batcher.flush();
-            }
-            if (ds == null) {
-                return false;
-            }
-            INDArray t = Nd4j.create(teacher.toArray(new float[0][]));
-            teacher.clear();
-            INDArray hard = ds.getLabels();
-            if (hard.size(1) != outputs) {
-                // regression: one target column per output
-                hard = hard.reshape(hard.size(0), outputs);
-            }
-            next = new DataSet(ds.getFeatures(), Nd4j.hstack(hard, t));
-            return true;
-        }
-
-        @Override
-        public DataSet next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            DataSet d = next;
-            next = null;
-            return d;
-        }
+        ctx.tables().replace(Table.DISTILL_CANDIDATES, rows, Scope.run(ctx.runId()).and("student", name));
     }
 }

@@ -1,24 +1,23 @@
 package io.compactml.jobs.eval;
 
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.eval.EvaluateSettings;
+import io.compactml.common.eval.LatencyProbe;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Tables;
-import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.data.Task;
-import io.compactml.common.eval.LatencyProbe;
-import io.compactml.common.model.ModelIO;
-import io.compactml.common.model.ModelShapes;
+import io.compactml.jobs.tables.EvaluationRow;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -28,9 +27,11 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 public final class EvaluateJob {
     private final JobContext ctx;
+    private final EvaluateSettings settings;
 
     public EvaluateJob(JobContext ctx) {
         this.ctx = ctx;
+        this.settings = EvaluateSettings.from(ctx.config());
     }
 
     /** The evaluated model and its metrics. */
@@ -48,10 +49,10 @@ public final class EvaluateJob {
         return evaluate(LoadedModel.read(ctx), "baseline");
     }
 
-    /** Evaluates a float model zip already in hand, under {@code model.name}. */
+    /** Evaluates a float model zip already in hand, under its name. */
     public Result evaluate(LoadedModel model, String technique) {
-        return evaluate(model.uri(), model.zip(), model.net(), new Subject(ctx.config().getString("model.name"),
-                model.sha256(), model.zip().length, technique), Map.of());
+        return evaluate(model.uri(), model.zip(), model.net(), new Subject(model.name(), model.sha256(),
+                model.zip().length, technique), Map.of());
     }
 
     /**
@@ -71,10 +72,10 @@ public final class EvaluateJob {
             metrics.put("param_count", (double) net.numParams());
             metrics.put("nonzero_params", (double) ModelIO.nonzeroParams(net));
             DataSet sample = batches.first();
-            metrics.putAll(LatencyProbe.measure(net, sample.getFeatures(), ctx.config().getInt("evaluate.latency-runs"),
-                    ctx.config().getInt("evaluate.latency-batch-size")));
+            metrics.putAll(LatencyProbe.measure(net, sample.getFeatures(), settings.latencyRuns(),
+                    settings.latencyBatchSize()));
             metrics.putAll(extra);
-            writeMetrics(ctx, subject.modelName(), subject.sha256(), subject.technique(), spec.name(), metrics);
+            record(ctx, subject, spec.name(), metrics);
             return new Result(uri, subject.sha256(), spec.name(), metrics);
         } finally {
             batches.unpersist(false);
@@ -91,22 +92,22 @@ public final class EvaluateJob {
         int inputs = ModelShapes.inputs(net);
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
         return SparkData.minibatches(data, inputs, ModelShapes.outputs(net), ModelShapes.task(net),
-                ctx.config().getInt("evaluate.batch-size"));
+                settings.batchSize());
     }
 
     private Map<String, Double> tally(String uri, byte[] zip, MultiLayerNetwork net, JavaRDD<DataSet> batches) {
         int outputs = ModelShapes.outputs(net);
         return VariantEvaluator.evaluate(ctx.jsc(), zip, uri, batches, ModelShapes.task(net), outputs,
-                Math.min(ctx.config().getInt("evaluate.top-k"), outputs));
+                settings.topK(outputs));
     }
 
     /** Long-form rows in {@code evaluations}, replacing the run's rows for this model and data set. */
-    public static void writeMetrics(JobContext ctx, String model, String sha, String technique, String dataset,
-                             Map<String, Double> metrics) {
+    public static void record(JobContext ctx, Subject subject, String dataset, Map<String, Double> metrics) {
         Timestamp now = Timestamp.from(Instant.now());
-        List<Row> rows = new ArrayList<>();
-        metrics.forEach((k, v) -> rows.add(RowFactory.create(ctx.runId(), model, sha, technique, dataset, k, v, now)));
-        ctx.tables().replace(Tables.Table.EVALUATIONS, rows, "run_id = " + Tables.literal(ctx.runId())
-                + " AND model_name = " + Tables.literal(model) + " AND dataset = " + Tables.literal(dataset));
+        List<EvaluationRow> rows = new ArrayList<>();
+        metrics.forEach((k, v) -> rows.add(new EvaluationRow(ctx.runId(), subject.modelName(), subject.sha256(),
+                subject.technique(), dataset, k, v, now)));
+        ctx.tables().replace(Table.EVALUATIONS, rows, Scope.run(ctx.runId()).and("model_name", subject.modelName())
+                .and("dataset", dataset));
     }
 }

@@ -1,18 +1,21 @@
 package io.compactml.jobs.prune;
 
+import io.compactml.common.Errors;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
+import io.compactml.common.prune.Criterion;
+import io.compactml.common.prune.ImportanceAccumulator;
+import io.compactml.common.prune.ImportanceSettings;
+import io.compactml.common.prune.PruneSelection;
+import io.compactml.common.prune.Pruning;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Tables;
-import io.compactml.common.CompactMLException;
-import io.compactml.common.config.CompactConfig;
-import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.model.ModelShapes;
-import io.compactml.common.prune.ImportanceAccumulator;
-import io.compactml.common.prune.ImportanceAccumulator.Criterion;
-import io.compactml.common.prune.PruneSelection;
-import io.compactml.common.prune.Pruning;
+import io.compactml.jobs.tables.ParamImportanceRow;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,8 +27,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import scala.Tuple2;
@@ -53,67 +54,60 @@ public final class ImportanceJob {
                          long examples, Map<Criterion, Double> globalOverlap) {
     }
 
-    public Result run() {
-        return compute(LoadedModel.read(ctx));
+    /** The scores of one criterion: all the data's, and the even and odd halves' (null for magnitude). */
+    private record Scored(float[][] all, float[][] even, float[][] odd) {
     }
 
-    public Result compute(LoadedModel model) {
-        CompactConfig c = ctx.config();
-        List<Criterion> criteria = c.getStringList("importance.criteria").stream()
-                .map(s -> Criterion.valueOf(s.toUpperCase(java.util.Locale.ROOT))).toList();
+    public Result run() {
+        return compute(LoadedModel.read(ctx), ImportanceSettings.from(ctx.config()));
+    }
+
+    public Result compute(LoadedModel model, ImportanceSettings settings) {
         MultiLayerNetwork net = model.net();
         int[] layers = Pruning.weightLayers(net);
-        Map<Criterion, float[][]> scores = new EnumMap<>(Criterion.class);
-        Map<Criterion, float[][][]> halves = new EnumMap<>(Criterion.class);
-        ImportanceAccumulator acc = null;
-        if (criteria.contains(Criterion.TAYLOR) || criteria.contains(Criterion.FISHER)) {
-            long t0 = System.nanoTime();
-            acc = accumulate(model);
-            Console.out("importance pass: %,d examples in %,d minibatches, %.2f s", acc.examples(), acc.batches(),
-                    (System.nanoTime() - t0) / 1e9);
+        ImportanceAccumulator acc = settings.needsData() ? accumulate(model, settings) : null;
+        Map<Criterion, Scored> scored = new EnumMap<>(Criterion.class);
+        for (Criterion k : settings.criteria()) {
+            scored.put(k, k.needsData() ? new Scored(acc.scores(k, -1), acc.scores(k, 0), acc.scores(k, 1))
+                    : new Scored(ImportanceAccumulator.magnitude(net, layers), null, null));
         }
-        for (Criterion k : criteria) {
-            if (k == Criterion.MAGNITUDE) {
-                scores.put(k, ImportanceAccumulator.magnitude(net, layers));
-            } else {
-                scores.put(k, acc.scores(k, -1));
-                halves.put(k, new float[][][] {acc.scores(k, 0), acc.scores(k, 1)});
-            }
-        }
-        double s = c.getDouble("importance.stability-sparsity");
+        double s = settings.stabilitySparsity();
         Map<Criterion, Double> global = new EnumMap<>(Criterion.class);
-        halves.forEach((k, h) -> global.put(k, overlap(PruneSelection.masks(h[0], s), PruneSelection.masks(h[1], s))));
+        scored.forEach((k, v) -> {
+            if (v.even() != null) {
+                global.put(k, overlap(PruneSelection.masks(v.even(), s), PruneSelection.masks(v.odd(), s)));
+            }
+        });
         long batches = acc == null ? 0 : acc.batches();
         long examples = acc == null ? 0 : acc.examples();
-        write(model.sha256(), net, layers, scores, halves, global, s, batches, examples);
+        write(model, layers, scored, global, s, batches, examples);
         global.forEach((k, v) -> Console.out("  %-9s pruned sets at sparsity %.2f from the two halves of the data"
                 + " overlap %.1f %%", k.id(), s, 100 * v));
+        Map<Criterion, float[][]> scores = new EnumMap<>(Criterion.class);
+        scored.forEach((k, v) -> scores.put(k, v.all()));
         return new Result(model.sha256(), layers, scores, batches, examples, global);
     }
 
-    private ImportanceAccumulator accumulate(LoadedModel model) {
-        CompactConfig c = ctx.config();
-        DatasetSpec spec = DatasetSpec.from(c, "train");
-        boolean labeled = spec.format().equals("idx") ? !spec.labelsUri().isBlank() : !spec.label().isBlank();
-        if (!labeled) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "importance.criteria "
-                    + c.getStringList("importance.criteria") + " needs gradients, and " + spec.key() + " ("
-                    + spec.name() + ") has no labels. Set '" + spec.key() + (spec.format().equals("idx")
-                    ? ".labels-uri'" : ".label'") + ", or use importance.criteria = [magnitude].");
+    private ImportanceAccumulator accumulate(LoadedModel model, ImportanceSettings settings) {
+        DatasetSpec spec = DatasetSpec.from(ctx.config(), "train");
+        if (!spec.labeled()) {
+            throw Errors.unlabeled(spec, "importance.criteria " + settings.criteria().stream().map(Criterion::id)
+                    .toList() + " needs gradients");
         }
+        long t0 = System.nanoTime();
         MultiLayerNetwork net = model.net();
         int inputs = ModelShapes.inputs(net);
-        int batch = c.getInt("importance.batch-size");
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, batch);
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, settings.batchSize());
         JavaRDD<Tuple2<Long, DataSet>> batches = SparkData.numberedMinibatches(data, inputs,
-                ModelShapes.outputs(net), ModelShapes.task(net), batch);
+                ModelShapes.outputs(net), ModelShapes.task(net), settings.batchSize());
         Broadcast<byte[]> zip = ctx.jsc().broadcast(model.zip());
         try {
             ImportanceAccumulator acc = accumulate(batches, zip, model.uri());
             if (acc.batches() == 0) {
-                throw new CompactMLException(CompactMLException.Kind.USAGE, "Data set " + spec.name() + " ("
-                        + spec.uri() + ") is empty. Point '" + spec.key() + "' at data with examples.");
+                throw Errors.emptyDataset(spec);
             }
+            Console.out("importance pass: %,d examples in %,d minibatches, %.2f s", acc.examples(), acc.batches(),
+                    (System.nanoTime() - t0) / 1e9);
             return acc;
         } finally {
             zip.destroy();
@@ -125,9 +119,9 @@ public final class ImportanceJob {
      * and backward pass added to it; the partial sums tree-reduced.
      */
     public static ImportanceAccumulator accumulate(JavaRDD<Tuple2<Long, DataSet>> batches, Broadcast<byte[]> model,
-                                            String uri) {
+                                                   String uri) {
         return batches.mapPartitions((Iterator<Tuple2<Long, DataSet>> it) -> {
-            MultiLayerNetwork net = io.compactml.common.model.ModelIO.fromBytes(model.value(), uri);
+            MultiLayerNetwork net = ModelIO.fromBytes(model.value(), uri);
             ImportanceAccumulator acc = new ImportanceAccumulator(net);
             while (it.hasNext()) {
                 Tuple2<Long, DataSet> b = it.next();
@@ -154,50 +148,49 @@ public final class ImportanceJob {
         return prunedA == 0 ? 1.0 : both / (double) prunedA;
     }
 
-    private void write(String sha, MultiLayerNetwork net, int[] layers, Map<Criterion, float[][]> scores,
-                       Map<Criterion, float[][][]> halves, Map<Criterion, Double> global, double sparsity,
-                       long batches, long examples) {
+    private void write(LoadedModel model, int[] layers, Map<Criterion, Scored> scored, Map<Criterion, Double> global,
+                       double sparsity, long batches, long examples) {
         Timestamp now = Timestamp.from(Instant.now());
-        List<Row> rows = new ArrayList<>();
-        for (Map.Entry<Criterion, float[][]> e : scores.entrySet()) {
-            float[][][] h = halves.get(e.getKey());
+        MultiLayerNetwork net = model.net();
+        List<ParamImportanceRow> rows = new ArrayList<>();
+        scored.forEach((k, v) -> {
             for (int t = 0; t < layers.length; t++) {
-                float[] v = e.getValue()[t];
-                long[] shape = net.getLayer(layers[t]).getParam("W").shape();
-                Double stability = h == null ? null
-                        : overlap(new boolean[][] {PruneSelection.mask(h[0][t], sparsity)},
-                                new boolean[][] {PruneSelection.mask(h[1][t], sparsity)});
-                float[] sorted = v.clone();
-                Arrays.sort(sorted);
-                double sum = 0;
-                double sq = 0;
-                for (float x : v) {
-                    sum += x;
-                    sq += (double) x * x;
-                }
-                double mean = sum / v.length;
-                List<Integer> dims = new ArrayList<>();
-                for (long d : shape) {
-                    dims.add((int) d);
-                }
-                List<Float> values = new ArrayList<>(v.length);
-                for (float x : v) {
-                    values.add(x);
-                }
-                rows.add(RowFactory.create(ctx.runId(), sha, e.getKey().id(), layers[t],
+                float[] scores = v.all()[t];
+                Double stability = v.even() == null ? null
+                        : overlap(new boolean[][] {PruneSelection.mask(v.even()[t], sparsity)},
+                                new boolean[][] {PruneSelection.mask(v.odd()[t], sparsity)});
+                Summary sum = Summary.of(scores);
+                int[] shape = Arrays.stream(net.getLayer(layers[t]).getParam("W").shape()).mapToInt(d -> (int) d)
+                        .toArray();
+                rows.add(new ParamImportanceRow(ctx.runId(), model.sha256(), k.id(), layers[t],
                         Pruning.layerName(net, layers[t]), net.getLayer(layers[t]).conf().getLayer().getClass()
-                                .getSimpleName(), "W", dims, (long) v.length,
-                        e.getKey() == Criterion.MAGNITUDE ? 0L : batches, e.getKey() == Criterion.MAGNITUDE ? 0L : examples,
-                        mean, Math.sqrt(Math.max(0, sq / v.length - mean * mean)), sorted[0],
-                        quantile(sorted, 0.5), quantile(sorted, 0.9), quantile(sorted, 0.99), sorted[sorted.length - 1],
-                        h == null ? null : sparsity, stability, global.get(e.getKey()), values, now));
+                        .getSimpleName(), "W", shape, (long) scores.length, k.needsData() ? batches : 0L,
+                        k.needsData() ? examples : 0L, sum.mean(), sum.std(), sum.min(), sum.p50(), sum.p90(),
+                        sum.p99(), sum.max(), v.even() == null ? null : sparsity, stability, global.get(k), scores,
+                        now));
             }
-        }
-        ctx.tables().replace(Tables.Table.PARAM_IMPORTANCE, rows,
-                "run_id = " + Tables.literal(ctx.runId()) + " AND model_sha256 = " + Tables.literal(sha));
+        });
+        ctx.tables().replace(Table.PARAM_IMPORTANCE, rows, Scope.run(ctx.runId()).and("model_sha256", model.sha256()));
     }
 
-    private static float quantile(float[] sorted, double q) {
-        return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    /** Summary statistics of one tensor's scores; quantiles at positions floor(q n) of the sorted scores. */
+    private record Summary(double mean, double std, float min, float p50, float p90, float p99, float max) {
+        static Summary of(float[] v) {
+            float[] sorted = v.clone();
+            Arrays.sort(sorted);
+            double sum = 0;
+            double sq = 0;
+            for (float x : v) {
+                sum += x;
+                sq += (double) x * x;
+            }
+            double mean = sum / v.length;
+            return new Summary(mean, Math.sqrt(Math.max(0, sq / v.length - mean * mean)), sorted[0],
+                    quantile(sorted, 0.5), quantile(sorted, 0.9), quantile(sorted, 0.99), sorted[sorted.length - 1]);
+        }
+
+        private static float quantile(float[] sorted, double q) {
+            return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+        }
     }
 }

@@ -1,22 +1,26 @@
 package io.compactml.jobs.prune;
 
+import io.compactml.common.Errors;
+import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.prune.Criterion;
+import io.compactml.common.prune.ImportanceAccumulator;
+import io.compactml.common.prune.PruneScope;
+import io.compactml.common.prune.PruneSelection;
+import io.compactml.common.prune.PruneSettings;
+import io.compactml.common.prune.Pruning;
+import io.compactml.common.prune.SparseModel;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Tables;
+import io.compactml.jobs.tables.ParamImportanceRow;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.SparsityRow;
+import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.train.TrainJob;
-import io.compactml.common.CompactMLException;
-import io.compactml.common.Errors;
-import io.compactml.common.config.CompactConfig;
-import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.model.ModelIO;
-import io.compactml.common.prune.ImportanceAccumulator;
-import io.compactml.common.prune.ImportanceAccumulator.Criterion;
-import io.compactml.common.prune.PruneSelection;
-import io.compactml.common.prune.Pruning;
-import io.compactml.common.prune.SparseModel;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,10 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -39,15 +40,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <ul>
  *   <li>Unstructured ({@code prune.structure = unstructured}): exactly {@code round(s * n)} weights are set to
- *   zero, ranked over all weight tensors ({@code prune.scope = global}) or within each ({@code layer}). With
- *   {@code prune.schedule-steps} > 1 the sparsity rises from {@code prune.initial-sparsity} to
- *   {@code prune.sparsity} along a polynomial decay (power 3), one step at the start of each fine-tuning epoch;
- *   magnitude ranks the current weights at each step, taylor and fisher the stored scores. During fine-tuning
- *   every worker applies the masks after each minibatch ({@link MaskHook}), so pruned weights are zero in
- *   every averaged model.</li>
- *   <li>Structured ({@code units}): in every weight layer but the output, the fraction {@code prune.sparsity}
- *   of units (neurons, filters) with the lowest summed importance is removed and the network rebuilt smaller,
- *   then fine-tuned.</li>
+ *   zero, ranked over all weight tensors ({@code prune.scope = global}) or within each ({@code layer}), along the
+ *   schedule of {@link ScheduledMasks}; magnitude ranks the current weights at each step, taylor and fisher the
+ *   stored scores. During fine-tuning every worker applies the masks after each minibatch ({@link MaskHook}), so
+ *   pruned weights are zero in every averaged model.</li>
+ *   <li>Structured ({@code channels}): in every weight layer but the output, the fraction
+ *   {@code prune.target-sparsity} of channels (neurons, filters) with the lowest summed importance is removed and
+ *   the network rebuilt smaller, then fine-tuned.</li>
  * </ul>
  * Biases are never pruned; {@code prune.exclude-layers} keeps whole layers. Writes
  * {@code models.root/<model>-pruned/<run-id>/model.sparse} ({@link SparseModel}), evaluation rows for
@@ -56,8 +55,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code sparsity} row per weight layer plus a total (layer -1).
  */
 public final class PruneJob {
-    public static final String FILE = "model.sparse";
-
     private final JobContext ctx;
 
     public PruneJob(JobContext ctx) {
@@ -65,131 +62,110 @@ public final class PruneJob {
     }
 
     /** The pruned model as stored, the network it restores to, and what was measured. */
-    public record Result(String uri, byte[] sparse, String sourceSha256, MultiLayerNetwork net,
-                         Map<String, Double> metrics, List<Row> sparsity, long denseSize) {
+    public record Result(String name, String uri, byte[] sparse, String sourceSha256, PruneSettings settings,
+                         String importanceRun, MultiLayerNetwork net, Map<String, Double> metrics,
+                         List<SparsityRow> sparsity, long denseSize) {
     }
 
-    /** The name pruned models are recorded and published under. */
-    public static String prunedName(JobContext ctx) {
-        return ctx.config().getString("model.name") + "-pruned";
+    /** The weight layers of the source, those excluded, and those that lose weights or channels. */
+    private record Layers(int[] all, Set<Integer> excluded, int[] prunable) {
     }
 
-    /** Where {@code prune} writes the sparse model of this run. */
-    public static String prunedUri(JobContext ctx) {
-        return ctx.modelFileUri(prunedName(ctx), ctx.runId(), FILE);
-    }
-
-    /** The run id whose importance scores {@code prune} uses. */
-    public static String importanceRun(JobContext ctx) {
-        String run = ctx.config().getString("prune.importance-run");
-        return run.isEmpty() ? ctx.runId() : run;
+    /** A pruned network (fine-tuned if asked) and the accuracy of the target pruning before any fine-tuning. */
+    private record Pruned(MultiLayerNetwork net, double oneShotAccuracy) {
     }
 
     public Result run() {
-        return prune(LoadedModel.read(ctx));
+        return prune(LoadedModel.read(ctx), PruneSettings.from(ctx.config()));
     }
 
-    public Result prune(LoadedModel model) {
-        CompactConfig c = ctx.config();
-        MultiLayerNetwork source = model.net();
-        Criterion criterion = Criterion.valueOf(c.getString("prune.criterion").toUpperCase(Locale.ROOT));
-        boolean units = c.getString("prune.structure").equals("units");
-        double target = c.getDouble("prune.sparsity");
-        int steps = c.getInt("prune.schedule-steps");
-        int epochs = c.getInt("prune.fine-tune-epochs");
-        if (steps > 1 && (units || epochs < steps)) {
-            throw Errors.badConfigValue("prune.schedule-steps", steps, units
-                    ? "1 with prune.structure = units (structured pruning is one-shot)"
-                    : "at most prune.fine-tune-epochs = " + epochs + " (one step at the start of each epoch)");
-        }
-        Set<Integer> excluded = Pruning.resolveLayers(source, c.getStringList("prune.exclude-layers"),
-                "prune.exclude-layers");
+    public Result prune(LoadedModel model, PruneSettings settings) {
+        Layers layers = layers(model.net(), settings);
+        String importanceRun = ctx.runIdOr(settings.importanceRun());
+        Map<Integer, float[]> stored = settings.criterion().needsData()
+                ? storedScores(model.sha256(), settings.criterion(), importanceRun, layers.all()) : null;
+        String name = ModelKind.PRUNED.nameFor(model.name());
+        Pruned pruned = settings.channels() ? pruneChannels(model.net(), settings, layers, stored, name)
+                : pruneUnstructured(model.net(), settings, layers, stored, name);
+        return store(model, settings, importanceRun, layers, pruned);
+    }
+
+    private Layers layers(MultiLayerNetwork source, PruneSettings settings) {
+        Set<Integer> excluded = Pruning.resolveLayers(source, settings.excludeLayers(), "prune.exclude-layers");
         int[] all = Pruning.weightLayers(source);
-        int[] candidates = Arrays.stream(all)
-                .filter(l -> !excluded.contains(l) && !(units && l == source.getnLayers() - 1)).toArray();
-        if (candidates.length == 0) {
-            throw Errors.badConfigValue("prune.exclude-layers", c.getStringList("prune.exclude-layers"),
+        int[] prunable = Arrays.stream(all)
+                .filter(l -> !excluded.contains(l) && !(settings.channels() && l == source.getnLayers() - 1)).toArray();
+        if (prunable.length == 0) {
+            throw Errors.badConfigValue("prune.exclude-layers", settings.excludeLayers(),
                     "a list that leaves at least one prunable weight layer");
         }
-        Map<Integer, float[]> stored = criterion == Criterion.MAGNITUDE ? null
-                : storedScores(model.sha256(), criterion, all);
-
-        MultiLayerNetwork work;
-        Map<String, Double> extra = new LinkedHashMap<>();
-        boolean[][] finalMasks = null;
-        if (units) {
-            Map<Integer, boolean[]> kept = new LinkedHashMap<>();
-            float[][] scores = scores(stored, source, candidates);
-            for (int t = 0; t < candidates.length; t++) {
-                long[] shape = source.getLayer(candidates[t]).getParam("W").shape();
-                kept.put(candidates[t], Pruning.keptUnits(Pruning.unitScores(scores[t], shape), target));
-            }
-            work = Pruning.removeUnits(source, kept);
-            extra.put("accuracy_one_shot", accuracy(work));
-            if (epochs > 0) {
-                work = fineTune(work, epochs, null);
-            }
-        } else {
-            work = source.clone();
-            boolean global = c.getString("prune.scope").equals("global");
-            MultiLayerNetwork oneShot = source.clone();
-            boolean[][] masks = masks(stored, oneShot, all, candidates, target, global);
-            Pruning.applyMasks(oneShot, all, masks);
-            extra.put("accuracy_one_shot", accuracy(oneShot));
-            if (epochs == 0) {
-                work = oneShot;
-                finalMasks = masks;
-            } else {
-                double initial = c.getDouble("prune.initial-sparsity");
-                boolean[][][] current = new boolean[1][][];
-                MaskHook[] hook = new MaskHook[1];
-                work = fineTune(work, epochs, (epoch, net, master) -> {
-                    int step = epoch - 1;
-                    if (step >= steps) {
-                        return;
-                    }
-                    double s = Pruning.scheduled(initial, target, step, steps);
-                    current[0] = masks(stored, net, all, candidates, s, global);
-                    Pruning.applyMasks(net, all, current[0]);
-                    if (hook[0] != null) {
-                        master.removeHook(hook[0]);
-                    }
-                    hook[0] = new MaskHook(all, current[0]);
-                    master.addHook(hook[0]);
-                    Console.out("pruning step %d/%d: sparsity %.4f", step + 1, steps, s);
-                });
-                finalMasks = current[0];
-            }
-            long violations = Pruning.maskViolations(work, all, finalMasks);
-            if (violations > 0) {
-                throw new CompactMLException(CompactMLException.Kind.RUNTIME, violations + " pruned weights are"
-                        + " nonzero after fine-tuning: the masks were not applied on the workers.");
-            }
-        }
-
-        boolean int8 = c.getBoolean("prune.int8");
-        byte[] sparse = SparseModel.of(work, int8).toBytes();
-        String uri = prunedUri(ctx);
-        ModelIO.writeBytes(uri, sparse, ctx.hadoop());
-        // what is evaluated is what ships: the network the sparse file restores to
-        MultiLayerNetwork restored = SparseModel.fromBytes(sparse, uri).toNetwork();
-        extra.put("dense_size_bytes", (double) model.zip().length);
-        extra.put("weight_sparsity", weightSparsity(restored, all));
-        String name = prunedName(ctx);
-        EvaluateJob.Result eval = new EvaluateJob(ctx).evaluate(uri, ModelIO.toBytes(restored), restored,
-                new EvaluateJob.Subject(name, ModelIO.sha256(sparse), sparse.length, int8 ? "pruned-int8" : "pruned"),
-                extra);
-        List<Row> rows = sparsityRows(model.sha256(), source, restored, all, excluded, criterion, units, target);
-        ctx.tables().replace(Tables.Table.SPARSITY, rows, "run_id = " + Tables.literal(ctx.runId())
-                + " AND model_name = " + Tables.literal(name));
-        return new Result(uri, sparse, model.sha256(), restored, eval.metrics(), rows, model.zip().length);
+        return new Layers(all, excluded, prunable);
     }
 
-    private MultiLayerNetwork fineTune(MultiLayerNetwork net, int epochs, TrainJob.EpochStart start) {
-        net.setLearningRate(ctx.config().getDouble("prune.learning-rate"));
+    /** Whole channels removed by summed score, the network rebuilt smaller, then fine-tuned. */
+    private Pruned pruneChannels(MultiLayerNetwork source, PruneSettings settings, Layers layers,
+                                 Map<Integer, float[]> stored, String name) {
+        Map<Integer, boolean[]> kept = new LinkedHashMap<>();
+        float[][] scores = scores(stored, source, layers.prunable());
+        for (int t = 0; t < layers.prunable().length; t++) {
+            long[] shape = source.getLayer(layers.prunable()[t]).getParam("W").shape();
+            kept.put(layers.prunable()[t], Pruning.keptUnits(Pruning.unitScores(scores[t], shape),
+                    settings.targetSparsity()));
+        }
+        MultiLayerNetwork work = Pruning.removeUnits(source, kept);
+        double oneShot = accuracy(work);
+        return new Pruned(settings.fineTuneEpochs() > 0 ? fineTune(work, settings, null, name) : work, oneShot);
+    }
+
+    /** Single weights masked to zero along the schedule, fine-tuned under the masks; the masks checked after. */
+    private Pruned pruneUnstructured(MultiLayerNetwork source, PruneSettings settings, Layers layers,
+                                     Map<Integer, float[]> stored, String name) {
+        boolean global = settings.scope() == PruneScope.GLOBAL;
+        ScheduledMasks.MaskChoice choice = (net, s) -> masks(stored, net, layers, s, global);
+        MultiLayerNetwork oneShot = source.clone();
+        boolean[][] targetMasks = choice.at(oneShot, settings.targetSparsity());
+        Pruning.applyMasks(oneShot, layers.all(), targetMasks);
+        double oneShotAccuracy = accuracy(oneShot);
+        if (settings.fineTuneEpochs() == 0) {
+            return new Pruned(oneShot, oneShotAccuracy);
+        }
+        ScheduledMasks schedule = new ScheduledMasks(settings.schedule(), layers.all(), choice);
+        MultiLayerNetwork tuned = fineTune(source.clone(), settings, schedule, name);
+        long violations = Pruning.maskViolations(tuned, layers.all(), schedule.masks());
+        if (violations > 0) {
+            throw Errors.masksNotHeld(violations);
+        }
+        return new Pruned(tuned, oneShotAccuracy);
+    }
+
+    /** Writes the sparse model and evaluates what it restores to (what ships), with its sparsity rows. */
+    private Result store(LoadedModel model, PruneSettings settings, String importanceRun, Layers layers,
+                         Pruned pruned) {
+        byte[] sparse = SparseModel.of(pruned.net(), settings.int8()).toBytes();
+        String name = ModelKind.PRUNED.nameFor(model.name());
+        String uri = ctx.modelUri(ModelKind.PRUNED, model.name());
+        ModelIO.writeBytes(uri, sparse, ctx.hadoop());
+        MultiLayerNetwork restored = SparseModel.fromBytes(sparse, uri).toNetwork();
+        Map<String, Double> extra = new LinkedHashMap<>();
+        extra.put("accuracy_one_shot", pruned.oneShotAccuracy());
+        extra.put("dense_size_bytes", (double) model.zip().length);
+        extra.put("weight_sparsity", Pruning.zeroCount(restored, layers.all()) / (double) weightCount(restored,
+                layers.all()));
+        EvaluateJob.Result eval = new EvaluateJob(ctx).evaluate(uri, ModelIO.toBytes(restored), restored,
+                new EvaluateJob.Subject(name, ModelIO.sha256(sparse), sparse.length,
+                        settings.int8() ? "pruned-int8" : "pruned"), extra);
+        List<SparsityRow> rows = sparsityRows(name, model, restored, layers, settings);
+        ctx.tables().replace(Table.SPARSITY, rows, Scope.run(ctx.runId()).and("model_name", name));
+        return new Result(name, uri, sparse, model.sha256(), settings, importanceRun, restored, eval.metrics(), rows,
+                model.zip().length);
+    }
+
+    private MultiLayerNetwork fineTune(MultiLayerNetwork net, PruneSettings settings, TrainJob.EpochStart start,
+                                       String name) {
+        net.setLearningRate(settings.learningRate());
         SparkData.Loaded train = SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "train"));
         TrainJob trainer = new TrainJob(ctx);
-        return trainer.fit(net, trainer.labeledBatches(net, train), prunedName(ctx), epochs, start).net();
+        return trainer.fit(net, trainer.labeledBatches(net, train), name, settings.fineTuneEpochs(), start).net();
     }
 
     private double accuracy(MultiLayerNetwork net) {
@@ -199,22 +175,24 @@ public final class PruneJob {
         return acc;
     }
 
-    /** Masks (true = kept) for every weight layer; only {@code candidates} lose weights. */
-    private static boolean[][] masks(Map<Integer, float[]> stored, MultiLayerNetwork net, int[] all,
-                                     int[] candidates, double sparsity, boolean global) {
-        float[][] scores = scores(stored, net, candidates);
+    /** Masks (true = kept) for every weight layer; only the prunable layers lose weights. */
+    private static boolean[][] masks(Map<Integer, float[]> stored, MultiLayerNetwork net, Layers layers,
+                                     double sparsity, boolean global) {
+        int[] prunable = layers.prunable();
+        float[][] scores = scores(stored, net, prunable);
         boolean[][] chosen;
         if (global) {
             chosen = PruneSelection.masks(scores, sparsity);
         } else {
-            chosen = new boolean[candidates.length][];
-            for (int t = 0; t < candidates.length; t++) {
+            chosen = new boolean[prunable.length][];
+            for (int t = 0; t < prunable.length; t++) {
                 chosen[t] = PruneSelection.mask(scores[t], sparsity);
             }
         }
+        int[] all = layers.all();
         boolean[][] out = new boolean[all.length][];
         for (int t = 0, j = 0; t < all.length; t++) {
-            if (j < candidates.length && candidates[j] == all[t]) {
+            if (j < prunable.length && prunable[j] == all[t]) {
                 out[t] = chosen[j++];
             } else {
                 out[t] = new boolean[(int) net.getLayer(all[t]).getParam("W").length()];
@@ -224,89 +202,76 @@ public final class PruneJob {
         return out;
     }
 
-    /** Scores of the candidate layers: the stored ones, or |w| of {@code net} as it is now. */
-    private static float[][] scores(Map<Integer, float[]> stored, MultiLayerNetwork net, int[] candidates) {
+    /** Scores of the prunable layers: the stored ones, or |w| of {@code net} as it is now. */
+    private static float[][] scores(Map<Integer, float[]> stored, MultiLayerNetwork net, int[] prunable) {
         if (stored == null) {
-            return ImportanceAccumulator.magnitude(net, candidates);
+            return ImportanceAccumulator.magnitude(net, prunable);
         }
-        float[][] out = new float[candidates.length][];
-        for (int t = 0; t < candidates.length; t++) {
-            out[t] = stored.get(candidates[t]);
+        float[][] out = new float[prunable.length][];
+        for (int t = 0; t < prunable.length; t++) {
+            out[t] = stored.get(prunable[t]);
         }
         return out;
     }
 
-    private Map<Integer, float[]> storedScores(String sha, Criterion criterion, int[] layers) {
-        String run = importanceRun(ctx);
+    private Map<Integer, float[]> storedScores(String sha, Criterion criterion, String run, int[] layers) {
         Map<Integer, float[]> out = new HashMap<>();
-        if (ctx.tables().exists(Tables.Table.PARAM_IMPORTANCE)) {
-            for (Row r : ctx.tables().read(Tables.Table.PARAM_IMPORTANCE)
-                    .filter("run_id = " + Tables.literal(run) + " AND model_sha256 = " + Tables.literal(sha)
-                            + " AND criterion = " + Tables.literal(criterion.id()))
-                    .select("layer", "scores").collectAsList()) {
-                List<Float> v = r.getList(1);
-                float[] f = new float[v.size()];
-                for (int k = 0; k < f.length; k++) {
-                    f[k] = v.get(k);
-                }
-                out.put(r.getInt(0), f);
-            }
+        for (ParamImportanceRow r : ctx.tables().rows(Table.PARAM_IMPORTANCE, Scope.run(run).and("model_sha256", sha)
+                .and("criterion", criterion.id()), ParamImportanceRow.class)) {
+            out.put(r.layer(), r.scores());
         }
         for (int layer : layers) {
             if (!out.containsKey(layer)) {
-                throw new CompactMLException(CompactMLException.Kind.USAGE, "No '" + criterion.id() + "' importance"
-                        + " of model " + sha.substring(0, 12) + " under run id '" + run + "' in param_importance"
-                        + " (layer " + layer + " missing). Run `compactml importance --run-id " + run + "` (with"
-                        + " importance.criteria including '" + criterion.id() + "') first, or set"
-                        + " prune.importance-run.");
+                throw Errors.missingUpstream("'" + criterion.id() + "' importance of model " + sha.substring(0, 12),
+                        run, "param_importance (layer " + layer + " missing)", "importance --run-id " + run
+                                + "` (with importance.criteria including '" + criterion.id() + "')",
+                        "prune.importance-run");
             }
         }
         return out;
     }
 
-    private static double weightSparsity(MultiLayerNetwork net, int[] layers) {
-        long zeros = 0;
+    private static long weightCount(MultiLayerNetwork net, int[] layers) {
         long n = 0;
         for (int layer : layers) {
-            INDArray w = net.getLayer(layer).getParam("W");
-            zeros += Math.round(Pruning.sparsity(w) * w.length());
-            n += w.length();
+            n += net.getLayer(layer).getParam("W").length();
         }
-        return zeros / (double) n;
+        return n;
     }
 
-    private List<Row> sparsityRows(String sha, MultiLayerNetwork source, MultiLayerNetwork pruned, int[] all,
-                                   Set<Integer> excluded, Criterion criterion, boolean units, double target) {
-        CompactConfig c = ctx.config();
-        String name = prunedName(ctx);
-        String structure = c.getString("prune.structure");
-        String scope = units ? "layer" : c.getString("prune.scope");
+    private List<SparsityRow> sparsityRows(String name, LoadedModel model, MultiLayerNetwork pruned, Layers layers,
+                                           PruneSettings settings) {
+        MultiLayerNetwork source = model.net();
+        boolean channels = settings.channels();
+        String structure = settings.structure().id();
+        String scope = settings.effectiveScope().id();
+        String criterion = settings.criterion().id();
+        double target = settings.targetSparsity();
         Timestamp now = Timestamp.from(Instant.now());
-        List<Row> rows = new ArrayList<>();
+        List<SparsityRow> rows = new ArrayList<>();
         long weights = 0;
         long zeros = 0;
         long sourceWeights = 0;
-        for (int layer : all) {
+        for (int layer : layers.all()) {
             INDArray before = source.getLayer(layer).getParam("W");
             INDArray after = pruned.getLayer(layer).getParam("W");
             boolean output = layer == source.getnLayers() - 1;
-            boolean kept = excluded.contains(layer) || units && output;
-            double actual = Pruning.sparsity(after);
+            boolean kept = layers.excluded().contains(layer) || channels && output;
+            long layerZeros = Pruning.zeroCount(pruned, new int[] {layer});
             weights += after.length();
             sourceWeights += before.length();
-            zeros += Math.round(actual * after.length());
-            int unitsBefore = Pruning.units(before.shape());
-            int unitsAfter = Pruning.units(after.shape());
-            // unstructured global: the target holds over all candidates together, not per layer
-            Double layerTarget = kept ? Double.valueOf(0.0) : units || scope.equals("layer") ? Double.valueOf(target) : null;
-            rows.add(RowFactory.create(ctx.runId(), name, sha, criterion.id(), structure, scope, layer,
-                    Pruning.layerName(source, layer), after.length(), layerTarget, actual, unitsBefore, unitsAfter,
-                    kept, now));
+            zeros += layerZeros;
+            // unstructured global: the target holds over all prunable layers together, not per layer
+            Double layerTarget = kept ? Double.valueOf(0.0)
+                    : channels || settings.scope() == PruneScope.LAYER ? Double.valueOf(target) : null;
+            rows.add(new SparsityRow(ctx.runId(), name, model.sha256(), criterion, structure, scope, layer,
+                    Pruning.layerName(source, layer), after.length(), layerTarget, layerZeros / (double) after.length(),
+                    Pruning.units(before.shape()), Pruning.units(after.shape()), kept, now));
         }
         // the total: for structured pruning, the share of the source's weights gone (removed or zero)
         double totalActual = 1.0 - (weights - zeros) / (double) sourceWeights;
-        rows.add(RowFactory.create(ctx.runId(), name, sha, criterion.id(), structure, scope, -1, "all", weights,
-                units ? null : Double.valueOf(target), totalActual, null, null, false, now));
+        rows.add(new SparsityRow(ctx.runId(), name, model.sha256(), criterion, structure, scope, -1, "all", weights,
+                channels ? null : Double.valueOf(target), totalActual, null, null, false, now));
         return rows;
     }
 

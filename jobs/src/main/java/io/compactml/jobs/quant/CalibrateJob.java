@@ -1,20 +1,25 @@
 package io.compactml.jobs.quant;
 
+import io.compactml.common.Errors;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
+import io.compactml.common.quant.ActivationObserver;
+import io.compactml.common.quant.ActivationType;
+import io.compactml.common.quant.CalibrationMethod;
+import io.compactml.common.quant.CalibrationSettings;
+import io.compactml.common.quant.FloatHistogram;
+import io.compactml.common.quant.QuantParams;
+import io.compactml.common.quant.WeightQuantizer;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Tables;
-import io.compactml.common.CompactMLException;
-import io.compactml.common.config.CompactConfig;
-import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.model.ModelIO;
-import io.compactml.common.model.ModelShapes;
-import io.compactml.common.quant.ActivationObserver;
-import io.compactml.common.quant.CalibrationMethod;
-import io.compactml.common.quant.FloatHistogram;
-import io.compactml.common.quant.QuantParams;
-import io.compactml.common.quant.WeightQuantizer;
+import io.compactml.jobs.tables.CalibrationStatsRow;
+import io.compactml.jobs.tables.QuantParamRow;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,8 +28,6 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -50,72 +53,38 @@ public final class CalibrateJob {
 
     /** The calibrated tensors and their parameters per method. */
     public record Result(String modelSha256, List<String> tensors, FloatHistogram[] histograms,
-                         List<Row> quantParams) {
+                         List<QuantParamRow> quantParams) {
     }
 
     public Result run() {
-        return calibrate(LoadedModel.read(ctx));
+        return calibrate(LoadedModel.read(ctx), CalibrationSettings.from(ctx.config()));
     }
 
-    public Result calibrate(LoadedModel model) {
-        CompactConfig c = ctx.config();
+    public Result calibrate(LoadedModel model, CalibrationSettings settings) {
         MultiLayerNetwork net = model.net();
-        String sha = model.sha256();
-        String uri = model.uri();
-        byte[] zip = model.zip();
         int inputs = ModelShapes.inputs(net);
-        DatasetSpec spec = DatasetSpec.from(c, "calibration");
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, c.getInt("calibrate.batch-size"));
+        DatasetSpec spec = DatasetSpec.from(ctx.config(), "calibration");
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, settings.batchSize());
         long t0 = System.nanoTime();
-        FloatHistogram[] hists = observe(zip, uri, data, inputs);
+        FloatHistogram[] hists = observe(model, data, settings.batchSize());
         FloatHistogram in = hists[0];
         Console.out("calibration pass: %,d examples in %.2f s", (in.count() + in.nanCount() + in.infCount()) / inputs,
                 (System.nanoTime() - t0) / 1e9);
         List<String> names = ActivationObserver.tensorNames(net);
-        checkData(spec, names, hists, c.getDouble("calibrate.max-nonfinite-fraction"));
-        List<Row> params = new ArrayList<>();
+        checkData(spec, names, hists, settings.maxNonfiniteFraction());
         Timestamp now = Timestamp.from(Instant.now());
-        boolean uint8 = c.getString("quantize.activations").equals("uint8");
-        double pct = c.getDouble("calibrate.percentile");
-        boolean softmaxOut = ModelShapes.task(net) == io.compactml.common.data.Task.CLASSIFICATION;
-        for (int t = 0; t < hists.length; t++) {
-            for (String m : c.getStringList("calibrate.methods")) {
-                float[] clip = CalibrationMethod.parse(m).clip(hists[t], pct);
-                QuantParams q = QuantParams.affine(clip[0], clip[1], uint8 ? 0 : -128, uint8 ? 255 : 127);
-                if (softmaxOut && t == hists.length - 1) {
-                    // TFLite fixes a softmax output's parameters (scale 1/256, zero point -128 for int8): the
-                    // range of a probability is known, and clipping the top probabilities changes the argmax
-                    q = new QuantParams(1f / 256, uint8 ? 0 : -128, uint8 ? 0 : -128, uint8 ? 255 : 127);
-                    clip = new float[] {0f, q.clipMax()};
-                }
-                params.add(row(sha, t, names.get(t), "activation", m, "per-tensor", -1, q, clip, now));
-            }
-        }
-        boolean perChannel = c.getString("quantize.weights").equals("per-channel");
-        for (int layer = 0; layer < net.getnLayers(); layer++) {
-            INDArray w = net.getLayer(layer).getParam("W");
-            if (w == null) {
-                continue;
-            }
-            List<QuantParams> ws = WeightQuantizer.params(w, perChannel);
-            for (int ch = 0; ch < ws.size(); ch++) {
-                QuantParams q = ws.get(ch);
-                params.add(row(sha, layer + 1, names.get(layer + 1), "weight", "minmax",
-                        perChannel ? "per-channel" : "per-tensor", perChannel ? ch : -1, q,
-                        new float[] {q.clipMin(), q.clipMax()}, now));
-            }
-        }
-        write(sha, spec.name(), names, hists, params, now);
-        return new Result(sha, names, hists, params);
+        List<QuantParamRow> params = new ArrayList<>(activationParams(model, names, hists, settings, now));
+        params.addAll(weightParams(model, names, settings, now));
+        write(model.sha256(), spec.name(), names, hists, params, now);
+        return new Result(model.sha256(), names, hists, params);
     }
 
-    private FloatHistogram[] observe(byte[] zip, String uri, SparkData.Loaded data, int inputs) {
-        Broadcast<byte[]> model = ctx.jsc().broadcast(zip);
+    private FloatHistogram[] observe(LoadedModel model, SparkData.Loaded data, int batch) {
+        Broadcast<byte[]> zip = ctx.jsc().broadcast(model.zip());
         try {
-            return histograms(SparkData.featureBatches(data, inputs, ctx.config().getInt("calibrate.batch-size")),
-                    model, uri);
+            return histograms(SparkData.featureBatches(data, ModelShapes.inputs(model.net()), batch), zip, model.uri());
         } finally {
-            model.destroy();
+            zip.destroy();
         }
     }
 
@@ -134,50 +103,80 @@ public final class CalibrateJob {
         return partials.treeReduce(ActivationObserver::merge);
     }
 
+    /** Per tensor boundary and method: the clip range the method chooses and the affine parameters for it. */
+    private List<QuantParamRow> activationParams(LoadedModel model, List<String> names, FloatHistogram[] hists,
+                                                 CalibrationSettings settings, Timestamp now) {
+        ActivationType type = settings.activations();
+        boolean softmaxOut = ModelShapes.task(model.net()) == Task.CLASSIFICATION;
+        List<QuantParamRow> rows = new ArrayList<>();
+        for (int t = 0; t < hists.length; t++) {
+            for (CalibrationMethod m : settings.methods()) {
+                float[] clip = m.clip(hists[t], settings.percentile());
+                QuantParams q = QuantParams.affine(clip[0], clip[1], type.qmin(), type.qmax());
+                if (softmaxOut && t == hists.length - 1) {
+                    // TFLite fixes a softmax output's parameters (scale 1/256, zero point -128 for int8): the
+                    // range of a probability is known, and clipping the top probabilities changes the argmax
+                    q = new QuantParams(1f / 256, type.qmin(), type.qmin(), type.qmax());
+                    clip = new float[] {0f, q.clipMax()};
+                }
+                rows.add(row(model.sha256(), t, names.get(t), "activation", m.id(), "per-tensor", -1, q, clip, now));
+            }
+        }
+        return rows;
+    }
+
+    /** Per weight layer the symmetric weight parameters, per output channel or per tensor. */
+    private List<QuantParamRow> weightParams(LoadedModel model, List<String> names, CalibrationSettings settings,
+                                             Timestamp now) {
+        boolean perChannel = settings.weights().perChannel();
+        MultiLayerNetwork net = model.net();
+        List<QuantParamRow> rows = new ArrayList<>();
+        for (int layer = 0; layer < net.getnLayers(); layer++) {
+            INDArray w = net.getLayer(layer).getParam("W");
+            if (w == null) {
+                continue;
+            }
+            List<QuantParams> ws = WeightQuantizer.params(w, perChannel);
+            for (int ch = 0; ch < ws.size(); ch++) {
+                QuantParams q = ws.get(ch);
+                rows.add(row(model.sha256(), layer + 1, names.get(layer + 1), "weight", "minmax",
+                        settings.weights().id(), perChannel ? ch : -1, q, new float[] {q.clipMin(), q.clipMax()}, now));
+            }
+        }
+        return rows;
+    }
+
     private static void checkData(DatasetSpec spec, List<String> names, FloatHistogram[] hists, double maxFraction) {
         if (hists[0].count() + hists[0].nanCount() + hists[0].infCount() == 0) {
-            throw new CompactMLException(CompactMLException.Kind.USAGE, "Calibration data set " + spec.name()
-                    + " (" + spec.uri() + ") is empty. Point '" + spec.key() + "' at data with examples.");
+            throw Errors.emptyDataset(spec);
         }
         for (int t = 0; t < hists.length; t++) {
             FloatHistogram h = hists[t];
             long bad = h.nanCount() + h.infCount();
-            double fraction = bad / (double) (bad + h.count());
-            if (fraction > maxFraction) {
-                throw new CompactMLException(CompactMLException.Kind.RUNTIME, String.format(java.util.Locale.ROOT,
-                        "Tensor %s: %d of %d values (%.4f %%) are NaN or infinite, above"
-                        + " calibrate.max-nonfinite-fraction = %s. Clean %s or raise the limit.", names.get(t),
-                        bad, bad + h.count(), 100 * fraction, maxFraction, spec.name()));
+            if (bad / (double) (bad + h.count()) > maxFraction) {
+                throw Errors.tooManyNonFinite(names.get(t), bad, bad + h.count(), maxFraction, spec.name());
             }
         }
     }
 
-    private Row row(String sha, int tensor, String name, String kind, String method, String granularity,
-                    int channel, QuantParams q, float[] clip, Timestamp now) {
-        return RowFactory.create(ctx.runId(), sha, tensor, name, kind, method, granularity, channel, q.scale(),
+    private QuantParamRow row(String sha, int tensor, String name, String kind, String method, String granularity,
+                              int channel, QuantParams q, float[] clip, Timestamp now) {
+        return new QuantParamRow(ctx.runId(), sha, tensor, name, kind, method, granularity, channel, q.scale(),
                 q.zeroPoint(), q.qmin(), q.qmax(), clip[0], clip[1], now);
     }
 
-    private void write(String sha, String dataset, List<String> names, FloatHistogram[] hists, List<Row> params,
-                       Timestamp now) {
-        List<Row> stats = new ArrayList<>();
+    private void write(String sha, String dataset, List<String> names, FloatHistogram[] hists,
+                       List<QuantParamRow> params, Timestamp now) {
+        List<CalibrationStatsRow> stats = new ArrayList<>();
         for (int t = 0; t < hists.length; t++) {
             FloatHistogram h = hists[t];
             float lo = h.count() == 0 ? 0f : h.min();
             float hi = h.count() == 0 ? 0f : h.max();
-            stats.add(RowFactory.create(ctx.runId(), sha, dataset, t, names.get(t), h.count(), h.nanCount(),
-                    h.infCount(), lo, hi, lo, hi, toList(h.uniform(STORED_BINS, lo, hi)), now));
+            stats.add(new CalibrationStatsRow(ctx.runId(), sha, dataset, t, names.get(t), h.count(), h.nanCount(),
+                    h.infCount(), lo, hi, lo, hi, h.uniform(STORED_BINS, lo, hi), now));
         }
-        String where = "run_id = " + Tables.literal(ctx.runId()) + " AND model_sha256 = " + Tables.literal(sha);
-        ctx.tables().replace(Tables.Table.CALIBRATION_STATS, stats, where);
-        ctx.tables().replace(Tables.Table.QUANT_PARAMS, params, where);
-    }
-
-    private static List<Long> toList(long[] a) {
-        List<Long> l = new ArrayList<>(a.length);
-        for (long v : a) {
-            l.add(v);
-        }
-        return l;
+        Scope scope = Scope.run(ctx.runId()).and("model_sha256", sha);
+        ctx.tables().replace(Table.CALIBRATION_STATS, stats, scope);
+        ctx.tables().replace(Table.QUANT_PARAMS, params, scope);
     }
 }

@@ -1,173 +1,190 @@
 package io.compactml.jobs.quant;
 
+import io.compactml.common.Errors;
+import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
+import io.compactml.common.eval.EvaluateSettings;
+import io.compactml.common.eval.Variant;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
+import io.compactml.common.quant.AccuracyBudget;
+import io.compactml.common.quant.ActivationObserver;
+import io.compactml.common.quant.Int8Model;
+import io.compactml.common.quant.QuantParams;
+import io.compactml.common.quant.QuantizeSettings;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.eval.VariantEvaluator;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Tables;
-import io.compactml.common.CompactMLException;
-import io.compactml.common.Errors;
-import io.compactml.common.config.CompactConfig;
-import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.data.Task;
-import io.compactml.common.model.ModelIO;
-import io.compactml.common.model.ModelShapes;
-import io.compactml.common.quant.ActivationObserver;
-import io.compactml.common.quant.Int8Model;
-import io.compactml.common.quant.QuantParams;
-import io.compactml.common.quant.Variant;
+import io.compactml.jobs.tables.LayerSensitivityRow;
+import io.compactml.jobs.tables.QuantDecisionRow;
+import io.compactml.jobs.tables.QuantParamRow;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
+import io.compactml.jobs.train.TrainJob;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * {@code quantize}: builds the int8 model from a calibration's {@code quant_params} and evaluates, in one
- * distributed pass over {@code data.eval}, the float model, int8 weights only, simulated int8 serving, and
+ * distributed pass over {@code data.eval}, the float model, int8 weights only, simulated int8 serving (QDQ), and
  * (with {@code quantize.sensitivity}) each layer quantized alone. With {@code quantize.max-accuracy-drop}, the
- * most sensitive layers move to float one at a time until the budget holds; every step is a row of
- * {@code quant_decisions}. Writes {@code models.root/<model>-int8/<run-id>/model.int8}, evaluation rows for
- * {@code <model>-int8} (technique int8) and {@code <model>-int8-weights} (int8-weight-only), and
+ * most sensitive layers move to float one at a time until the budget holds ({@link AccuracyBudget}); every step
+ * is a row of {@code quant_decisions}. Writes {@code models.root/<model>-int8/<run-id>/model.int8}, evaluation
+ * rows for {@code <model>-int8} (technique int8) and {@code <model>-int8-weights} (int8-weight-only), and
  * {@code layer_sensitivity}.
  */
 public final class QuantizeJob {
-    public static final String FILE = "model.int8";
-
     private final JobContext ctx;
 
     public QuantizeJob(JobContext ctx) {
         this.ctx = ctx;
     }
 
-    /** The chosen int8 model and what was measured. */
-    public record Result(String uri, byte[] int8, String sourceSha256, String method, String calibrationRun,
-                         Set<Integer> floatLayers, Map<String, Map<String, Double>> variants,
-                         Map<String, Double> chosen, long floatSize) {
-    }
-
-    /** The run id whose calibration {@code quantize} uses: {@code quantize.calibration-run}, else this run's. */
-    public static String calibrationRun(JobContext ctx) {
-        String run = ctx.config().getString("quantize.calibration-run");
-        return run.isEmpty() ? ctx.runId() : run;
-    }
-
-    /** Where {@code quantize} writes the int8 model of this run: {@code models.root/<model>-int8/<run>/model.int8}. */
-    public static String int8Uri(JobContext ctx) {
-        return ctx.modelFileUri(ctx.config().getString("model.name") + "-int8", ctx.runId(), FILE);
+    /**
+     * The chosen int8 model and what was measured.
+     *
+     * @param file          the int8 model file
+     * @param variants      metrics per variant evaluated side by side (float, int8-weights, int8, layer i)
+     * @param int8Metrics   the metrics recorded for the chosen int8 model
+     * @param floatZipBytes the size of the float model's zip
+     */
+    public record Result(String name, String uri, byte[] file, String sourceSha256, QuantizeSettings settings,
+                         String calibrationRun, Set<Integer> floatLayers, Map<String, Map<String, Double>> variants,
+                         Map<String, Double> int8Metrics, long floatZipBytes) {
     }
 
     public Result run() {
-        return quantize(LoadedModel.read(ctx));
+        return quantize(LoadedModel.read(ctx), QuantizeSettings.from(ctx.config()));
     }
 
-    public Result quantize(LoadedModel model) {
-        CompactConfig c = ctx.config();
+    public Result quantize(LoadedModel model, QuantizeSettings settings) {
         MultiLayerNetwork net = model.net();
-        String sha = model.sha256();
-        byte[] zip = model.zip();
-        String method = c.getString("quantize.method");
-        String calibrationRun = calibrationRun(ctx);
-        QuantParams[] acts = activationParams(sha, calibrationRun, method, net.getnLayers() + 1);
-        boolean perChannel = c.getString("quantize.weights").equals("per-channel");
-        Set<Integer> floatLayers = new TreeSet<>(c.getIntList("quantize.float-layers"));
         Task task = ModelShapes.task(net);
-        double budget = c.getDouble("quantize.max-accuracy-drop");
-        if (budget >= 0 && task != Task.CLASSIFICATION) {
-            throw Errors.badConfigValue("quantize.max-accuracy-drop", budget, "-1 for a regression model");
+        if (settings.maxAccuracyDrop() >= 0 && task != Task.CLASSIFICATION) {
+            throw Errors.badConfigValue("quantize.max-accuracy-drop", settings.maxAccuracyDrop(),
+                    "-1 for a regression model");
         }
-
-        DatasetSpec spec = DatasetSpec.from(c, "eval");
-        int inputs = ModelShapes.inputs(net);
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
-        int outputs = ModelShapes.outputs(net);
-        JavaRDD<DataSet> batches = SparkData.minibatches(data, inputs, outputs, task,
-                c.getInt("evaluate.batch-size")).persist(StorageLevel.MEMORY_ONLY());
+        String calibrationRun = ctx.runIdOr(settings.calibrationRun());
+        QuantParams[] acts = activationParams(model, settings, calibrationRun);
+        Trials trials = new Trials(model, acts, settings, evaluationBatches(net));
         try {
-            Int8Model full = Int8Model.quantize(net, acts, perChannel, floatLayers);
+            Int8Model full = trials.int8(Set.copyOf(settings.floatLayers()));
             byte[] fullBytes = full.toBytes();
-            List<Variant> variants = new ArrayList<>(List.of(new Variant("float", Variant.Kind.FLOAT, zip),
-                    new Variant("int8-weights", Variant.Kind.INT8_WEIGHTS, fullBytes),
-                    new Variant("int8", Variant.Kind.INT8, fullBytes)));
-            List<Integer> weightLayers = weightLayers(net, floatLayers);
-            if (c.getBoolean("quantize.sensitivity")) {
-                for (int layer : weightLayers) {
-                    variants.add(new Variant("layer " + layer, Variant.Kind.INT8,
-                            Int8Model.quantize(net, aloneAt(acts, layer), perChannel, othersThan(net, layer)).toBytes()));
-                }
-            }
-            Map<String, Map<String, Double>> results = evaluate(variants, batches, task, outputs);
-            Timestamp now = Timestamp.from(Instant.now());
-            String metric = task == Task.CLASSIFICATION ? "accuracy" : "mse";
+            List<Integer> weightLayers = weightLayers(net, settings.floatLayers());
+            Map<String, Map<String, Double>> results = trials.sideBySide(fullBytes, weightLayers);
+            String metric = task.metric();
             double reference = results.get("float").get(metric);
-            writeSensitivity(sha, method, net, weightLayers, results, reference, metric, now);
+            Timestamp now = Timestamp.from(Instant.now());
+            writeSensitivity(model, settings, weightLayers, results, reference, now);
 
-            byte[] chosenBytes = fullBytes;
-            Map<String, Double> chosen = results.get("int8");
-            List<Row> decisions = new ArrayList<>();
-            decisions.add(decision(sha, 0, floatLayers, chosen, reference, budget, "all supported layers int8", now));
-            if (budget >= 0) {
-                List<Integer> bySensitivity = new ArrayList<>(weightLayers);
-                // most sensitive first; without sensitivity trials, from the output backwards
-                bySensitivity.sort(Comparator.comparingDouble((Integer l) -> {
-                    Map<String, Double> trial = results.get("layer " + l);
-                    return trial == null ? -l : -(reference - trial.getOrDefault(metric, reference));
-                }));
-                for (int layer : bySensitivity) {
-                    if (drop(reference, chosen) <= budget) {
-                        break;
-                    }
-                    floatLayers.add(layer);
-                    Int8Model mixed = Int8Model.quantize(net, acts, perChannel, floatLayers);
-                    chosenBytes = mixed.toBytes();
-                    chosen = evaluate(List.of(new Variant("float", Variant.Kind.FLOAT, zip),
-                            new Variant("int8", Variant.Kind.INT8, chosenBytes)), batches, task, outputs).get("int8");
-                    decisions.add(decision(sha, decisions.size(), floatLayers, chosen, reference, budget,
-                            "layer " + layer + " to float (most sensitive left)", now));
-                }
-                if (drop(reference, chosen) > budget) {
-                    throw new CompactMLException(CompactMLException.Kind.RUNTIME, String.format(java.util.Locale.ROOT,
-                            "No mix of int8 and float layers meets quantize.max-accuracy-drop = %s points (best: %.3f"
-                            + " points with layers %s in float). Raise the budget or try another quantize.method.",
-                            budget, drop(reference, chosen), floatLayers));
-                }
-            }
-            String where = "run_id = " + Tables.literal(ctx.runId()) + " AND model_sha256 = " + Tables.literal(sha);
-            ctx.tables().replace(Tables.Table.QUANT_DECISIONS, decisions, where);
-
-            String name = c.getString("model.name");
-            String out = int8Uri(ctx);
-            ModelIO.writeBytes(out, chosenBytes, ctx.hadoop());
-            Map<String, Double> int8Metrics = withSize(chosen, chosenBytes.length, net.numParams());
-            EvaluateJob.writeMetrics(ctx, name + "-int8", ModelIO.sha256(chosenBytes), "int8", spec.name(), int8Metrics);
-            EvaluateJob.writeMetrics(ctx, name + "-int8-weights", ModelIO.sha256(fullBytes), "int8-weight-only",
-                    spec.name(), withSize(results.get("int8-weights"), fullBytes.length, net.numParams()));
-            return new Result(out, chosenBytes, sha, method, calibrationRun, floatLayers, results, int8Metrics,
-                    zip.length);
+            AccuracyBudget.Outcome<Trial> chosen = AccuracyBudget.apply(reference, settings.maxAccuracyDrop(),
+                    Set.copyOf(settings.floatLayers()), evaluated(new Trial(fullBytes, results.get("int8"))),
+                    AccuracyBudget.rank(weightLayers, aloneAccuracy(results, weightLayers, metric), reference),
+                    trials::mixed);
+            writeDecisions(model.sha256(), chosen.steps(), now);
+            return record(model, settings, calibrationRun, chosen, results, fullBytes);
         } finally {
-            batches.unpersist(false);
+            trials.batches().unpersist(false);
         }
     }
 
-    private Map<String, Map<String, Double>> evaluate(List<Variant> variants, JavaRDD<DataSet> batches, Task task,
-                                                      int outputs) {
-        return VariantEvaluator.evaluate(ctx.jsc(), variants, batches, task, outputs,
-                Math.min(ctx.config().getInt("evaluate.top-k"), outputs));
+    /** An int8 model file and its metrics. */
+    private record Trial(byte[] file, Map<String, Double> metrics) {
     }
 
-    private static double drop(double reference, Map<String, Double> m) {
-        return 100 * (reference - m.get("accuracy"));
+    /** The runs of the int8 variants of one model over the same cached evaluation minibatches. */
+    private final class Trials {
+        private final LoadedModel model;
+        private final QuantParams[] acts;
+        private final QuantizeSettings settings;
+        private final JavaRDD<DataSet> batches;
+
+        Trials(LoadedModel model, QuantParams[] acts, QuantizeSettings settings, JavaRDD<DataSet> batches) {
+            this.model = model;
+            this.acts = acts;
+            this.settings = settings;
+            this.batches = batches;
+        }
+
+        JavaRDD<DataSet> batches() {
+            return batches;
+        }
+
+        Int8Model int8(Set<Integer> floatLayers) {
+            return Int8Model.quantize(model.net(), acts, settings.weights().perChannel(), floatLayers);
+        }
+
+        /** Float, int8 weights only, simulated int8, and each layer alone in int8, in one pass. */
+        Map<String, Map<String, Double>> sideBySide(byte[] fullBytes, List<Integer> weightLayers) {
+            List<Variant> variants = new ArrayList<>(List.of(new Variant("float", Variant.Kind.FLOAT, model.zip()),
+                    new Variant("int8-weights", Variant.Kind.WEIGHT_ONLY, fullBytes),
+                    new Variant("int8", Variant.Kind.QDQ, fullBytes)));
+            if (settings.sensitivity()) {
+                for (int layer : weightLayers) {
+                    variants.add(new Variant("layer " + layer, Variant.Kind.QDQ, Int8Model.quantize(model.net(),
+                            aloneAt(acts, layer), settings.weights().perChannel(), othersThan(model.net(), layer))
+                            .toBytes()));
+                }
+            }
+            return evaluate(variants);
+        }
+
+        /** The int8 model with {@code floatLayers} in float, evaluated (what the accuracy budget tries). */
+        AccuracyBudget.Evaluated<Trial> mixed(Set<Integer> floatLayers) {
+            byte[] bytes = int8(floatLayers).toBytes();
+            return evaluated(new Trial(bytes, evaluate(List.of(new Variant("float", Variant.Kind.FLOAT, model.zip()),
+                    new Variant("int8", Variant.Kind.QDQ, bytes))).get("int8")));
+        }
+
+        private Map<String, Map<String, Double>> evaluate(List<Variant> variants) {
+            int outputs = ModelShapes.outputs(model.net());
+            return VariantEvaluator.evaluate(ctx.jsc(), variants, batches, ModelShapes.task(model.net()), outputs,
+                    EvaluateSettings.from(ctx.config()).topK(outputs));
+        }
+    }
+
+    private static AccuracyBudget.Evaluated<Trial> evaluated(Trial t) {
+        return new AccuracyBudget.Evaluated<>(t, t.metrics().getOrDefault("accuracy", Double.NaN));
+    }
+
+    private JavaRDD<DataSet> evaluationBatches(MultiLayerNetwork net) {
+        int inputs = ModelShapes.inputs(net);
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), inputs, 1);
+        return SparkData.minibatches(data, inputs, ModelShapes.outputs(net), ModelShapes.task(net),
+                EvaluateSettings.from(ctx.config()).batchSize()).persist(StorageLevel.MEMORY_ONLY());
+    }
+
+    /** Writes the chosen int8 model and the evaluation rows of it and of its int8-weights-only form. */
+    private Result record(LoadedModel model, QuantizeSettings settings, String calibrationRun,
+                          AccuracyBudget.Outcome<Trial> chosen, Map<String, Map<String, Double>> results,
+                          byte[] fullBytes) {
+        byte[] bytes = chosen.chosen().model().file();
+        Map<String, Double> chosenMetrics = chosen.chosen().model().metrics();
+        String name = ModelKind.INT8.nameFor(model.name());
+        String uri = ctx.modelUri(ModelKind.INT8, model.name());
+        ModelIO.writeBytes(uri, bytes, ctx.hadoop());
+        long params = model.net().numParams();
+        Map<String, Double> int8Metrics = withSize(chosenMetrics, bytes.length, params);
+        String dataset = DatasetSpec.from(ctx.config(), "eval").name();
+        EvaluateJob.record(ctx, new EvaluateJob.Subject(name, ModelIO.sha256(bytes), bytes.length, "int8"), dataset,
+                int8Metrics);
+        EvaluateJob.record(ctx, new EvaluateJob.Subject(name + "-weights", ModelIO.sha256(fullBytes), fullBytes.length,
+                "int8-weight-only"), dataset, withSize(results.get("int8-weights"), fullBytes.length, params));
+        return new Result(name, uri, bytes, model.sha256(), settings, calibrationRun, chosen.floatLayers(), results,
+                int8Metrics, model.zip().length);
     }
 
     private static Map<String, Double> withSize(Map<String, Double> m, long bytes, long params) {
@@ -177,29 +194,25 @@ public final class QuantizeJob {
         return out;
     }
 
-    private QuantParams[] activationParams(String sha, String run, String method, int tensors) {
-        QuantParams[] acts = new QuantParams[tensors];
-        if (ctx.tables().exists(Tables.Table.QUANT_PARAMS)) {
-            List<Row> rows = ctx.tables().read(Tables.Table.QUANT_PARAMS)
-                    .filter("run_id = " + Tables.literal(run) + " AND model_sha256 = " + Tables.literal(sha)
-                            + " AND kind = 'activation' AND method = " + Tables.literal(method))
-                    .select("tensor_index", "scale", "zero_point", "qmin", "qmax").collectAsList();
-            for (Row r : rows) {
-                acts[r.getInt(0)] = new QuantParams(r.getFloat(1), r.getInt(2), r.getInt(3), r.getInt(4));
-            }
+    /** The activation parameters of {@code settings.method()} that run {@code run} stored for this model. */
+    private QuantParams[] activationParams(LoadedModel model, QuantizeSettings settings, String run) {
+        QuantParams[] acts = new QuantParams[model.net().getnLayers() + 1];
+        String method = settings.method().id();
+        for (QuantParamRow r : ctx.tables().rows(Table.QUANT_PARAMS, Scope.run(run).and("model_sha256", model.sha256())
+                .and("kind", "activation").and("method", method), QuantParamRow.class)) {
+            acts[r.tensorIndex()] = new QuantParams(r.scale(), r.zeroPoint(), r.qmin(), r.qmax());
         }
         for (QuantParams a : acts) {
             if (a == null) {
-                throw new CompactMLException(CompactMLException.Kind.USAGE, "No '" + method + "' calibration of"
-                        + " model " + sha.substring(0, 12) + " under run id '" + run + "' in quant_params. Run"
-                        + " `compactml calibrate --run-id " + run + "` (with calibrate.methods including '" + method
-                        + "') first, or set quantize.calibration-run.");
+                throw Errors.missingUpstream("'" + method + "' calibration of model " + model.sha256().substring(0, 12),
+                        run, "quant_params", "calibrate --run-id " + run + "` (with calibrate.methods including '"
+                                + method + "')", "quantize.calibration-run");
             }
         }
         return acts;
     }
 
-    private static List<Integer> weightLayers(MultiLayerNetwork net, Set<Integer> floatLayers) {
+    private static List<Integer> weightLayers(MultiLayerNetwork net, List<Integer> floatLayers) {
         List<Integer> layers = new ArrayList<>();
         for (int i = 0; i < net.getnLayers(); i++) {
             if (net.getLayer(i).getParam("W") != null && !floatLayers.contains(i)) {
@@ -207,6 +220,18 @@ public final class QuantizeJob {
             }
         }
         return layers;
+    }
+
+    private static Map<Integer, Double> aloneAccuracy(Map<String, Map<String, Double>> results, List<Integer> layers,
+                                                      String metric) {
+        Map<Integer, Double> out = new LinkedHashMap<>();
+        for (int layer : layers) {
+            Map<String, Double> trial = results.get("layer " + layer);
+            if (trial != null && trial.containsKey(metric)) {
+                out.put(layer, trial.get(metric));
+            }
+        }
+        return out;
     }
 
     /** Activation parameters of one layer's input and output only. */
@@ -227,30 +252,32 @@ public final class QuantizeJob {
         return others;
     }
 
-    private void writeSensitivity(String sha, String method, MultiLayerNetwork net, List<Integer> layers,
-                                  Map<String, Map<String, Double>> results, double reference, String metric,
-                                  Timestamp now) {
-        List<String> names = ActivationObserver.tensorNames(net);
-        List<Row> rows = new ArrayList<>();
+    private void writeSensitivity(LoadedModel model, QuantizeSettings settings, List<Integer> layers,
+                                  Map<String, Map<String, Double>> results, double reference, Timestamp now) {
+        List<String> names = ActivationObserver.tensorNames(model.net());
+        List<LayerSensitivityRow> rows = new ArrayList<>();
         for (int layer : layers) {
             Map<String, Double> m = results.get("layer " + layer);
             if (m == null) {
                 continue;
             }
             Double acc = m.get("accuracy");
-            rows.add(RowFactory.create(ctx.runId(), sha, method, layer, names.get(layer + 1), acc,
-                    acc == null ? null : 100 * (reference - acc), m.get("sqnr_db"), now));
+            rows.add(new LayerSensitivityRow(ctx.runId(), model.sha256(), settings.method().id(), layer,
+                    names.get(layer + 1), acc, acc == null ? null : 100 * (reference - acc), m.get("sqnr_db"), now));
         }
         if (!rows.isEmpty()) {
-            ctx.tables().replace(Tables.Table.LAYER_SENSITIVITY, rows,
-                    "run_id = " + Tables.literal(ctx.runId()) + " AND model_sha256 = " + Tables.literal(sha));
+            ctx.tables().replace(Table.LAYER_SENSITIVITY, rows, Scope.run(ctx.runId())
+                    .and("model_sha256", model.sha256()));
         }
     }
 
-    private Row decision(String sha, int step, Set<Integer> floatLayers, Map<String, Double> m, double reference,
-                         double budget, String what, Timestamp now) {
-        Double drop = m.get("accuracy") == null ? null : drop(reference, m);
-        return RowFactory.create(ctx.runId(), sha, step, new ArrayList<>(floatLayers), m.get("accuracy"), drop,
-                budget < 0 || drop == null ? null : drop <= budget, what, now);
+    private void writeDecisions(String sha, List<AccuracyBudget.Step> steps, Timestamp now) {
+        List<QuantDecisionRow> rows = new ArrayList<>();
+        for (AccuracyBudget.Step s : steps) {
+            rows.add(new QuantDecisionRow(ctx.runId(), sha, s.step(),
+                    s.floatLayers().stream().mapToInt(Integer::intValue).toArray(), TrainJob.nullIfNaN(s.accuracy()),
+                    TrainJob.nullIfNaN(s.dropPoints()), s.withinBudget(), s.decision(), now));
+        }
+        ctx.tables().replace(Table.QUANT_DECISIONS, rows, Scope.run(ctx.runId()).and("model_sha256", sha));
     }
 }

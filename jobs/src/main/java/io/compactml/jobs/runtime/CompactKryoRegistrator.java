@@ -7,7 +7,7 @@ import io.compactml.common.data.Scaling;
 import io.compactml.common.prune.ImportanceAccumulator;
 import io.compactml.common.quant.FloatHistogram;
 import io.compactml.common.quant.QuantParams;
-import io.compactml.common.quant.Variant;
+import io.compactml.common.eval.Variant;
 import org.nd4j.kryo.Nd4jRegistrator;
 
 /**

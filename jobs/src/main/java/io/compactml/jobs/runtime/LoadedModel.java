@@ -4,19 +4,20 @@ import io.compactml.common.model.ModelIO;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
- * A model a job works on, read once: where it came from, its zip bytes (what executors get in a broadcast),
- * the parsed network and the zip's sha256 (the key of every table row about it).
+ * A model a job works on, read once: its name (what the models made from it are named after: {@code <name>-int8},
+ * ...), where it came from, its zip bytes (what executors get in a broadcast), the parsed network and the zip's
+ * sha256 (the key of every table row about it).
  */
-public record LoadedModel(String uri, byte[] zip, MultiLayerNetwork net, String sha256) {
+public record LoadedModel(String name, String uri, byte[] zip, MultiLayerNetwork net, String sha256) {
 
     /** Parses {@code zip}; a corrupt zip fails with a message naming {@code uri}. */
-    public static LoadedModel of(String uri, byte[] zip) {
-        return new LoadedModel(uri, zip, ModelIO.fromBytes(zip, uri), ModelIO.sha256(zip));
+    public static LoadedModel of(String name, String uri, byte[] zip) {
+        return new LoadedModel(name, uri, zip, ModelIO.fromBytes(zip, uri), ModelIO.sha256(zip));
     }
 
-    /** The job's model: {@code model.path}, else the one trained under the run id. */
+    /** The job's model, named {@code model.name}: {@code model.path}, else the one trained under the run id. */
     public static LoadedModel read(JobContext ctx) {
         String uri = ctx.modelUri();
-        return of(uri, ModelIO.readBytes(uri, ctx.hadoop()));
+        return of(ctx.locations().modelName(), uri, ModelIO.readBytes(uri, ctx.hadoop()));
     }
 }

@@ -28,11 +28,13 @@ public final class SparkSessions {
                 : config.getString("spark.master");
         b.master(master);
         if (master.startsWith("local")) {
-            // an embedded run serves nobody: no UI, loopback only, few shuffle partitions
+            // an embedded run serves nobody: no UI, loopback only, few shuffle partitions, and Delta's log read
+            // in few tasks (its default of 50 tiny tasks per snapshot dominates small commits on a laptop)
             b.config("spark.ui.enabled", "false")
                     .config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1")
-                    .config("spark.sql.shuffle.partitions", "4");
+                    .config("spark.sql.shuffle.partitions", "4")
+                    .config("spark.databricks.delta.snapshotPartitions", "2");
         }
         for (Map.Entry<String, String> e : config.getMap("spark.conf").entrySet()) {
             b.config(e.getKey(), e.getValue());

@@ -1,12 +1,9 @@
 package io.compactml.jobs.tables;
 
 import io.compactml.jobs.runtime.JobContext;
-import io.compactml.common.config.CompactConfig;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 
 /** The {@code runs} table: one row per (run id, job), updated from running to succeeded or failed. */
 public final class RunLog {
@@ -34,10 +31,8 @@ public final class RunLog {
     }
 
     private void write(String status, Timestamp ended, String error) {
-        CompactConfig c = ctx.config();
-        Row row = RowFactory.create(ctx.runId(), job, status, c.hash(), PROJECT_VERSION,
-                ctx.spark().sparkContext().master(), started, ended, error);
-        ctx.tables().upsert(Tables.Table.RUNS, List.of(row), List.of("run_id", "job"));
+        ctx.tables().upsert(Table.RUNS, List.of(new RunRow(ctx.runId(), job, status, ctx.config().hash(),
+                PROJECT_VERSION, ctx.spark().sparkContext().master(), started, ended, error)));
     }
 
     private static String versionOf() {

@@ -1,24 +1,27 @@
 package io.compactml.jobs.train;
 
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
+import io.compactml.common.eval.EvaluateSettings;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
+import io.compactml.common.model.NetworkSpec;
+import io.compactml.common.model.TrainSettings;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.VariantEvaluator;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.tables.Tables;
-import io.compactml.common.config.CompactConfig;
-import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.data.Task;
-import io.compactml.common.model.ModelIO;
-import io.compactml.common.model.ModelShapes;
-import io.compactml.common.model.NetworkSpec;
+import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
+import io.compactml.jobs.tables.TrainingHistoryRow;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
@@ -30,13 +33,16 @@ import org.nd4j.linalg.dataset.DataSet;
 /**
  * {@code train}: fits the network of {@code network.*} on {@code data.train} with DL4J on Spark (synchronous
  * parameter averaging), one progress line and one {@code training_history} row per epoch, and saves the model
- * under {@code models.root/<model>/<run-id>/model.zip}.
+ * under {@code models.root/<model>/<run-id>/model.zip}. {@link #fit} is also how {@code prune} fine-tunes and
+ * {@code distill} trains its students.
  */
 public final class TrainJob {
     private final JobContext ctx;
+    private final TrainSettings settings;
 
     public TrainJob(JobContext ctx) {
         this.ctx = ctx;
+        this.settings = TrainSettings.from(ctx.config());
     }
 
     /** One epoch's numbers. */
@@ -46,21 +52,10 @@ public final class TrainJob {
 
     /** The trained model and how training went. */
     public record Result(String modelUri, byte[] modelZip, String modelSha256, List<Epoch> history, int workers) {
-    }
-
-    public Result run() {
-        CompactConfig c = ctx.config();
-        NetworkSpec spec = NetworkSpec.from(c);
-        DatasetSpec trainSpec = DatasetSpec.from(c, "train");
-        SparkData.Loaded train = SparkData.load(ctx.spark(), trainSpec);
-        MultiLayerNetwork init = new MultiLayerNetwork(spec.build(train.inputs()));
-        init.init();
-        String name = c.getString("model.name");
-        Fitted fitted = fit(init, labeledBatches(init, train), name, c.getInt("train.epochs"), null);
-        byte[] zip = ModelIO.toBytes(fitted.net());
-        String uri = ctx.trainedModelUri(name, ctx.runId());
-        ModelIO.writeBytes(uri, zip, ctx.hadoop());
-        return new Result(uri, zip, ModelIO.sha256(zip), fitted.history(), fitted.workers());
+        /** The trained model as the next job takes it, named {@code name}. */
+        public LoadedModel model(String name) {
+            return LoadedModel.of(name, modelUri, modelZip);
+        }
     }
 
     /** Called before each epoch of {@link #fit} with the network about to be trained and the training master. */
@@ -73,10 +68,22 @@ public final class TrainJob {
     public record Fitted(MultiLayerNetwork net, List<Epoch> history, int workers) {
     }
 
+    public Result run() {
+        SparkData.Loaded train = SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "train"));
+        MultiLayerNetwork init = new MultiLayerNetwork(NetworkSpec.from(ctx.config()).build(train.inputs()));
+        init.init();
+        String name = ctx.locations().modelName();
+        Fitted fitted = fit(init, labeledBatches(init, train), name, settings.epochs(), null);
+        byte[] zip = ModelIO.toBytes(fitted.net());
+        String uri = ctx.trainedModelUri(name, ctx.runId());
+        ModelIO.writeBytes(uri, zip, ctx.hadoop());
+        return new Result(uri, zip, ModelIO.sha256(zip), fitted.history(), fitted.workers());
+    }
+
     /** Minibatches of {@code train.batch-size} for {@code net} from {@code train}, labels as the net needs them. */
     public JavaRDD<DataSet> labeledBatches(MultiLayerNetwork net, SparkData.Loaded train) {
         return SparkData.minibatches(train, ModelShapes.inputs(net), ModelShapes.outputs(net), ModelShapes.task(net),
-                ctx.config().getInt("train.batch-size"));
+                settings.batchSize());
     }
 
     /**
@@ -86,63 +93,21 @@ public final class TrainJob {
      * run. {@code start} (may be null) runs before each epoch.
      */
     public Fitted fit(MultiLayerNetwork net, JavaRDD<DataSet> source, String modelName, int epochs, EpochStart start) {
-        CompactConfig c = ctx.config();
-        Task task = ModelShapes.task(net);
-        int inputs = ModelShapes.inputs(net);
-        int outputs = ModelShapes.outputs(net);
-        int batchSize = c.getInt("train.batch-size");
-        int workers = c.getInt("train.workers") > 0 ? c.getInt("train.workers") : ctx.jsc().defaultParallelism();
+        int workers = settings.workers() > 0 ? settings.workers() : ctx.jsc().defaultParallelism();
         JavaRDD<DataSet> batches = source.repartition(workers).persist(StorageLevel.MEMORY_ONLY());
-        JavaRDD<DataSet> validation = null;
+        JavaRDD<DataSet> validation = settings.validate() ? validationBatches(net) : null;
         try {
             long examples = batches.map(DataSet::numExamples).reduce(Integer::sum);
-            if (c.getBoolean("train.validate")) {
-                SparkData.Loaded eval = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "eval"), inputs, 1);
-                validation = SparkData.minibatches(eval, inputs, outputs, task,
-                        c.getInt("evaluate.batch-size")).persist(StorageLevel.MEMORY_ONLY());
-            }
-            ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, batchSize)
-                    .batchSizePerWorker(batchSize)
-                    .averagingFrequency(c.getInt("train.averaging-frequency"))
-                    .workerPrefetchNumBatches(2)
-                    // the builder's default drops Adam's moments after every averaging step: training then
-                    // restarts the updater every few minibatches and stalls around 84 % on Fashion-MNIST
-                    .saveUpdater(true)
-                    // minibatches are built once and cached: no per-epoch export to disk, no reshuffle of INDArrays
-                    .rddTrainingApproach(RDDTrainingApproach.Direct)
-                    .repartionData(Repartition.Never)
-                    .storageLevel(StorageLevel.MEMORY_ONLY())
-                    .rngSeed(c.getInt("train.seed"))
-                    .collectTrainingStats(false)
-                    .build();
+            ParameterAveragingTrainingMaster tm = trainingMaster(workers);
             SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(ctx.jsc(), net, tm);
             Console.out("train %s: %,d examples, %d epochs, %d workers, batch %d per worker", modelName, examples,
-                    epochs, workers, batchSize);
+                    epochs, workers, settings.batchSize());
             List<Epoch> history = new ArrayList<>();
-            double elapsed = 0;
             for (int e = 1; e <= epochs; e++) {
                 if (start != null) {
                     start.before(e, sparkNet.getNetwork(), tm);
                 }
-                long t0 = System.nanoTime();
-                sparkNet.fit(batches);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                elapsed += seconds;
-                double valLoss = Double.NaN;
-                double valAcc = Double.NaN;
-                if (validation != null) {
-                    byte[] zip = ModelIO.toBytes(sparkNet.getNetwork());
-                    Map<String, Double> m = VariantEvaluator.evaluate(ctx.jsc(), zip, "epoch " + e, validation,
-                            task, outputs, 1);
-                    valLoss = m.get("loss");
-                    valAcc = task == Task.CLASSIFICATION ? m.get("accuracy") : Double.NaN;
-                }
-                Epoch ep = new Epoch(e, sparkNet.getScore(), valLoss, valAcc, examples, examples / seconds, seconds,
-                        elapsed);
-                history.add(ep);
-                Console.out("epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
-                        e, epochs, ep.trainLoss(), orDash(valLoss), orDash(valAcc), ep.samplesPerSec(), seconds,
-                        elapsed);
+                history.add(epoch(sparkNet, batches, validation, e, epochs, examples, history));
             }
             writeHistory(modelName, history, workers);
             return new Fitted(sparkNet.getNetwork(), history, workers);
@@ -154,23 +119,70 @@ public final class TrainJob {
         }
     }
 
+    private ParameterAveragingTrainingMaster trainingMaster(int workers) {
+        return new ParameterAveragingTrainingMaster.Builder(workers, settings.batchSize())
+                .batchSizePerWorker(settings.batchSize())
+                .averagingFrequency(settings.averagingFrequency())
+                .workerPrefetchNumBatches(2)
+                // the builder's default drops Adam's moments after every averaging step: training then
+                // restarts the updater every few minibatches and stalls around 84 % on Fashion-MNIST
+                .saveUpdater(true)
+                // minibatches are built once and cached: no per-epoch export to disk, no reshuffle of INDArrays
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .repartionData(Repartition.Never)
+                .storageLevel(StorageLevel.MEMORY_ONLY())
+                .rngSeed(settings.seed())
+                .collectTrainingStats(false)
+                .build();
+    }
+
+    private JavaRDD<DataSet> validationBatches(MultiLayerNetwork net) {
+        int inputs = ModelShapes.inputs(net);
+        SparkData.Loaded eval = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), inputs, 1);
+        return SparkData.minibatches(eval, inputs, ModelShapes.outputs(net), ModelShapes.task(net),
+                EvaluateSettings.from(ctx.config()).batchSize()).persist(StorageLevel.MEMORY_ONLY());
+    }
+
+    /** One epoch of training, then the validation pass when there is one; prints the progress line. */
+    private Epoch epoch(SparkDl4jMultiLayer sparkNet, JavaRDD<DataSet> batches, JavaRDD<DataSet> validation, int e,
+                        int epochs, long examples, List<Epoch> before) {
+        long t0 = System.nanoTime();
+        sparkNet.fit(batches);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double elapsed = seconds + before.stream().mapToDouble(Epoch::epochSeconds).sum();
+        MultiLayerNetwork net = sparkNet.getNetwork();
+        Task task = ModelShapes.task(net);
+        double valLoss = Double.NaN;
+        double valAcc = Double.NaN;
+        if (validation != null) {
+            Map<String, Double> m = VariantEvaluator.evaluate(ctx.jsc(), ModelIO.toBytes(net), "epoch " + e,
+                    validation, task, ModelShapes.outputs(net), 1);
+            valLoss = m.get("loss");
+            valAcc = task == Task.CLASSIFICATION ? m.get("accuracy") : Double.NaN;
+        }
+        Epoch ep = new Epoch(e, sparkNet.getScore(), valLoss, valAcc, examples, examples / seconds, seconds, elapsed);
+        Console.out("epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
+                e, epochs, ep.trainLoss(), orDash(valLoss), orDash(valAcc), ep.samplesPerSec(), seconds, elapsed);
+        return ep;
+    }
+
     private void writeHistory(String model, List<Epoch> history, int workers) {
         Timestamp now = Timestamp.from(Instant.now());
-        List<Row> rows = new ArrayList<>();
+        List<TrainingHistoryRow> rows = new ArrayList<>();
         for (Epoch e : history) {
-            rows.add(RowFactory.create(ctx.runId(), model, e.epoch(), e.trainLoss(), nullIfNaN(e.valLoss()),
+            rows.add(new TrainingHistoryRow(ctx.runId(), model, e.epoch(), e.trainLoss(), nullIfNaN(e.valLoss()),
                     nullIfNaN(e.valAccuracy()), e.examples(), e.samplesPerSec(), e.epochSeconds(), e.elapsedSeconds(),
                     workers, now));
         }
-        ctx.tables().replace(Tables.Table.TRAINING_HISTORY, rows,
-                "run_id = " + Tables.literal(ctx.runId()) + " AND model_name = " + Tables.literal(model));
+        ctx.tables().replace(Table.TRAINING_HISTORY, rows, Scope.run(ctx.runId()).and("model_name", model));
     }
 
     private static String orDash(double v) {
-        return Double.isNaN(v) ? "-" : String.format(java.util.Locale.ROOT, "%.4f", v);
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
     }
 
-    private static Double nullIfNaN(double v) {
+    /** {@code v}, or null for NaN (a column without a value). */
+    public static Double nullIfNaN(double v) {
         return Double.isNaN(v) ? null : v;
     }
 }

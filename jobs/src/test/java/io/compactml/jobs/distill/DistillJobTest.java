@@ -4,7 +4,7 @@ import io.compactml.jobs.SharedSpark;
 import io.compactml.jobs.publish.PublishJob;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Tables;
+import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.train.TrainJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,6 +15,7 @@ import io.compactml.common.CompactMLException;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
 import io.compactml.common.config.CompactConfig;
+import io.compactml.common.distill.DistillSettings;
 import io.compactml.common.distill.TeacherOutputs;
 import io.compactml.common.model.ModelIO;
 import java.util.List;
@@ -30,7 +31,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 class DistillJobTest {
     private JobContext ctx;
     private LoadedModel teacher;
-    private SoftLabelsJob.Result labels;
+    private TeacherOutputsJob.Result labels;
     private long teacherInferences;
 
     @BeforeAll
@@ -40,9 +41,9 @@ class DistillJobTest {
                 "train.validate=false", "distill.student.hidden=[16]",
                 "distill.settings=[\"4:0.7\"]", "distill.learning-rate=0.01", "distill.epochs=4");
         TrainJob.Result trained = new TrainJob(ctx).run();
-        teacher = LoadedModel.of(trained.modelUri(), trained.modelZip());
+        teacher = trained.model("fmnist-mlp");
         long before = TeacherOutputs.INFERENCES.get();
-        labels = new SoftLabelsJob(ctx).label(teacher);
+        labels = new TeacherOutputsJob(ctx).label(teacher, DistillSettings.from(ctx.config()));
         teacherInferences = TeacherOutputs.INFERENCES.get() - before;
     }
 
@@ -54,7 +55,7 @@ class DistillJobTest {
     void softLabelsStoreTheTeachersLogitsOncePerExample() {
         assertEquals(2000, labels.rows());
         assertEquals(2000, teacherInferences, "one teacher inference per example");
-        List<Row> rows = ctx.tables().read(Tables.Table.TEACHER_OUTPUTS).filter("run_id = 'd-1' AND row_id = 7")
+        List<Row> rows = ctx.tables().read(Table.TEACHER_OUTPUTS).filter("run_id = 'd-1' AND row_id = 7")
                 .collectAsList();
         assertEquals(1, rows.size());
         Row r = rows.get(0);
@@ -72,21 +73,21 @@ class DistillJobTest {
     @Test
     void studentsLearnFromTheTableWithoutRunningTheTeacher() {
         long before = TeacherOutputs.INFERENCES.get();
-        DistillJob.Result r = new DistillJob(ctx).distill(teacher);
+        DistillJob.Result r = new DistillJob(ctx).distill(teacher, DistillSettings.from(ctx.config()));
         assertEquals(0, TeacherOutputs.INFERENCES.get() - before, "no teacher inference during distill");
-        assertEquals(List.of("T4-a0.7", DistillJob.NO_KD),
-                r.candidates().stream().map(c -> c.setting().name()).toList());
-        for (DistillJob.Candidate c : r.candidates()) {
+        assertEquals(List.of("T4-a0.7", DistillSettings.NO_KD),
+                r.students().stream().map(c -> c.setting().name()).toList());
+        for (DistillJob.Student c : r.students()) {
             assertTrue(c.metrics().get("accuracy") > 0.6, c.setting() + " " + c.metrics().get("accuracy"));
             assertEquals(784 * 16 + 16 + 16 * 10 + 10, c.net().numParams());
         }
         // the chosen student is a plain DL4J model: standard loss, loads without CompactML's classes
         assertTrue(((OutputLayer) ModelIO.fromBytes(r.zip(), "student").getLayerWiseConfigurations().getConf(1)
                 .getLayer()).getLossFn() instanceof LossMCXENT);
-        List<Row> rows = ctx.tables().read(Tables.Table.DISTILL_CANDIDATES).filter("run_id = 'd-1'").collectAsList();
+        List<Row> rows = ctx.tables().read(Table.DISTILL_CANDIDATES).filter("run_id = 'd-1'").collectAsList();
         assertEquals(2, rows.size());
         assertEquals(1, rows.stream().filter(x -> x.getBoolean(x.fieldIndex("chosen"))).count());
-        List<Row> history = ctx.tables().read(Tables.Table.TRAINING_HISTORY)
+        List<Row> history = ctx.tables().read(Table.TRAINING_HISTORY)
                 .filter("run_id = 'd-1' AND model_name = 'fmnist-mlp-student-T4-a0.7'").collectAsList();
         assertEquals(4, history.size(), "one row per epoch");
 
@@ -102,18 +103,20 @@ class DistillJobTest {
 
     @Test
     void outputsOfAnotherTeacherOrDataVersionAreRefused() {
-        LoadedModel other = LoadedModel.of("other", ModelIO.toBytes(otherTeacher()));
-        CompactMLException e = assertThrows(CompactMLException.class, () -> new DistillJob(ctx).distill(other));
+        LoadedModel other = LoadedModel.of("fmnist-mlp", "other", ModelIO.toBytes(otherTeacher()));
+        CompactMLException e = assertThrows(CompactMLException.class, () -> new DistillJob(ctx).distill(other, DistillSettings.from(ctx.config())));
         assertEquals(2, e.exitCode());
         assertTrue(e.getMessage().contains("come from teacher " + teacher.sha256().substring(0, 12)), e.getMessage());
 
-        CompactMLException data = assertThrows(CompactMLException.class, () -> new DistillJob(with("data.train.name",
-                "other-data")).distill(teacher));
+        JobContext otherData = with("data.train.name", "other-data");
+        CompactMLException data = assertThrows(CompactMLException.class, () -> new DistillJob(otherData)
+                .distill(teacher, DistillSettings.from(otherData.config())));
         assertEquals(2, data.exitCode());
         assertTrue(data.getMessage().contains("are of data set fashion-mnist-train"), data.getMessage());
 
-        CompactMLException width = assertThrows(CompactMLException.class, () -> new SoftLabelsJob(
-                with("network.outputs", 7)).label(teacher));
+        JobContext seven = with("network.outputs", 7);
+        CompactMLException width = assertThrows(CompactMLException.class, () -> new TeacherOutputsJob(seven)
+                .label(teacher, DistillSettings.from(seven.config())));
         assertEquals(2, width.exitCode());
         assertTrue(width.getMessage().contains("has 10 outputs, but network.outputs"), width.getMessage());
     }
@@ -122,11 +125,11 @@ class DistillJobTest {
     void badTemperaturesAndAlphasAreRefused() {
         for (String bad : List.of("0:0.5", "-1:0.5", "2:1.5", "2:-0.1", "two:0.5", "4")) {
             CompactConfig c = ctx.config().with("distill.settings", List.of(bad));
-            CompactMLException e = assertThrows(CompactMLException.class, () -> DistillJob.settings(c), bad);
+            CompactMLException e = assertThrows(CompactMLException.class, () -> DistillSettings.from(c), bad);
             assertEquals(2, e.exitCode());
             assertTrue(e.getMessage().contains("distill.settings"), e.getMessage());
         }
-        assertFalse(DistillJob.settings(ctx.config().with("distill.no-kd-baseline", false)).isEmpty());
+        assertFalse(DistillSettings.from(ctx.config().with("distill.no-kd-baseline", false)).settings().isEmpty());
     }
 
     private org.deeplearning4j.nn.multilayer.MultiLayerNetwork otherTeacher() {

@@ -6,7 +6,7 @@ import io.compactml.jobs.publish.PublishJob;
 import io.compactml.jobs.publish.VerifyJob;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Tables;
+import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.train.TrainJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,7 +16,9 @@ import io.compactml.common.CompactMLException;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
 import io.compactml.common.config.CompactConfig;
-import io.compactml.common.prune.ImportanceAccumulator.Criterion;
+import io.compactml.common.prune.Criterion;
+import io.compactml.common.prune.ImportanceSettings;
+import io.compactml.common.prune.PruneSettings;
 import io.compactml.common.prune.Pruning;
 import io.compactml.common.prune.SparseModel;
 import java.util.List;
@@ -45,8 +47,8 @@ class PruneJobTest {
                 "network.hidden=[64, 32]", "train.batch-size=64", "train.averaging-frequency=4",
                 "train.validate=false", "importance.batch-size=100", "prune.fine-tune-epochs=1");
         TrainJob.Result trained = new TrainJob(ctx).run();
-        model = LoadedModel.of(trained.modelUri(), trained.modelZip());
-        importance = new ImportanceJob(ctx).compute(model);
+        model = trained.model("fmnist-mlp");
+        importance = new ImportanceJob(ctx).compute(model, ImportanceSettings.from(ctx.config()));
     }
 
     private JobContext with(String key, Object value, Object... more) {
@@ -61,7 +63,7 @@ class PruneJobTest {
     void importanceIsStoredPerTensorAndDoesNotDependOnThePartitioning() {
         assertEquals(2000, importance.examples());
         assertEquals(20, importance.batches());
-        List<Row> rows = ctx.tables().read(Tables.Table.PARAM_IMPORTANCE)
+        List<Row> rows = ctx.tables().read(Table.PARAM_IMPORTANCE)
                 .filter("run_id = 'p-1'").orderBy("criterion", "layer").collectAsList();
         assertEquals(9, rows.size(), "3 criteria x 3 weight tensors");
         Row fisher0 = rows.get(0);
@@ -77,8 +79,9 @@ class PruneJobTest {
 
         // the same data in 1 and in 3 partitions: the same minibatches, so the same sums up to their order
         for (int parts : new int[] {1, 3}) {
-            ImportanceJob.Result other = new ImportanceJob(with("data.train.partitions", parts,
-                    "importance.criteria", List.of("taylor", "fisher"))).compute(model);
+            JobContext split = with("data.train.partitions", parts, "importance.criteria", List.of("taylor", "fisher"));
+            ImportanceJob.Result other = new ImportanceJob(split).compute(model,
+                    ImportanceSettings.from(split.config()));
             assertEquals(20, other.batches());
             for (Criterion c : List.of(Criterion.TAYLOR, Criterion.FISHER)) {
                 float[][] a = importance.scores().get(c);
@@ -96,7 +99,7 @@ class PruneJobTest {
     @Test
     void unstructuredPruningIsExactAndTheMasksHoldThroughFineTuning() {
         JobContext taylor = with("prune.criterion", "taylor", "prune.sparsity", 0.8);
-        PruneJob.Result r = new PruneJob(taylor).prune(model);
+        PruneJob.Result r = prune(taylor);
         // exactly round(0.8 * n) zeros over the three weight tensors, after an epoch of fine-tuning
         assertEquals(Math.round(0.8 * WEIGHTS), zeros(r.net()));
         double baseline = new EvaluateJob(ctx).quality(model.net(), "baseline").get("accuracy");
@@ -104,11 +107,11 @@ class PruneJobTest {
         assertEquals(r.sparse().length, r.metrics().get("size_bytes"), 0.0);
         assertTrue(model.zip().length / (double) r.sparse().length > 3, "sparse " + r.sparse().length);
 
-        List<Row> sparsity = ctx.tables().read(Tables.Table.SPARSITY).filter("run_id = 'p-1' AND layer = -1")
+        List<Row> sparsity = ctx.tables().read(Table.SPARSITY).filter("run_id = 'p-1' AND layer = -1")
                 .collectAsList();
         assertEquals(1, sparsity.size());
         assertEquals(0.8, sparsity.get(0).getDouble(sparsity.get(0).fieldIndex("actual_sparsity")), 1e-5);
-        List<Row> history = ctx.tables().read(Tables.Table.TRAINING_HISTORY)
+        List<Row> history = ctx.tables().read(Table.TRAINING_HISTORY)
                 .filter("run_id = 'p-1' AND model_name = 'fmnist-mlp-pruned'").collectAsList();
         assertEquals(1, history.size(), "one fine-tuning epoch");
 
@@ -130,22 +133,22 @@ class PruneJobTest {
     void aScheduleRaisesTheSparsityLayerByLayerAndExcludedLayersKeepTheirWeights() {
         JobContext scheduled = with("prune.scope", "layer", "prune.sparsity", 0.6, "prune.initial-sparsity", 0.3,
                 "prune.schedule-steps", 2, "prune.fine-tune-epochs", 2, "prune.exclude-layers", List.of("layer2"));
-        PruneJob.Result r = new PruneJob(scheduled).prune(model);
+        PruneJob.Result r = prune(scheduled);
         MultiLayerNetwork net = r.net();
         assertEquals(Math.round(0.6 * 784 * 64), zeros(net.getLayer(0).getParam("W")));
         assertEquals(Math.round(0.6 * 64 * 32), zeros(net.getLayer(1).getParam("W")));
         assertEquals(0, zeros(net.getLayer(2).getParam("W")), "the excluded output layer");
-        List<Row> rows = scheduled.tables().read(Tables.Table.SPARSITY).filter("run_id = 'p-1' AND layer = 2")
+        List<Row> rows = scheduled.tables().read(Table.SPARSITY).filter("run_id = 'p-1' AND layer = 2")
                 .collectAsList();
         assertTrue(rows.get(0).getBoolean(rows.get(0).fieldIndex("excluded")));
     }
 
     @Test
     void structuredPruningRemovesHalfTheUnitsOfEveryHiddenLayer() {
-        PruneJob.Result r = new PruneJob(with("prune.structure", "units", "prune.sparsity", 0.5,
-                "prune.fine-tune-epochs", 0)).prune(model);
+        PruneJob.Result r = prune(with("prune.structure", "units", "prune.sparsity", 0.5,
+                "prune.fine-tune-epochs", 0));
         assertEquals(784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10, r.net().numParams());
-        List<Row> rows = ctx.tables().read(Tables.Table.SPARSITY).filter("run_id = 'p-1' AND layer >= 0")
+        List<Row> rows = ctx.tables().read(Table.SPARSITY).filter("run_id = 'p-1' AND layer >= 0")
                 .orderBy("layer").collectAsList();
         assertEquals(List.of(32, 16, 10), rows.stream().map(x -> x.getInt(x.fieldIndex("units_after"))).toList());
         assertEquals(List.of(64, 32, 10), rows.stream().map(x -> x.getInt(x.fieldIndex("units_before"))).toList());
@@ -156,23 +159,24 @@ class PruneJobTest {
 
     @Test
     void badSettingsAreRefusedWithWhatToDo() {
-        CompactMLException layer = assertThrows(CompactMLException.class, () -> new PruneJob(
-                with("prune.exclude-layers", List.of("dense_7"))).prune(model));
+        CompactMLException layer = assertThrows(CompactMLException.class, () -> prune(
+                with("prune.exclude-layers", List.of("dense_7"))));
         assertEquals(2, layer.exitCode());
         assertTrue(layer.getMessage().contains("no layer 'dense_7'"), layer.getMessage());
 
-        CompactMLException noScores = assertThrows(CompactMLException.class, () -> new PruneJob(
-                with("prune.criterion", "fisher", "prune.importance-run", "none")).prune(model));
+        CompactMLException noScores = assertThrows(CompactMLException.class, () -> prune(
+                with("prune.criterion", "fisher", "prune.importance-run", "none")));
         assertEquals(2, noScores.exitCode());
         assertTrue(noScores.getMessage().contains("compactml importance --run-id none"), noScores.getMessage());
 
-        CompactMLException noLabels = assertThrows(CompactMLException.class, () -> new ImportanceJob(
-                with("data.train.labels-uri", "")).compute(model));
+        JobContext unlabeled = with("data.train.labels-uri", "");
+        CompactMLException noLabels = assertThrows(CompactMLException.class, () -> new ImportanceJob(unlabeled)
+                .compute(model, ImportanceSettings.from(unlabeled.config())));
         assertEquals(2, noLabels.exitCode());
         assertTrue(noLabels.getMessage().contains("has no labels"), noLabels.getMessage());
 
-        CompactMLException steps = assertThrows(CompactMLException.class, () -> new PruneJob(
-                with("prune.schedule-steps", 3)).prune(model));
+        CompactMLException steps = assertThrows(CompactMLException.class, () -> prune(
+                with("prune.schedule-steps", 3)));
         assertEquals(2, steps.exitCode());
         assertTrue(steps.getMessage().contains("prune.fine-tune-epochs"), steps.getMessage());
 
@@ -183,7 +187,7 @@ class PruneJobTest {
 
     @Test
     void theSparseFileRestoresTheNetworkItStores() {
-        PruneJob.Result r = new PruneJob(with("prune.fine-tune-epochs", 0, "prune.sparsity", 0.9)).prune(model);
+        PruneJob.Result r = prune(with("prune.fine-tune-epochs", 0, "prune.sparsity", 0.9));
         MultiLayerNetwork back = SparseModel.fromBytes(r.sparse(), "mem").toNetwork();
         assertEquals(r.net().params(), back.params());
         assertEquals(Math.round(0.9 * WEIGHTS), zeros(back));
@@ -191,7 +195,7 @@ class PruneJobTest {
                 "90 % sparse: " + model.zip().length + " dense vs " + r.sparse().length + " sparse bytes");
 
         JobContext int8 = with("prune.fine-tune-epochs", 0, "prune.sparsity", 0.9, "prune.int8", true);
-        PruneJob.Result q = new PruneJob(int8).prune(model);
+        PruneJob.Result q = prune(int8);
         // >= 20x needs a larger network (SparseModelTest, bench/pruning.sh): in this 52k-weight one the DL4J
         // configuration JSON the file carries is a fifth of it
         assertTrue(model.zip().length / (double) q.sparse().length >= 15,
@@ -204,8 +208,13 @@ class PruneJobTest {
             assertEquals(exact[k], approx[k], maxAbs / 127 / 2 + 1e-7f, "parameter " + k);
             assertTrue(exact[k] != 0f || approx[k] == 0f, "parameter " + k + " was pruned");
         }
-        assertEquals("pruned-int8", int8.tables().read(Tables.Table.EVALUATIONS)
+        assertEquals("pruned-int8", int8.tables().read(Table.EVALUATIONS)
                 .filter("model_name = 'fmnist-mlp-pruned' AND metric = 'accuracy'").first().getString(3));
+    }
+
+    /** {@code prune} of the model with the context's settings, as the job reads them. */
+    private PruneJob.Result prune(JobContext jc) {
+        return new PruneJob(jc).prune(model, PruneSettings.from(jc.config()));
     }
 
     private static long zeros(MultiLayerNetwork net) {

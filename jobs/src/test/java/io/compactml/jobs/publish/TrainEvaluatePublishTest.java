@@ -3,7 +3,7 @@ package io.compactml.jobs.publish;
 import io.compactml.jobs.SharedSpark;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.tables.Tables;
+import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.train.TrainJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.compactml.common.CompactMLException;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
+import io.compactml.common.artifact.ModelFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +39,7 @@ class TrainEvaluatePublishTest {
     void trainingRecordsOneHistoryRowPerEpochAndSavesTheModel() {
         assertEquals(3, trained.history().size());
         assertTrue(Files.exists(Path.of(trained.modelUri())), trained.modelUri());
-        List<Row> rows = ctx.tables().read(Tables.Table.TRAINING_HISTORY).orderBy("epoch").collectAsList();
+        List<Row> rows = ctx.tables().read(Table.TRAINING_HISTORY).orderBy("epoch").collectAsList();
         assertEquals(3, rows.size());
         assertEquals(3000L, rows.get(0).getLong(rows.get(0).fieldIndex("examples")));
         double firstLoss = rows.get(0).getDouble(rows.get(0).fieldIndex("val_loss"));
@@ -55,11 +56,11 @@ class TrainEvaluatePublishTest {
         assertEquals(784 * 64 + 64 + 64 * 10 + 10, r.metrics().get("param_count").intValue());
         assertTrue(r.metrics().get("top5_accuracy") >= r.metrics().get("accuracy"));
         assertTrue(r.metrics().get("latency_single_p50_ms") > 0);
-        long rows = ctx.tables().read(Tables.Table.EVALUATIONS).count();
+        long rows = ctx.tables().read(Table.EVALUATIONS).count();
         new EvaluateJob(ctx).run();
-        assertEquals(rows, ctx.tables().read(Tables.Table.EVALUATIONS).count(),
+        assertEquals(rows, ctx.tables().read(Table.EVALUATIONS).count(),
                 "a rerun of the run id replaces its rows");
-        assertEquals(1, ctx.tables().read(Tables.Table.EVALUATIONS).select("created_at").distinct().count());
+        assertEquals(1, ctx.tables().read(Table.EVALUATIONS).select("created_at").distinct().count());
     }
 
     @Test
@@ -74,7 +75,7 @@ class TrainEvaluatePublishTest {
         assertTrue(m.metrics().get("accuracy") > 0.65);
         ArtifactStore.Published again = new PublishJob(ctx).run();
         assertTrue(again.alreadyPresent());
-        assertEquals(1, ctx.tables().read(Tables.Table.ARTIFACTS).filter("version = 'tep-1'").count());
+        assertEquals(1, ctx.tables().read(Table.ARTIFACTS).filter("version = 'tep-1'").count());
 
         // verify: the same 1,000 test images give exactly the manifest's accuracy; a slice is within tolerance
         VerifyJob.Result v = new VerifyJob(ctx).run();
@@ -90,7 +91,7 @@ class TrainEvaluatePublishTest {
                 .with("verify.version", "tamper"), ctx.runId());
         new EvaluateJob(other).run();
         ArtifactStore.Published p = new PublishJob(other).run();
-        Path file = Path.of(p.dir(), PublishJob.MODEL_FILE);
+        Path file = Path.of(p.dir(), ModelFormat.DL4J_ZIP.fileName());
         byte[] original = Files.readAllBytes(file);
         byte[] tampered = original.clone();
         tampered[tampered.length / 2] ^= 1;

@@ -2,7 +2,7 @@ package io.compactml.jobs.quant;
 
 import io.compactml.jobs.SharedSpark;
 import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.tables.Tables;
+import io.compactml.jobs.tables.Table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.compactml.common.CompactMLException;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.NetworkSpec;
+import io.compactml.jobs.tables.QuantParamRow;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,8 +51,8 @@ class CalibrateJobTest {
     /** tensor/kind/method/channel -> "scale zero_point clip_min clip_max", exact float text. */
     private static Map<String, String> params(CalibrateJob.Result r) {
         return r.quantParams().stream().collect(Collectors.toMap(
-                p -> p.getInt(2) + "/" + p.getString(4) + "/" + p.getString(5) + "/" + p.getInt(7),
-                p -> p.getFloat(8) + " " + p.getInt(9) + " " + p.getFloat(12) + " " + p.getFloat(13)));
+                p -> p.tensorIndex() + "/" + p.kind() + "/" + p.method() + "/" + p.channel(),
+                p -> p.scale() + " " + p.zeroPoint() + " " + p.clipMin() + " " + p.clipMax()));
     }
 
     @Test
@@ -73,16 +74,16 @@ class CalibrateJobTest {
         assertEquals(700L * 784, r.histograms()[0].count());
         assertEquals(0f, r.histograms()[0].min());
         assertEquals(1f, r.histograms()[0].max(), "255 / 255: some pixel is saturated in 700 images");
-        Row input = ctx.tables().read(Tables.Table.CALIBRATION_STATS).filter("tensor_index = 0").first();
+        Row input = ctx.tables().read(Table.CALIBRATION_STATS).filter("tensor_index = 0").first();
         List<Long> hist = input.getList(input.fieldIndex("histogram"));
         assertEquals(2048, hist.size());
         assertEquals(700L * 784, hist.stream().mapToLong(Long::longValue).sum(), "every finite value is binned");
         // minmax of the input: [0, 1] -> scale 1/255, zero point -128
-        Row minmax = r.quantParams().stream().filter(p -> p.getInt(2) == 0 && p.getString(5).equals("minmax"))
+        QuantParamRow minmax = r.quantParams().stream().filter(p -> p.tensorIndex() == 0 && p.method().equals("minmax"))
                 .findFirst().orElseThrow();
-        assertEquals(1f / 255, minmax.getFloat(8), 1e-9f);
-        assertEquals(-128, minmax.getInt(9));
-        assertEquals(3 * 4 + 32 + 10, ctx.tables().read(Tables.Table.QUANT_PARAMS).count());
+        assertEquals(1f / 255, minmax.scale(), 1e-9f);
+        assertEquals(-128, minmax.zeroPoint());
+        assertEquals(3 * 4 + 32 + 10, ctx.tables().read(Table.QUANT_PARAMS).count());
     }
 
     @Test

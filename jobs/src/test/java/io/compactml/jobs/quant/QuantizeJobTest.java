@@ -3,7 +3,7 @@ package io.compactml.jobs.quant;
 import io.compactml.jobs.SharedSpark;
 import io.compactml.jobs.publish.PublishJob;
 import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.tables.Tables;
+import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.train.TrainJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.compactml.common.CompactMLException;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
+import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.quant.Int8Model;
 import java.util.List;
 import java.util.Map;
@@ -44,13 +46,14 @@ class QuantizeJobTest {
         assertTrue(Math.abs(fp - int8) <= 0.02, "float " + fp + " vs int8 " + int8);
         assertTrue(Math.abs(fp - weights) <= 0.01, "float " + fp + " vs int8 weights " + weights);
         assertTrue(r.variants().get("int8").get("sqnr_db") > 20, "sqnr " + r.variants().get("int8").get("sqnr_db"));
-        assertTrue(r.floatSize() / (double) r.int8().length > 3.5, "size ratio " + r.floatSize() / (double) r.int8().length);
+        assertTrue(r.floatZipBytes() / (double) r.file().length > 3.5, "size ratio " + r.floatZipBytes() / (double) r.file().length);
         // the file loads back into a DL4J network
-        assertEquals(784 * 64 + 64 + 64 * 10 + 10, Int8Model.fromBytes(r.int8(), "mem").toNetwork().numParams());
-        List<Row> sensitivity = ctx.tables().read(Tables.Table.LAYER_SENSITIVITY).orderBy("layer").collectAsList();
+        assertEquals(784 * 64 + 64 + 64 * 10 + 10, Int8Model.fromBytes(r.file(), "mem").toNetwork().numParams());
+        List<Row> sensitivity = ctx.tables().read(Table.LAYER_SENSITIVITY).orderBy("layer").collectAsList();
         assertEquals(2, sensitivity.size(), "one trial per weight layer");
 
-        ArtifactStore.Published p = new PublishJob(ctx).publishInt8(r.int8(), trained.modelSha256());
+        ArtifactStore.Published p = new PublishJob(ctx).publish(r.name(), ModelKind.INT8, r.file(), trained.modelSha256(),
+                PublishJob.calibration(r.settings(), r.calibrationRun(), DatasetSpec.from(ctx.config(), "calibration")));
         Manifest m = new ArtifactStore(ctx.config().getString("artifacts.root"), ctx.hadoop())
                 .verify("fmnist-mlp-int8", "q-1");
         assertEquals("compactml-int8", m.format());
@@ -65,7 +68,7 @@ class QuantizeJobTest {
         JobContext strict = JobContext.of(ctx.spark(), ctx.config().with("quantize.max-accuracy-drop", 0.0)
                 .with("quantize.method", "minmax").with("quantize.sensitivity", false), "q-1");
         QuantizeJob.Result r = new QuantizeJob(strict).run();
-        List<Row> steps = strict.tables().read(Tables.Table.QUANT_DECISIONS).orderBy("step").collectAsList();
+        List<Row> steps = strict.tables().read(Table.QUANT_DECISIONS).orderBy("step").collectAsList();
         Row last = steps.get(steps.size() - 1);
         assertTrue(last.getBoolean(last.fieldIndex("within_budget")), steps.toString());
         assertEquals(steps.size() - 1, r.floatLayers().size(), "one layer moved to float per step");

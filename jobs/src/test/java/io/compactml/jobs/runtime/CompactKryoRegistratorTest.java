@@ -3,7 +3,7 @@ package io.compactml.jobs.runtime;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.compactml.common.quant.Variant;
+import io.compactml.common.eval.Variant;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;

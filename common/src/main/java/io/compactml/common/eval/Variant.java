@@ -1,19 +1,29 @@
-package io.compactml.common.quant;
+package io.compactml.common.eval;
 
 import io.compactml.common.model.ModelIO;
+import io.compactml.common.quant.Int8Model;
+import io.compactml.common.quant.QuantParams;
 import java.io.Serializable;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One way to run a model, for side-by-side evaluation: the float model ({@code payload} a model zip), int8
- * weights only ({@code payload} an {@link Int8Model} file, activations float), or simulated int8 serving
- * (int8 weights and every quantized activation boundary fake-quantized).
+ * weights only ({@code payload} an {@link Int8Model} file, activations float), or simulated int8 serving, the
+ * QDQ form (int8 weights and every quantized activation boundary quantized and dequantized, as an ONNX QDQ graph
+ * computes).
  */
 public record Variant(String name, Kind kind, byte[] payload) implements Serializable {
 
     /** How {@link #payload} is run. */
-    public enum Kind { FLOAT, INT8_WEIGHTS, INT8 }
+    public enum Kind {
+        /** A DL4J model zip, run as it is. */
+        FLOAT,
+        /** An int8 model's weights dequantized, activations in float. */
+        WEIGHT_ONLY,
+        /** An int8 model with every quantized activation boundary quantized and dequantized (simulated int8). */
+        QDQ
+    }
 
     /** A loaded variant, ready to run minibatches. */
     public interface Runner {
@@ -27,7 +37,7 @@ public record Variant(String name, Kind kind, byte[] payload) implements Seriali
         }
         Int8Model m = Int8Model.fromBytes(payload, name);
         MultiLayerNetwork net = m.toNetwork();
-        if (kind == Kind.INT8_WEIGHTS) {
+        if (kind == Kind.WEIGHT_ONLY) {
             return x -> net.output(x, false);
         }
         QuantParams[] acts = m.activations();

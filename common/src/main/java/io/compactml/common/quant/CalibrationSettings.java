@@ -1,0 +1,36 @@
+package io.compactml.common.quant;
+
+import io.compactml.common.config.CompactConfig;
+import java.util.Collection;
+import java.util.TreeSet;
+import java.util.List;
+
+/**
+ * What {@code calibrate} computes ({@code calibrate.*}, and the activation type and weight granularity of
+ * {@code quantize.*}, which the parameters are computed for).
+ *
+ * @param methods               calibration methods whose parameters are computed, in one pass
+ * @param percentile            the percentile method's share of values kept, in %
+ * @param maxNonfiniteFraction  the job fails when a tensor has more NaN or infinite values than this
+ * @param batchSize             inference minibatch size (also the alignment of minibatches to row numbers)
+ * @param activations           integer type of the activations
+ * @param weights               weight scales per channel or per tensor
+ */
+public record CalibrationSettings(List<CalibrationMethod> methods, double percentile, double maxNonfiniteFraction,
+                                  int batchSize, ActivationType activations, WeightGranularity weights) {
+
+    public static CalibrationSettings from(CompactConfig c) {
+        return new CalibrationSettings(c.getEnumList("calibrate.methods", CalibrationMethod.class),
+                c.getDouble("calibrate.percentile"), c.getDouble("calibrate.max-nonfinite-fraction"),
+                c.getInt("calibrate.batch-size"), c.getEnum("quantize.activations", ActivationType.class),
+                c.getEnum("quantize.weights", WeightGranularity.class));
+    }
+
+    /** These settings with {@code more} methods computed too (in declaration order, each once). */
+    public CalibrationSettings withMethods(Collection<CalibrationMethod> more) {
+        TreeSet<CalibrationMethod> all = new TreeSet<>(methods);
+        all.addAll(more);
+        return new CalibrationSettings(List.copyOf(all), percentile, maxNonfiniteFraction, batchSize, activations,
+                weights);
+    }
+}

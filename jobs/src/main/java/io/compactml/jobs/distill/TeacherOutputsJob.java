@@ -1,0 +1,112 @@
+package io.compactml.jobs.distill;
+
+import io.compactml.common.Errors;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
+import io.compactml.common.distill.DistillSettings;
+import io.compactml.common.distill.TeacherOutputs;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
+import io.compactml.jobs.data.RowBatches;
+import io.compactml.jobs.data.SparkData;
+import io.compactml.jobs.runtime.Console;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
+import io.compactml.jobs.tables.TeacherOutputRow;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.StreamSupport;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * {@code teacher-outputs} (formerly {@code soft-labels}): the teacher's outputs over the transfer set
+ * ({@code data.train}), computed once in one distributed inference pass and written by the executors into
+ * {@code teacher_outputs}: per example its row id, label and the teacher's logits (softmax classifier) or outputs
+ * (regression), with the teacher's sha256 and the data set's version. Any number of students then learn from the
+ * table without running the teacher.
+ */
+public final class TeacherOutputsJob {
+    private final JobContext ctx;
+
+    public TeacherOutputsJob(JobContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** What was written. */
+    public record Result(String teacherSha256, String dataset, String datasetVersion, long rows, int outputs) {
+    }
+
+    /** A row's id and label, carried to the teacher's outputs for it. */
+    private record Example(long rowId, double label) {
+    }
+
+    public Result run() {
+        return label(LoadedModel.read(ctx), DistillSettings.from(ctx.config()));
+    }
+
+    public Result label(LoadedModel teacher, DistillSettings settings) {
+        MultiLayerNetwork net = teacher.net();
+        int inputs = ModelShapes.inputs(net);
+        int outputs = ModelShapes.outputs(net);
+        Task task = ModelShapes.task(net);
+        if (outputs != settings.student().outputs()) {
+            throw Errors.teacherOutputsWidth(teacher.uri(), outputs, settings.student().outputs(),
+                    task == Task.CLASSIFICATION);
+        }
+        DatasetSpec spec = DatasetSpec.from(ctx.config(), "train");
+        int batch = settings.teacherBatchSize();
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, batch);
+        String version = SparkData.version(spec, ctx.hadoop());
+        Stamp stamp = new Stamp(ctx.runId(), teacher.sha256(), spec.name(), version);
+        String uri = teacher.uri();
+        Broadcast<byte[]> zip = ctx.jsc().broadcast(teacher.zip());
+        long t0 = System.nanoTime();
+        double seconds;
+        try {
+            JavaRDD<Row> rows = SparkData.batched(data, inputs, outputs, task, batch, true,
+                    r -> new Example(r.getLong(0), RowBatches.label(r)))
+                    .mapPartitions(batches -> label(batches, ModelIO.fromBytes(zip.value(), uri), stamp));
+            ctx.tables().replace(Table.TEACHER_OUTPUTS, ctx.spark().createDataFrame(rows,
+                    Table.TEACHER_OUTPUTS.schema()), Scope.run(ctx.runId()));
+            seconds = (System.nanoTime() - t0) / 1e9;
+        } finally {
+            zip.destroy();
+        }
+        long n = ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(ctx.runId())).count();
+        Console.out("teacher outputs: %,d examples of %s (version %s) through teacher %s in %.2f s (inference and"
+                + " table write)", n, spec.name(), version, teacher.sha256().substring(0, 12), seconds);
+        if (n == 0) {
+            throw Errors.emptyDataset(spec);
+        }
+        return new Result(teacher.sha256(), spec.name(), version, n, outputs);
+    }
+
+    /** What every row of this run records about where its outputs came from. */
+    private record Stamp(String runId, String teacherSha256, String dataset, String datasetVersion)
+            implements java.io.Serializable {
+    }
+
+    /** The teacher's outputs for each minibatch, as table rows, one minibatch at a time. */
+    private static Iterator<Row> label(Iterator<RowBatches.Batch<Example>> batches, MultiLayerNetwork teacher,
+                                       Stamp stamp) {
+        Spliterator<RowBatches.Batch<Example>> each = Spliterators.spliteratorUnknownSize(batches, Spliterator.ORDERED);
+        return StreamSupport.stream(each, false).flatMap(b -> {
+            float[][] out = TeacherOutputs.of(teacher, b.data().getFeatures()).toFloatMatrix();
+            List<Row> rows = new ArrayList<>(out.length);
+            for (int i = 0; i < out.length; i++) {
+                Example e = b.carried().get(i);
+                rows.add(new TeacherOutputRow(stamp.runId(), stamp.teacherSha256(), stamp.dataset(),
+                        stamp.datasetVersion(), e.rowId(), e.label(), out[i]).toRow());
+            }
+            return rows.stream();
+        }).iterator();
+    }
+}
