@@ -34,7 +34,9 @@ import picocli.CommandLine.Command;
  *   pass keeping every activation, each value into its tensor's histogram, then the exact tree merge.</li>
  * </ul>
  */
-@Command(name = "calibration-benchmark", mixinStandardHelpOptions = true,
+@Command(
+        name = "calibration-benchmark",
+        mixinStandardHelpOptions = true,
         description = "Time the calibration pass against a plain inference pass on the same cached data.")
 public final class CalibrationBenchmark extends PassBenchmark {
     public static void main(String[] args) {
@@ -56,23 +58,30 @@ public final class CalibrationBenchmark extends PassBenchmark {
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "calibration"), inputs, batch);
         Dataset<Row> cached = data.rows().persist(StorageLevel.MEMORY_ONLY());
         long examples = cached.count();
-        JavaRDD<DataSet> batches = SparkData.featureBatches(new SparkData.Loaded(data.spec(), cached, inputs),
-                inputs, batch);
+        JavaRDD<DataSet> batches =
+                SparkData.featureBatches(new SparkData.Loaded(data.spec(), cached, inputs), inputs, batch);
         Broadcast<byte[]> model = ctx.jsc().broadcast(loaded.zip());
 
         Map<String, Runnable> passes = new LinkedHashMap<>();
         passes.put("data", () -> batches.map(DataSet::numExamples).reduce(Integer::sum));
-        passes.put("inference", () -> batches.mapPartitions((Iterator<DataSet> it) -> {
-            MultiLayerNetwork m = ModelIO.fromBytes(model.value(), uri);
-            long rows = 0;
-            while (it.hasNext()) {
-                rows += m.output(it.next().getFeatures(), false).rows();
-            }
-            return Collections.singletonList(rows).iterator();
-        }).reduce(Long::sum));
+        passes.put(
+                "inference",
+                () -> batches.mapPartitions((Iterator<DataSet> it) -> {
+                            MultiLayerNetwork m = ModelIO.fromBytes(model.value(), uri);
+                            long rows = 0;
+                            while (it.hasNext()) {
+                                rows += m.output(it.next().getFeatures(), false).rows();
+                            }
+                            return Collections.singletonList(rows).iterator();
+                        })
+                        .reduce(Long::sum));
         passes.put("calibration", () -> CalibrateJob.histograms(batches, model, uri));
-        Console.out("%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s", examples,
-                batches.getNumPartitions(), ctx.spark().sparkContext().master(), batch,
+        Console.out(
+                "%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s",
+                examples,
+                batches.getNumPartitions(),
+                ctx.spark().sparkContext().master(),
+                batch,
                 System.getenv("OMP_NUM_THREADS"));
         return new Passes(passes, "calibration", "inference", () -> {
             model.destroy();

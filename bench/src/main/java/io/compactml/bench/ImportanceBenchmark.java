@@ -35,7 +35,9 @@ import scala.Tuple2;
  *   gradients, each folded into the Taylor and Fisher sums, then the tree reduction.</li>
  * </ul>
  */
-@Command(name = "importance-benchmark", mixinStandardHelpOptions = true,
+@Command(
+        name = "importance-benchmark",
+        mixinStandardHelpOptions = true,
         description = "Time the importance pass against a plain forward+backward pass on the same cached data.")
 public final class ImportanceBenchmark extends PassBenchmark {
     public static void main(String[] args) {
@@ -58,29 +60,40 @@ public final class ImportanceBenchmark extends PassBenchmark {
         Dataset<Row> cached = data.rows().persist(StorageLevel.MEMORY_ONLY());
         long examples = cached.count();
         JavaRDD<Tuple2<Long, DataSet>> batches = SparkData.numberedMinibatches(
-                new SparkData.Loaded(data.spec(), cached, inputs), inputs, ModelShapes.outputs(net),
-                ModelShapes.task(net), batch);
+                new SparkData.Loaded(data.spec(), cached, inputs),
+                inputs,
+                ModelShapes.outputs(net),
+                ModelShapes.task(net),
+                batch);
         Broadcast<byte[]> model = ctx.jsc().broadcast(loaded.zip());
         String uri = loaded.uri();
 
         Map<String, Runnable> passes = new LinkedHashMap<>();
         passes.put("data", () -> batches.map(b -> b._2().numExamples()).reduce(Integer::sum));
-        passes.put("fwd+bwd", () -> batches.mapPartitions((Iterator<Tuple2<Long, DataSet>> it) -> {
-            MultiLayerNetwork m = ModelIO.fromBytes(model.value(), uri);
-            double score = 0;
-            while (it.hasNext()) {
-                DataSet ds = it.next()._2();
-                m.setInput(ds.getFeatures());
-                m.setLabels(ds.getLabels());
-                m.computeGradientAndScore();
-                score += m.score();
-            }
-            return Collections.singletonList(score).iterator();
-        }).reduce(Double::sum));
+        passes.put(
+                "fwd+bwd",
+                () -> batches.mapPartitions((Iterator<Tuple2<Long, DataSet>> it) -> {
+                            MultiLayerNetwork m = ModelIO.fromBytes(model.value(), uri);
+                            double score = 0;
+                            while (it.hasNext()) {
+                                DataSet ds = it.next()._2();
+                                m.setInput(ds.getFeatures());
+                                m.setLabels(ds.getLabels());
+                                m.computeGradientAndScore();
+                                score += m.score();
+                            }
+                            return Collections.singletonList(score).iterator();
+                        })
+                        .reduce(Double::sum));
         passes.put("importance", () -> ImportanceJob.accumulate(batches, model, uri));
-        Console.out("%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s, %,d parameters",
-                examples, batches.getNumPartitions(), ctx.spark().sparkContext().master(), batch,
-                System.getenv("OMP_NUM_THREADS"), net.numParams());
+        Console.out(
+                "%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s, %,d parameters",
+                examples,
+                batches.getNumPartitions(),
+                ctx.spark().sparkContext().master(),
+                batch,
+                System.getenv("OMP_NUM_THREADS"),
+                net.numParams());
         return new Passes(passes, "importance", "fwd+bwd", () -> {
             model.destroy();
             cached.unpersist();

@@ -30,8 +30,7 @@ public abstract class PassBenchmark implements Callable<Integer> {
     int repeats;
 
     /** Passes to time, in order, the data pass first; the two compared; what to release afterwards. */
-    protected record Passes(Map<String, Runnable> passes, String measured, String baseline, Runnable cleanup) {
-    }
+    protected record Passes(Map<String, Runnable> passes, String measured, String baseline, Runnable cleanup) {}
 
     /** The name the benchmark runs under (its row in {@code runs}). */
     protected abstract String name();
@@ -58,8 +57,9 @@ public abstract class PassBenchmark implements Callable<Integer> {
             double measured = median.get(p.measured());
             double baseline = median.get(p.baseline());
             Console.out("%s / %s = %.3f", p.measured(), p.baseline(), measured / baseline);
-            Console.out("%s / %s, data pass taken out of both = %.3f", p.measured(), p.baseline(),
-                    (measured - data) / (baseline - data));
+            Console.out(
+                    "%s / %s, data pass taken out of both = %.3f",
+                    p.measured(), p.baseline(), (measured - data) / (baseline - data));
         } finally {
             p.cleanup().run();
         }

@@ -11,7 +11,8 @@ public final class CompactMLException extends RuntimeException {
 
     /** Which side has to act: the caller (usage) or the environment (runtime). */
     public enum Kind {
-        USAGE(2), RUNTIME(1);
+        USAGE(2),
+        RUNTIME(1);
 
         private final int exitCode;
 

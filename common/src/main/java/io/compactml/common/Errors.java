@@ -15,25 +15,26 @@ import java.util.Set;
  * the sources). Usage errors exit 2 (fix the command, do not retry); runtime failures exit 1.
  */
 public final class Errors {
-    private Errors() {
-    }
+    private Errors() {}
 
     /* ---------------------------------------- configuration and command line ---------------------------------------- */
 
     public static CompactMLException unknownConfigKey(String key, Collection<String> closest) {
         String hint = closest.isEmpty() ? "" : " Did you mean: " + String.join(", ", closest) + "?";
-        return new CompactMLException(USAGE, "Unknown config key '" + key + "'." + hint
-                + " Run `compactml config` to list every key.");
+        return new CompactMLException(
+                USAGE, "Unknown config key '" + key + "'." + hint + " Run `compactml config` to list every key.");
     }
 
     public static CompactMLException badConfigValue(String key, Object value, String allowed) {
-        return new CompactMLException(USAGE,
-                "Config key '" + key + "' has value '" + value + "'; allowed: " + allowed + ".");
+        return new CompactMLException(
+                USAGE, "Config key '" + key + "' has value '" + value + "'; allowed: " + allowed + ".");
     }
 
     public static CompactMLException keySetTwice(String key, String oldName) {
-        return new CompactMLException(USAGE, "Config key '" + key + "' is set twice: as '" + key + "' and under its"
-                + " older name '" + oldName + "'. Keep '" + key + "' only.");
+        return new CompactMLException(
+                USAGE,
+                "Config key '" + key + "' is set twice: as '" + key + "' and under its" + " older name '" + oldName
+                        + "'. Keep '" + key + "' only.");
     }
 
     public static CompactMLException unreadableConfig(String source, String detail) {
@@ -41,9 +42,11 @@ public final class Errors {
     }
 
     public static CompactMLException secretOnCommandLine(String key) {
-        return new CompactMLException(USAGE, "Config key '" + key + "' holds a secret and cannot be set on the"
-                + " command line; set it in the environment (e.g. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) or"
-                + " a Hadoop credential provider.");
+        return new CompactMLException(
+                USAGE,
+                "Config key '" + key + "' holds a secret and cannot be set on the"
+                        + " command line; set it in the environment (e.g. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) or"
+                        + " a Hadoop credential provider.");
     }
 
     public static CompactMLException badArguments(String what) {
@@ -54,20 +57,22 @@ public final class Errors {
 
     public static CompactMLException datasetNotFound(String key, String uri) {
         String hint = uri.contains("fashion-mnist")
-                ? " Install Fashion-MNIST with `apt-get install dataset-fashion-mnist` (Debian), or point '"
-                  + key + "' at your data."
+                ? " Install Fashion-MNIST with `apt-get install dataset-fashion-mnist` (Debian), or point '" + key
+                        + "' at your data."
                 : " Check '" + key + "'.";
         return new CompactMLException(USAGE, "Dataset not found: " + uri + " (from '" + key + "')." + hint);
     }
 
     public static CompactMLException emptyDataset(DatasetSpec spec) {
-        return new CompactMLException(USAGE, "Data set " + spec.name() + " (" + spec.uri() + ") is empty. Point '"
-                + spec.key() + "' at data with examples.");
+        return new CompactMLException(
+                USAGE,
+                "Data set " + spec.name() + " (" + spec.uri() + ") is empty. Point '" + spec.key()
+                        + "' at data with examples.");
     }
 
     public static CompactMLException corruptIdx(String uri, String detail) {
-        return new CompactMLException(RUNTIME, "Corrupt IDX file " + uri + ": " + detail
-                + ". Re-download or reinstall the data set.");
+        return new CompactMLException(
+                RUNTIME, "Corrupt IDX file " + uri + ": " + detail + ". Re-download or reinstall the data set.");
     }
 
     public static CompactMLException badDataset(String dataset, String detail) {
@@ -77,45 +82,66 @@ public final class Errors {
     /** A column that a data set's config names is not in the table; {@code what} is "label" or "features". */
     public static CompactMLException noSuchColumn(DatasetSpec spec, String what, String name, List<String> columns) {
         String example = what.equals("features") ? " to a column or a glob such as 'px*'" : "";
-        String problem = name.contains("*") ? "no column matches '" + name + "'" : "no " + what + " column '" + name + "'";
-        return badDataset(spec.name(), problem + " (set '" + spec.key() + "." + what + "'" + example + "); columns are "
-                + columns);
+        String problem =
+                name.contains("*") ? "no column matches '" + name + "'" : "no " + what + " column '" + name + "'";
+        return badDataset(
+                spec.name(),
+                problem + " (set '" + spec.key() + "." + what + "'" + example + "); columns are " + columns);
     }
 
     public static CompactMLException labelNotNumeric(DatasetSpec spec, String value) {
-        return badDataset(spec.name(), "label column '" + spec.label() + "' holds text such as '" + value + "';"
-                + " labels must be class indices 0..k-1 (classification) or numbers (regression). Map the values to"
-                + " numbers, or point '" + spec.key() + ".label' at a numeric column.");
+        return badDataset(
+                spec.name(),
+                "label column '" + spec.label() + "' holds text such as '" + value + "';"
+                        + " labels must be class indices 0..k-1 (classification) or numbers (regression). Map the values to"
+                        + " numbers, or point '" + spec.key() + ".label' at a numeric column.");
     }
 
     public static CompactMLException unlabeled(DatasetSpec spec, String needs) {
-        return new CompactMLException(USAGE, needs + ", and " + spec.key() + " (" + spec.name() + ") has no labels."
-                + " Set '" + spec.labelKey() + "', or " + (needs.startsWith("importance")
-                ? "use importance.criteria = [magnitude]." : "use labeled data."));
+        return new CompactMLException(
+                USAGE,
+                needs + ", and " + spec.key() + " (" + spec.name() + ") has no labels."
+                        + " Set '" + spec.labelKey() + "', or "
+                        + (needs.startsWith("importance")
+                                ? "use importance.criteria = [magnitude]."
+                                : "use labeled data."));
     }
 
     public static CompactMLException labelOutOfRange(String dataset, long row, double label, int classes) {
-        return new CompactMLException(RUNTIME, "Dataset " + dataset + ", row " + row + ": label " + label
-                + " is not a class index in [0, " + (classes - 1) + "]. Fix the data or set 'network.outputs'"
-                + " to the number of classes.");
+        return new CompactMLException(
+                RUNTIME,
+                "Dataset " + dataset + ", row " + row + ": label " + label
+                        + " is not a class index in [0, " + (classes - 1) + "]. Fix the data or set 'network.outputs'"
+                        + " to the number of classes.");
     }
 
-    public static CompactMLException featureLengthMismatch(String dataset, String column, int expected,
-                                                           int actual) {
-        return new CompactMLException(USAGE, "Model expects " + expected + " inputs, dataset " + dataset
-                + " column '" + column + "' has " + actual + ". Use a dataset and a model of the same shape.");
+    public static CompactMLException featureLengthMismatch(String dataset, String column, int expected, int actual) {
+        return new CompactMLException(
+                USAGE,
+                "Model expects " + expected + " inputs, dataset " + dataset + " column '" + column + "' has " + actual
+                        + ". Use a dataset and a model of the same shape.");
     }
 
     public static CompactMLException notFinite(String dataset, long row, String what) {
-        return new CompactMLException(RUNTIME, "Dataset " + dataset + ", row " + row + ": " + what
-                + " is NaN or infinite. Clean the data before training or evaluating.");
+        return new CompactMLException(
+                RUNTIME,
+                "Dataset " + dataset + ", row " + row + ": " + what
+                        + " is NaN or infinite. Clean the data before training or evaluating.");
     }
 
-    public static CompactMLException tooManyNonFinite(String tensor, long bad, long all, double limit,
-                                                      String dataset) {
-        return new CompactMLException(RUNTIME, String.format(Locale.ROOT, "Tensor %s: %d of %d values (%.4f %%) are"
-                + " NaN or infinite, above calibrate.max-nonfinite-fraction = %s. Clean %s or raise the limit.",
-                tensor, bad, all, 100.0 * bad / all, limit, dataset));
+    public static CompactMLException tooManyNonFinite(String tensor, long bad, long all, double limit, String dataset) {
+        return new CompactMLException(
+                RUNTIME,
+                String.format(
+                        Locale.ROOT,
+                        "Tensor %s: %d of %d values (%.4f %%) are"
+                                + " NaN or infinite, above calibrate.max-nonfinite-fraction = %s. Clean %s or raise the limit.",
+                        tensor,
+                        bad,
+                        all,
+                        100.0 * bad / all,
+                        limit,
+                        dataset));
     }
 
     /* ---------------------------------------- models and their files ---------------------------------------- */
@@ -125,20 +151,27 @@ public final class Errors {
     }
 
     public static CompactMLException corruptModel(String uri, String detail) {
-        return new CompactMLException(RUNTIME, "Model " + uri + " is not a readable DL4J model zip (" + detail
-                + "). Retrain it or point 'model.path' at a model saved by CompactML or DL4J ModelSerializer.");
+        return new CompactMLException(
+                RUNTIME,
+                "Model " + uri + " is not a readable DL4J model zip (" + detail
+                        + "). Retrain it or point 'model.path' at a model saved by CompactML or DL4J ModelSerializer.");
     }
 
     /** A CompactML model file ({@code what}: "int8 model", "sparse model") that does not parse. */
-    public static CompactMLException unreadableModelFile(String what, String source, String detail, String remedy,
-                                                         Throwable cause) {
-        return new CompactMLException(RUNTIME, Character.toUpperCase(what.charAt(0)) + what.substring(1) + " "
-                + source + " is not readable (" + detail + "). " + remedy, cause);
+    public static CompactMLException unreadableModelFile(
+            String what, String source, String detail, String remedy, Throwable cause) {
+        return new CompactMLException(
+                RUNTIME,
+                Character.toUpperCase(what.charAt(0)) + what.substring(1) + " " + source + " is not readable (" + detail
+                        + "). " + remedy,
+                cause);
     }
 
     public static CompactMLException unsupportedLayer(int layer, String type, String supported, String key) {
-        return new CompactMLException(USAGE, "Layer " + layer + " (" + type + ") cannot be quantized: supported are "
-                + supported + ". Add " + layer + " to '" + key + "' to keep it in float.");
+        return new CompactMLException(
+                USAGE,
+                "Layer " + layer + " (" + type + ") cannot be quantized: supported are " + supported + ". Add " + layer
+                        + " to '" + key + "' to keep it in float.");
     }
 
     /* ---------------------------------------- runs that a job needs first ---------------------------------------- */
@@ -149,64 +182,100 @@ public final class Errors {
      * writes it ({@code "calibrate --run-id r1"}, with what else it must include), {@code key} the setting that
      * points elsewhere.
      */
-    public static CompactMLException missingUpstream(String what, String run, String table, String job,
-                                                     String key) {
-        return new CompactMLException(USAGE, "No " + what + " under run id '" + run + "' in " + table + ". Run"
-                + " `compactml " + job + "` first, or set " + key + ".");
+    public static CompactMLException missingUpstream(String what, String run, String table, String job, String key) {
+        return new CompactMLException(
+                USAGE,
+                "No " + what + " under run id '" + run + "' in " + table + ". Run" + " `compactml " + job
+                        + "` first, or set " + key + ".");
     }
 
     /** Stored teacher outputs that do not belong to the teacher and data the job was given. */
     public static CompactMLException teacherMismatch(String run, String detail) {
-        return new CompactMLException(USAGE, "The teacher outputs of run '" + run + "' " + detail + " Run"
-                + " `compactml teacher-outputs --run-id " + run + "` with this teacher and data first, or set"
-                + " distill.teacher-run.");
+        return new CompactMLException(
+                USAGE,
+                "The teacher outputs of run '" + run + "' " + detail + " Run"
+                        + " `compactml teacher-outputs --run-id " + run + "` with this teacher and data first, or set"
+                        + " distill.teacher-run.");
     }
 
     public static CompactMLException teacherOutputsWidth(String teacher, int outputs, int expected, boolean classes) {
-        return new CompactMLException(USAGE, "Teacher " + teacher + " has " + outputs + " outputs, but network.outputs"
-                + " (the " + (classes ? "classes" : "targets") + " of the data and of the student) is " + expected
-                + ". Use the teacher trained on these labels, or set network.outputs.");
+        return new CompactMLException(
+                USAGE,
+                "Teacher " + teacher + " has " + outputs + " outputs, but network.outputs"
+                        + " (the " + (classes ? "classes" : "targets") + " of the data and of the student) is "
+                        + expected
+                        + ". Use the teacher trained on these labels, or set network.outputs.");
     }
 
     public static CompactMLException notEvaluated(String model, String sha256) {
-        return new CompactMLException(USAGE, "Model " + model + " (" + sha256.substring(0, 12) + ") has no rows in"
-                + " 'evaluations': run `compactml evaluate` (or `quantize` for int8, `prune` for pruned, `distill` for"
-                + " a student) with the same --run-id first.");
+        return new CompactMLException(
+                USAGE,
+                "Model " + model + " (" + sha256.substring(0, 12) + ") has no rows in"
+                        + " 'evaluations': run `compactml evaluate` (or `quantize` for int8, `prune` for pruned, `distill` for"
+                        + " a student) with the same --run-id first.");
     }
 
     public static CompactMLException nothingPublished(String model, String root) {
-        return new CompactMLException(USAGE, "Nothing of " + model + " is published under " + root + " (no LATEST)."
-                + " Publish it first, or set verify.model and verify.version.");
+        return new CompactMLException(
+                USAGE,
+                "Nothing of " + model + " is published under " + root + " (no LATEST)."
+                        + " Publish it first, or set verify.model and verify.version.");
     }
 
     /* ---------------------------------------- results that fail their checks ---------------------------------------- */
 
     public static CompactMLException budgetNotMet(double budget, double bestDrop, Set<Integer> floatLayers) {
-        return new CompactMLException(RUNTIME, String.format(Locale.ROOT,
-                "No mix of int8 and float layers meets quantize.max-accuracy-drop = %s points (best: %.3f"
-                + " points with layers %s in float). Raise the budget or try another quantize.method.",
-                budget, bestDrop, floatLayers));
+        return new CompactMLException(
+                RUNTIME,
+                String.format(
+                        Locale.ROOT,
+                        "No mix of int8 and float layers meets quantize.max-accuracy-drop = %s points (best: %.3f"
+                                + " points with layers %s in float). Raise the budget or try another quantize.method.",
+                        budget,
+                        bestDrop,
+                        floatLayers));
     }
 
     public static CompactMLException masksNotHeld(long violations) {
-        return new CompactMLException(RUNTIME, violations + " pruned weights are nonzero after fine-tuning: the masks"
-                + " were not applied on the workers.");
+        return new CompactMLException(
+                RUNTIME,
+                violations + " pruned weights are nonzero after fine-tuning: the masks"
+                        + " were not applied on the workers.");
     }
 
-    public static CompactMLException notAsPublished(String dir, String metric, double fresh, long examples,
-                                                    double recorded, long recordedExamples, double diff,
-                                                    double allowed) {
-        return new CompactMLException(RUNTIME, String.format(Locale.ROOT, "Artifact %s: %s %.4f on %,d examples of"
-                + " data.eval, the manifest says %.4f on %,d (difference %.3f, allowed %.3f). The model does not"
-                + " behave as published: do not serve it.", dir, metric, fresh, examples, recorded, recordedExamples,
-                diff, allowed));
+    public static CompactMLException notAsPublished(
+            String dir,
+            String metric,
+            double fresh,
+            long examples,
+            double recorded,
+            long recordedExamples,
+            double diff,
+            double allowed) {
+        return new CompactMLException(
+                RUNTIME,
+                String.format(
+                        Locale.ROOT,
+                        "Artifact %s: %s %.4f on %,d examples of"
+                                + " data.eval, the manifest says %.4f on %,d (difference %.3f, allowed %.3f). The model does not"
+                                + " behave as published: do not serve it.",
+                        dir,
+                        metric,
+                        fresh,
+                        examples,
+                        recorded,
+                        recordedExamples,
+                        diff,
+                        allowed));
     }
 
     /* ---------------------------------------- artifacts ---------------------------------------- */
 
     public static CompactMLException artifactConflict(String dir, String detail) {
-        return new CompactMLException(USAGE, "Artifact " + dir + " already exists with different content ("
-                + detail + "). Versions are immutable: publish under a new 'publish.version'.");
+        return new CompactMLException(
+                USAGE,
+                "Artifact " + dir + " already exists with different content (" + detail
+                        + "). Versions are immutable: publish under a new 'publish.version'.");
     }
 
     public static CompactMLException artifactCorrupt(String dir, String detail) {
@@ -232,18 +301,23 @@ public final class Errors {
     public static CompactMLException storageFailure(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t.getClass().getName().endsWith("NoAuthWithAWSException")) {
-                return new CompactMLException(USAGE, "No credentials for object storage (" + firstLine(t)
-                        + "). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment of the driver and"
-                        + " the executors, or configure a Hadoop credential provider"
-                        + " (spark.hadoop.fs.s3a.aws.credentials.provider).");
+                return new CompactMLException(
+                        USAGE,
+                        "No credentials for object storage (" + firstLine(t)
+                                + "). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment of the driver and"
+                                + " the executors, or configure a Hadoop credential provider"
+                                + " (spark.hadoop.fs.s3a.aws.credentials.provider).");
             }
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+            if (t instanceof java.net.ConnectException
+                    || t instanceof java.net.UnknownHostException
                     || t instanceof java.net.SocketTimeoutException) {
-                return new CompactMLException(RUNTIME, "Object storage unreachable (" + firstLine(t) + "). Check"
-                        + " spark.hadoop.fs.s3a.endpoint and that the store is up; the run is marked failed and can"
-                        + " be rerun.");
+                return new CompactMLException(
+                        RUNTIME,
+                        "Object storage unreachable (" + firstLine(t) + "). Check"
+                                + " spark.hadoop.fs.s3a.endpoint and that the store is up; the run is marked failed and can"
+                                + " be rerun.");
             }
         }
         return null;

@@ -10,8 +10,7 @@ import org.apache.hadoop.fs.Path;
 
 /** Small file operations on any Hadoop file system, shared by model and artifact IO. */
 public final class HadoopFiles {
-    private HadoopFiles() {
-    }
+    private HadoopFiles() {}
 
     /**
      * The file system of {@code p}; for local paths the raw one, without {@code .crc} side files: CompactML

@@ -19,7 +19,8 @@ class ErrorsTest {
         List<String> offenders = new ArrayList<>();
         int files = 0;
         try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : all.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/java/"))
+            for (Path p : all.filter(
+                            f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/java/"))
                     .toList()) {
                 files++;
                 if (p.getFileName().toString().equals("Errors.java")

@@ -11,8 +11,7 @@ import picocli.CommandLine;
  * {@link CompactmlCommand}). Exit codes: 0 success, 2 usage or config error, 1 runtime failure.
  */
 public final class Main {
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         System.exit(execute(args));

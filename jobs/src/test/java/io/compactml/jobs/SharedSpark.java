@@ -1,8 +1,8 @@
 package io.compactml.jobs;
 
+import io.compactml.common.config.CompactConfig;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.SparkSessions;
-import io.compactml.common.config.CompactConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,13 +18,14 @@ import org.apache.spark.sql.SparkSession;
 public final class SharedSpark {
     private static SparkSession spark;
 
-    private SharedSpark() {
-    }
+    private SharedSpark() {}
 
     public static synchronized SparkSession session() {
         if (spark == null) {
-            spark = SparkSessions.create(CompactConfig.load(null, List.of("spark.master=local[2]",
-                    "spark.conf.\"spark.default.parallelism\"=2")), "test");
+            spark = SparkSessions.create(
+                    CompactConfig.load(
+                            null, List.of("spark.master=local[2]", "spark.conf.\"spark.default.parallelism\"=2")),
+                    "test");
             Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
         }
         return spark;
@@ -54,7 +55,8 @@ public final class SharedSpark {
     /** A CSV of {@code src/test/resources/cases} (inputs of the cases CompactML once got wrong). */
     public static String csv(String name) {
         try {
-            return Path.of(SharedSpark.class.getResource("/cases/" + name).toURI()).toString();
+            return Path.of(SharedSpark.class.getResource("/cases/" + name).toURI())
+                    .toString();
         } catch (java.net.URISyntaxException e) {
             throw new IllegalStateException(e);
         }
@@ -62,11 +64,19 @@ public final class SharedSpark {
 
     /** Settings for training and evaluating a small MLP on one CSV of 4 features and 2 classes, plus {@code more}. */
     public static List<String> onCsv(String file, String features, String label, String... more) {
-        List<String> sets = new ArrayList<>(List.of("network.hidden=[8]", "network.outputs=2", "train.epochs=2",
-                "train.batch-size=32", "train.learning-rate=0.01", "train.validate=false"));
+        List<String> sets = new ArrayList<>(List.of(
+                "network.hidden=[8]",
+                "network.outputs=2",
+                "train.epochs=2",
+                "train.batch-size=32",
+                "train.learning-rate=0.01",
+                "train.validate=false"));
         for (String split : List.of("train", "eval", "calibration")) {
-            sets.addAll(List.of("data." + split + ".format=csv", "data." + split + ".uri=\"" + csv(file) + "\"",
-                    "data." + split + ".features=\"" + features + "\"", "data." + split + ".label=\"" + label + "\"",
+            sets.addAll(List.of(
+                    "data." + split + ".format=csv",
+                    "data." + split + ".uri=\"" + csv(file) + "\"",
+                    "data." + split + ".features=\"" + features + "\"",
+                    "data." + split + ".label=\"" + label + "\"",
                     "data." + split + ".scaling=none"));
         }
         sets.addAll(List.of(more));

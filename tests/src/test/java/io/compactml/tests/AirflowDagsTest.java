@@ -18,8 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AirflowDagsTest {
     private static final Path DAGS = CliProcess.ROOT.resolve("airflow-dags");
+
     @TempDir
     static Path work;
+
     private static Path jobsJson;
 
     @BeforeAll
@@ -30,9 +32,18 @@ class AirflowDagsTest {
     }
 
     private static CliProcess.Outcome check(Path dags) throws Exception {
-        return CliProcess.exec(work, Map.of(), List.of("python3", DAGS.resolve("check_dags.py").toString(),
-                "--jobs-json", jobsJson.toString(), "--dags", dags.toString(),
-                "--conf", CliProcess.ROOT.resolve("conf").toString()));
+        return CliProcess.exec(
+                work,
+                Map.of(),
+                List.of(
+                        "python3",
+                        DAGS.resolve("check_dags.py").toString(),
+                        "--jobs-json",
+                        jobsJson.toString(),
+                        "--dags",
+                        dags.toString(),
+                        "--conf",
+                        CliProcess.ROOT.resolve("conf").toString()));
     }
 
     @Test
@@ -48,19 +59,23 @@ class AirflowDagsTest {
         Path broken = Files.createDirectories(work.resolve("broken"));
         Files.copy(DAGS.resolve("compactml_common.py"), broken.resolve("compactml_common.py"));
         String compression = Files.readString(DAGS.resolve("compactml_compression_dag.py"))
-                .replace("c.spark_job(\"quantize\", c.QUANTIZE", "c.spark_job(\"quantize\", \"quantise\"")
-                .replace("\"prune.target-sparsity\"", "\"prune.sparsty\"")
-                .replace("\"publish_student\"", "\"publish_pruned\"")
+                        .replace("c.spark_job(\"quantize\", c.QUANTIZE", "c.spark_job(\"quantize\", \"quantise\"")
+                        .replace("\"prune.target-sparsity\"", "\"prune.sparsty\"")
+                        .replace("\"publish_student\"", "\"publish_pruned\"")
                 + "    verify_int8 >> calibrate\n";
         Files.writeString(broken.resolve("compactml_compression_dag.py"), compression);
-        String reevaluation = Files.readString(DAGS.resolve("compactml_reevaluation_dag.py"))
-                .replace("    catchup=False,\n", "");
+        String reevaluation =
+                Files.readString(DAGS.resolve("compactml_reevaluation_dag.py")).replace("    catchup=False,\n", "");
         Files.writeString(broken.resolve("compactml_reevaluation_dag.py"), reevaluation);
 
         CliProcess.Outcome o = check(broken);
         assertEquals(1, o.exitCode(), o.toString());
-        for (String problem : List.of("no job 'quantise' in the jar", "unknown config key 'prune.sparsty'",
-                "task id 'publish_pruned' also used", "dependency cycle: ", "DAG sets no catchup")) {
+        for (String problem : List.of(
+                "no job 'quantise' in the jar",
+                "unknown config key 'prune.sparsty'",
+                "task id 'publish_pruned' also used",
+                "dependency cycle: ",
+                "DAG sets no catchup")) {
             assertTrue(o.stderr().contains(problem), problem + " in\n" + o.stderr());
         }
     }

@@ -18,10 +18,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class CliProcess {
     /** The project's root directory (the surefire configuration names it). */
-    static final Path ROOT = Path.of(System.getProperty("compactml.root", "..")).toAbsolutePath().normalize();
+    static final Path ROOT =
+            Path.of(System.getProperty("compactml.root", "..")).toAbsolutePath().normalize();
 
-    private CliProcess() {
-    }
+    private CliProcess() {}
 
     record Outcome(int exitCode, String stdout, String stderr) {
         @Override
@@ -41,8 +41,10 @@ final class CliProcess {
     /** {@code compactml <args>} in {@code workDir} with {@code env} added to the environment. */
     static Outcome run(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx3g", "-XX:TieredStopAtLevel=1"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx3g",
+                "-XX:TieredStopAtLevel=1"));
         // the same Java 17 module flags Spark needs, as this test JVM got them from surefire's argLine
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (arg.startsWith("--add-opens") || arg.startsWith("-Djdk.reflect") || arg.startsWith("-Daeron")) {
@@ -57,7 +59,8 @@ final class CliProcess {
     /** {@code bin/<script> <args>} in {@code workDir} with {@code env} added to the environment. */
     static Outcome script(Path workDir, Map<String, String> env, String script, String... args)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("bin").resolve(script).toString()));
+        List<String> cmd =
+                new ArrayList<>(List.of(ROOT.resolve("bin").resolve(script).toString()));
         cmd.addAll(Arrays.asList(args));
         return exec(workDir, env, cmd);
     }
@@ -66,8 +69,10 @@ final class CliProcess {
             throws IOException, InterruptedException {
         File out = Files.createTempFile("cli", ".out").toFile();
         File err = Files.createTempFile("cli", ".err").toFile();
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
-                .redirectOutput(out).redirectError(err);
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(workDir.toFile())
+                .redirectOutput(out)
+                .redirectError(err);
         pb.environment().put("OMP_NUM_THREADS", "1");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().putAll(env);
@@ -77,7 +82,9 @@ final class CliProcess {
             throw new AssertionError(String.join(" ", cmd) + " did not finish in 10 minutes");
         }
         try {
-            return new Outcome(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8),
+            return new Outcome(
+                    p.exitValue(),
+                    Files.readString(out.toPath(), StandardCharsets.UTF_8),
                     Files.readString(err.toPath(), StandardCharsets.UTF_8));
         } finally {
             Files.deleteIfExists(out.toPath());

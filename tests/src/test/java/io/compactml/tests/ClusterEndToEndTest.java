@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterEndToEndTest {
     @TempDir
     static Path work;
+
     private static LocalServices.S3 s3;
     private static LocalServices.Cluster cluster;
     private static Path conf;
@@ -30,7 +31,8 @@ class ClusterEndToEndTest {
         s3 = new LocalServices.S3(work.resolve("s3")).start();
         cluster = new LocalServices.Cluster(work.resolve("spark")).start();
         conf = s3.config(work, "cluster-local.conf");
-        System.out.printf("s3-local started in %d ms, spark-local (master and 2 workers) in %d ms%n",
+        System.out.printf(
+                "s3-local started in %d ms, spark-local (master and 2 workers) in %d ms%n",
                 s3.startMillis, cluster.startMillis);
     }
 
@@ -45,18 +47,34 @@ class ClusterEndToEndTest {
     }
 
     private static String[] args(String job, String... more) {
-        List<String> args = new ArrayList<>(List.of(job, "--config", conf.toString(), "--run-id", "cluster",
-                "--set", "data.train.limit=2000", "--set", "data.eval.limit=500", "--set", "data.calibration.limit=1000",
-                "--set", "train.epochs=1", "--set", "network.hidden=[64]", "--set", "evaluate.latency-runs=5",
-                "--set", "publish.model=int8"));
+        List<String> args = new ArrayList<>(List.of(
+                job,
+                "--config",
+                conf.toString(),
+                "--run-id",
+                "cluster",
+                "--set",
+                "data.train.limit=2000",
+                "--set",
+                "data.eval.limit=500",
+                "--set",
+                "data.calibration.limit=1000",
+                "--set",
+                "train.epochs=1",
+                "--set",
+                "network.hidden=[64]",
+                "--set",
+                "evaluate.latency-runs=5",
+                "--set",
+                "publish.model=int8"));
         args.addAll(Arrays.asList(more));
         return args.toArray(String[]::new);
     }
 
     @Test
     void calibrateQuantizeAndPublishRunOnTheCluster() throws Exception {
-        CliProcess.Outcome trained = CliProcess.run(work, LocalServices.CREDENTIALS,
-                args("train", "--set", "spark.master=local[2]"));
+        CliProcess.Outcome trained =
+                CliProcess.run(work, LocalServices.CREDENTIALS, args("train", "--set", "spark.master=local[2]"));
         assertEquals(0, trained.exitCode(), trained.toString());
 
         long start = System.nanoTime();
@@ -65,12 +83,14 @@ class ClusterEndToEndTest {
             assertEquals(0, o.exitCode(), job + " on the cluster: " + o);
             assertTrue(o.stdout().contains(job + " run cluster succeeded"), o.stdout());
         }
-        System.out.printf("calibrate, quantize and publish through spark-submit took %.1f s%n",
+        System.out.printf(
+                "calibrate, quantize and publish through spark-submit took %.1f s%n",
                 (System.nanoTime() - start) / 1e9);
 
         Path bucket = s3.bucket();
         for (String table : List.of("quant_params", "evaluations", "artifacts", "runs")) {
-            assertTrue(Files.isDirectory(bucket.resolve("warehouse").resolve(table).resolve("_delta_log")), table);
+            assertTrue(
+                    Files.isDirectory(bucket.resolve("warehouse").resolve(table).resolve("_delta_log")), table);
         }
         assertTrue(Files.exists(bucket.resolve("models/fmnist-mlp-int8/cluster/model.int8")));
         Path artifact = bucket.resolve("artifacts/fmnist-mlp-int8/cluster");
@@ -79,17 +99,22 @@ class ClusterEndToEndTest {
         // the work ran in the Workers' executors, not in the driver: both have executor logs with tasks
         for (int worker = 1; worker <= 2; worker++) {
             try (Stream<Path> logs = Files.walk(cluster.workerDir(worker))) {
-                assertTrue(logs.filter(p -> p.getFileName().toString().equals("stderr")).anyMatch(p -> {
-                    try {
-                        return Files.readString(p).contains("Running task");
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }), "worker " + worker + " ran tasks");
+                assertTrue(
+                        logs.filter(p -> p.getFileName().toString().equals("stderr"))
+                                .anyMatch(p -> {
+                                    try {
+                                        return Files.readString(p).contains("Running task");
+                                    } catch (java.io.IOException e) {
+                                        throw new java.io.UncheckedIOException(e);
+                                    }
+                                }),
+                        "worker " + worker + " ran tasks");
             }
         }
         // and a serving process can load what the cluster published
-        CliProcess.Outcome verified = CliProcess.run(work, LocalServices.CREDENTIALS,
+        CliProcess.Outcome verified = CliProcess.run(
+                work,
+                LocalServices.CREDENTIALS,
                 args("verify", "--set", "spark.master=local[2]", "--set", "verify.model=fmnist-mlp-int8"));
         assertEquals(0, verified.exitCode(), verified.toString());
     }

@@ -28,13 +28,33 @@ class DemoEndToEndTest {
     @TempDir
     Path work;
 
-    private static final String[] SLICE = {"--set", "data.train.limit=4000", "--set", "data.eval.limit=1000",
-        "--set", "train.epochs=2", "--set", "network.hidden=[128]", "--set", "evaluate.latency-runs=20",
-        "--set", "spark.master=local[2]", "--set", "distill.epochs=2", "--set", "distill.settings=[\"4:0.7\"]",
-        "--set", "distill.student.hidden=[32]", "--set", "distill.learning-rate=0.005",
-        "--set", "pipeline.candidates=[\"int8:entropy\", \"prune:taylor:0.9\", \"prune:magnitude:0.9>int8:percentile\","
-            + " \"distill>int8:percentile\"]",
-        "--set", "pipeline.max-accuracy-drop=3"};
+    private static final String[] SLICE = {
+        "--set",
+        "data.train.limit=4000",
+        "--set",
+        "data.eval.limit=1000",
+        "--set",
+        "train.epochs=2",
+        "--set",
+        "network.hidden=[128]",
+        "--set",
+        "evaluate.latency-runs=20",
+        "--set",
+        "spark.master=local[2]",
+        "--set",
+        "distill.epochs=2",
+        "--set",
+        "distill.settings=[\"4:0.7\"]",
+        "--set",
+        "distill.student.hidden=[32]",
+        "--set",
+        "distill.learning-rate=0.005",
+        "--set",
+        "pipeline.candidates=[\"int8:entropy\", \"prune:taylor:0.9\", \"prune:magnitude:0.9>int8:percentile\","
+                + " \"distill>int8:percentile\"]",
+        "--set",
+        "pipeline.max-accuracy-drop=3"
+    };
 
     private CliProcess.Outcome demo() throws Exception {
         String[] args = new String[SLICE.length + 3];
@@ -68,9 +88,19 @@ class DemoEndToEndTest {
     /** Row counts of every table the demo writes, in one `sql` call. */
     private Map<String, String> counts() throws Exception {
         StringBuilder q = new StringBuilder("SELECT 1 AS one");
-        for (String t : List.of("runs", "training_history", "evaluations", "calibration_stats", "quant_params",
-                "layer_sensitivity", "param_importance", "sparsity", "teacher_outputs", "distill_candidates",
-                "candidates", "artifacts")) {
+        for (String t : List.of(
+                "runs",
+                "training_history",
+                "evaluations",
+                "calibration_stats",
+                "quant_params",
+                "layer_sensitivity",
+                "param_importance",
+                "sparsity",
+                "teacher_outputs",
+                "distill_candidates",
+                "candidates",
+                "artifacts")) {
             q.append(", (SELECT count(*) FROM ").append(t).append(") AS ").append(t);
         }
         return sql(q.toString()).get(0);
@@ -81,14 +111,21 @@ class DemoEndToEndTest {
         CliProcess.Outcome first = demo();
         assertEquals(0, first.exitCode(), first.toString());
         assertTrue(first.stdout().contains("epoch 2/2"), first.stdout());
-        assertTrue(first.stdout().contains("pipeline run e2e: 4 candidates; constraints: accuracy drop <= 3.00 points"),
+        assertTrue(
+                first.stdout().contains("pipeline run e2e: 4 candidates; constraints: accuracy drop <= 3.00 points"),
                 first.stdout());
 
-        List<Map<String, String>> cands = sql("SELECT candidate, model_name, candidate_run_id, accuracy, source_accuracy,"
-                + " accuracy_drop_points, size_bytes, source_size_bytes, meets_constraints, chosen, reused"
-                + " FROM candidates WHERE run_id = 'e2e' ORDER BY candidate");
-        assertEquals(List.of("distill>int8:percentile", "int8:entropy", "prune:magnitude:0.9>int8:percentile",
-                "prune:taylor:0.9"), cands.stream().map(r -> r.get("candidate")).toList());
+        List<Map<String, String>> cands =
+                sql("SELECT candidate, model_name, candidate_run_id, accuracy, source_accuracy,"
+                        + " accuracy_drop_points, size_bytes, source_size_bytes, meets_constraints, chosen, reused"
+                        + " FROM candidates WHERE run_id = 'e2e' ORDER BY candidate");
+        assertEquals(
+                List.of(
+                        "distill>int8:percentile",
+                        "int8:entropy",
+                        "prune:magnitude:0.9>int8:percentile",
+                        "prune:taylor:0.9"),
+                cands.stream().map(r -> r.get("candidate")).toList());
         double source = Double.parseDouble(cands.get(0).get("source_accuracy"));
         assertTrue(source > 0.65, "source accuracy " + source);
         Map<String, Double> timesSmaller = new LinkedHashMap<>();
@@ -96,8 +133,9 @@ class DemoEndToEndTest {
             double drop = 100 * (source - Double.parseDouble(r.get("accuracy")));
             assertEquals(drop, Double.parseDouble(r.get("accuracy_drop_points")), 1e-6, r.toString());
             assertEquals(drop <= 3.0 + 1e-9, Boolean.parseBoolean(r.get("meets_constraints")), r.toString());
-            timesSmaller.put(r.get("candidate"), Double.parseDouble(r.get("source_size_bytes"))
-                    / Double.parseDouble(r.get("size_bytes")));
+            timesSmaller.put(
+                    r.get("candidate"),
+                    Double.parseDouble(r.get("source_size_bytes")) / Double.parseDouble(r.get("size_bytes")));
         }
         assertTrue(timesSmaller.get("int8:entropy") > 3.5, timesSmaller.toString());
         assertTrue(timesSmaller.get("prune:taylor:0.9") > 6, timesSmaller.toString());
@@ -106,18 +144,28 @@ class DemoEndToEndTest {
         assertTrue(Double.parseDouble(cands.get(1).get("accuracy")) > source - 0.02, "int8 within 2 points");
 
         // the decision rule, checked from the table: the one chosen is the smallest that meets the constraints
-        List<Map<String, String>> chosen = cands.stream().filter(r -> r.get("chosen").equals("true")).toList();
+        List<Map<String, String>> chosen =
+                cands.stream().filter(r -> r.get("chosen").equals("true")).toList();
         assertEquals(1, chosen.size(), cands.toString());
-        long smallest = cands.stream().filter(r -> r.get("meets_constraints").equals("true"))
-                .mapToLong(r -> Long.parseLong(r.get("size_bytes"))).min().orElseThrow();
+        long smallest = cands.stream()
+                .filter(r -> r.get("meets_constraints").equals("true"))
+                .mapToLong(r -> Long.parseLong(r.get("size_bytes")))
+                .min()
+                .orElseThrow();
         assertEquals(smallest, Long.parseLong(chosen.get(0).get("size_bytes")));
         String chosenName = chosen.get(0).get("model_name");
         String version = chosen.get(0).get("candidate_run_id");
         assertTrue(version.startsWith("e2e."), version);
-        assertTrue(Files.exists(work.resolve("artifacts").resolve(chosenName).resolve(version).resolve("manifest.json")),
+        assertTrue(
+                Files.exists(work.resolve("artifacts")
+                        .resolve(chosenName)
+                        .resolve(version)
+                        .resolve("manifest.json")),
                 "the chosen " + chosenName + " is published under its candidate's run id");
         assertTrue(Files.exists(work.resolve("artifacts/fmnist-mlp/e2e/manifest.json")), "and the baseline");
-        assertEquals("e2e", Files.readString(work.resolve("artifacts/fmnist-mlp/LATEST")).trim());
+        assertEquals(
+                "e2e",
+                Files.readString(work.resolve("artifacts/fmnist-mlp/LATEST")).trim());
 
         Map<String, String> once = counts();
         assertEquals("1", once.get("runs"));
@@ -129,8 +177,10 @@ class DemoEndToEndTest {
         assertEquals(0, again.exitCode(), again.toString());
         Matcher reused = Pattern.compile("\\(reused\\)").matcher(again.stdout());
         assertEquals(4, reused.results().count(), again.stdout());
-        assertTrue(again.stdout().contains("reusing the calibration statistics")
-                || again.stdout().contains("reusing candidate"), again.stdout());
+        assertTrue(
+                again.stdout().contains("reusing the calibration statistics")
+                        || again.stdout().contains("reusing candidate"),
+                again.stdout());
         assertTrue(again.stdout().contains("(already published)"), again.stdout());
         assertEquals(once, counts(), "a rerun of the run id leaves the tables as one run did");
 
@@ -146,7 +196,10 @@ class DemoEndToEndTest {
         String html = Files.readString(dir.resolve("index.html"));
         List<String> pngs;
         try (var files = Files.list(dir)) {
-            pngs = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png")).sorted().toList();
+            pngs = files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".png"))
+                    .sorted()
+                    .toList();
         }
         for (String expected : List.of("candidates.png", "training.png", "sensitivity.png")) {
             assertTrue(pngs.contains(expected), pngs.toString());
@@ -154,12 +207,16 @@ class DemoEndToEndTest {
         assertTrue(pngs.stream().anyMatch(n -> n.startsWith("activations-")), pngs.toString());
         assertTrue(pngs.stream().anyMatch(n -> n.startsWith("importance-")), pngs.toString());
         for (String png : pngs) {
-            java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(dir.resolve(png).toFile());
+            java.awt.image.BufferedImage image =
+                    javax.imageio.ImageIO.read(dir.resolve(png).toFile());
             assertEquals(900, image.getWidth(), png);
             assertEquals(420, image.getHeight(), png);
             assertTrue(html.contains("src=\"" + png + "\""), png + " linked from index.html");
         }
-        assertEquals(1, Pattern.compile("<tr class=\"chosen\">").matcher(html).results().count(), html);
+        assertEquals(
+                1,
+                Pattern.compile("<tr class=\"chosen\">").matcher(html).results().count(),
+                html);
         assertTrue(html.contains("prune:magnitude:0.9&gt;int8:percentile"), html);
     }
 
@@ -173,14 +230,17 @@ class DemoEndToEndTest {
         for (String line : o.stdout().split("\n")) {
             if (line.startsWith("-- name: ")) {
                 current = line.substring("-- name: ".length()).strip();
-                rows.put(current, -1);  // the header line follows
+                rows.put(current, -1); // the header line follows
             } else if (current != null && !line.isBlank()) {
                 rows.merge(current, 1, Integer::sum);
             }
         }
         rows.forEach((name, n) -> assertTrue(n > 0, "notebook query " + name + " returned no rows"));
 
-        JsonNode nb = new ObjectMapper().readTree(CliProcess.ROOT.resolve("notebooks/compactml_results.ipynb").toFile());
+        JsonNode nb = new ObjectMapper()
+                .readTree(CliProcess.ROOT
+                        .resolve("notebooks/compactml_results.ipynb")
+                        .toFile());
         TreeSet<String> used = new TreeSet<>();
         for (JsonNode cell : nb.get("cells")) {
             StringBuilder src = new StringBuilder();

@@ -18,12 +18,12 @@ import java.util.regex.Pattern;
  */
 final class LocalServices {
     /** What bin/s3-local's S3Proxy accepts; the jobs read them from the environment, never from config. */
-    static final Map<String, String> CREDENTIALS = Map.of("AWS_ACCESS_KEY_ID", "compactml-local",
-            "AWS_SECRET_ACCESS_KEY", "compactml-local-secret");
+    static final Map<String, String> CREDENTIALS =
+            Map.of("AWS_ACCESS_KEY_ID", "compactml-local", "AWS_SECRET_ACCESS_KEY", "compactml-local-secret");
+
     private static final Pattern STARTED_IN = Pattern.compile(" in (\\d+) ms");
 
-    private LocalServices() {
-    }
+    private LocalServices() {}
 
     /** S3Proxy with the filesystem backend: the bucket {@code compactml} is a directory, {@link #bucket()}. */
     static final class S3 {
@@ -58,7 +58,8 @@ final class LocalServices {
         /** Stops the server the hard way (SIGKILL): in-flight requests are cut, nothing is flushed. */
         void kill() {
             try {
-                long pid = Long.parseLong(Files.readString(dir.resolve("s3proxy.pid")).trim());
+                long pid = Long.parseLong(
+                        Files.readString(dir.resolve("s3proxy.pid")).trim());
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -75,8 +76,10 @@ final class LocalServices {
          */
         Path config(Path workDir, String base) throws IOException {
             Path conf = workDir.resolve("s3-" + port + ".conf");
-            Files.writeString(conf, "include file(\"" + CliProcess.ROOT.resolve("conf").resolve(base) + "\")\n"
-                    + "spark.conf { \"spark.hadoop.fs.s3a.endpoint\" = \"http://127.0.0.1:" + port + "\" }\n");
+            Files.writeString(
+                    conf,
+                    "include file(\"" + CliProcess.ROOT.resolve("conf").resolve(base) + "\")\n"
+                            + "spark.conf { \"spark.hadoop.fs.s3a.endpoint\" = \"http://127.0.0.1:" + port + "\" }\n");
             return conf;
         }
     }

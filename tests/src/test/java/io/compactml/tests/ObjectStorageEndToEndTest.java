@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ObjectStorageEndToEndTest {
     @TempDir
     static Path work;
+
     private static LocalServices.S3 s3;
     private static Path conf;
 
@@ -44,9 +45,24 @@ class ObjectStorageEndToEndTest {
     private static CliProcess.Outcome compactml(String job, String... more) throws Exception {
         // a wide hidden layer: the model file takes long enough to write and read back that the test can stop
         // the server between the file and the manifest
-        List<String> args = new ArrayList<>(List.of(job, "--config", conf.toString(), "--run-id", "s3",
-                "--set", "data.train.limit=2000", "--set", "data.eval.limit=500", "--set", "train.epochs=1",
-                "--set", "network.hidden=[1024]", "--set", "evaluate.latency-runs=5", "--set", "spark.master=local[2]"));
+        List<String> args = new ArrayList<>(List.of(
+                job,
+                "--config",
+                conf.toString(),
+                "--run-id",
+                "s3",
+                "--set",
+                "data.train.limit=2000",
+                "--set",
+                "data.eval.limit=500",
+                "--set",
+                "train.epochs=1",
+                "--set",
+                "network.hidden=[1024]",
+                "--set",
+                "evaluate.latency-runs=5",
+                "--set",
+                "spark.master=local[2]"));
         args.addAll(Arrays.asList(more));
         return CliProcess.run(work, LocalServices.CREDENTIALS, args.toArray(String[]::new));
     }
@@ -60,7 +76,8 @@ class ObjectStorageEndToEndTest {
     }
 
     private String latest() throws Exception {
-        return Files.readString(s3.bucket().resolve("artifacts/fmnist-mlp/LATEST")).trim();
+        return Files.readString(s3.bucket().resolve("artifacts/fmnist-mlp/LATEST"))
+                .trim();
     }
 
     @Test

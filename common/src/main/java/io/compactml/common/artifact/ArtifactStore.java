@@ -35,8 +35,7 @@ public final class ArtifactStore {
     }
 
     /** What a publish did. */
-    public record Published(String dir, Manifest manifest, boolean alreadyPresent) {
-    }
+    public record Published(String dir, Manifest manifest, boolean alreadyPresent) {}
 
     public String dir(String model, String version) {
         return new Path(new Path(root, model), version).toString();
@@ -47,8 +46,11 @@ public final class ArtifactStore {
      *
      * @throws io.compactml.common.CompactMLException when the version exists with other content
      */
-    public Published publish(String model, String version, Map<String, byte[]> files,
-                             Function<List<Manifest.FileEntry>, Manifest> manifestFor) {
+    public Published publish(
+            String model,
+            String version,
+            Map<String, byte[]> files,
+            Function<List<Manifest.FileEntry>, Manifest> manifestFor) {
         Path dir = new Path(dir(model, version));
         List<Manifest.FileEntry> entries = new ArrayList<>();
         files.forEach((name, bytes) -> entries.add(new Manifest.FileEntry(name, bytes.length, ModelIO.sha256(bytes))));
@@ -75,7 +77,8 @@ public final class ArtifactStore {
             }
             Manifest manifest = manifestFor.apply(List.copyOf(entries));
             HadoopFiles.writeAtomically(fs, manifestPath, manifest.toJson());
-            HadoopFiles.writeAtomically(fs, new Path(dir.getParent(), LATEST), (version + "\n").getBytes(StandardCharsets.UTF_8));
+            HadoopFiles.writeAtomically(
+                    fs, new Path(dir.getParent(), LATEST), (version + "\n").getBytes(StandardCharsets.UTF_8));
             return new Published(dir.toString(), manifest, false);
         } catch (IOException e) {
             throw new UncheckedIOException("Publishing " + dir, e);
@@ -144,15 +147,15 @@ public final class ArtifactStore {
         }
         byte[] actual = HadoopFiles.readAll(fs, p);
         if (actual.length != e.size()) {
-            throw Errors.artifactCorrupt(dir.toString(), "file " + e.path() + " has " + actual.length
-                    + " bytes, manifest says " + e.size());
+            throw Errors.artifactCorrupt(
+                    dir.toString(), "file " + e.path() + " has " + actual.length + " bytes, manifest says " + e.size());
         }
         String sha = ModelIO.sha256(actual);
         if (!sha.equals(e.sha256())) {
-            throw Errors.artifactCorrupt(dir.toString(), "file " + e.path() + " has sha256 " + sha
-                    + ", manifest says " + e.sha256() + " (tampered or damaged)");
+            throw Errors.artifactCorrupt(
+                    dir.toString(),
+                    "file " + e.path() + " has sha256 " + sha + ", manifest says " + e.sha256()
+                            + " (tampered or damaged)");
         }
     }
-
-
 }

@@ -27,15 +27,24 @@ import java.util.Map;
  * @param files             every file of the artifact except the manifest
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record Manifest(String name, String version, String technique, String format, String createdAt,
-                       String runId, String sourceModelSha256, String projectVersion, Map<String, Object> config,
-                       Map<String, String> data, Map<String, Double> metrics, List<FileEntry> files) {
+public record Manifest(
+        String name,
+        String version,
+        String technique,
+        String format,
+        String createdAt,
+        String runId,
+        String sourceModelSha256,
+        String projectVersion,
+        Map<String, Object> config,
+        Map<String, String> data,
+        Map<String, Double> metrics,
+        List<FileEntry> files) {
 
     public static final String FILE_NAME = "manifest.json";
 
     /** One file of an artifact: its path relative to the artifact directory, size in bytes and sha256. */
-    public record FileEntry(String path, long size, String sha256) {
-    }
+    public record FileEntry(String path, long size, String sha256) {}
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)

@@ -11,12 +11,16 @@ import io.compactml.common.config.CompactConfig;
  * @param verifyVersion the version {@code verify} checks; empty means the one {@code LATEST} names
  * @param tolerance    points of accuracy (or MSE) a quick evaluation on fewer examples may differ
  */
-public record PublishSettings(String version, ModelKind kind, String verifyModel, String verifyVersion,
-                              double tolerance) {
+public record PublishSettings(
+        String version, ModelKind kind, String verifyModel, String verifyVersion, double tolerance) {
 
     public static PublishSettings from(CompactConfig c) {
-        return new PublishSettings(c.getString("publish.version"), c.getEnum("publish.model", ModelKind.class),
-                c.getString("verify.model"), c.getString("verify.version"), c.getDouble("verify.tolerance"));
+        return new PublishSettings(
+                c.getString("publish.version"),
+                c.getEnum("publish.model", ModelKind.class),
+                c.getString("verify.model"),
+                c.getString("verify.version"),
+                c.getDouble("verify.tolerance"));
     }
 
     /** The version to publish under: {@link #version}, else {@code runId}. */

@@ -57,7 +57,8 @@ public final class CompactConfig {
                 throw Errors.unreadableConfig(file.getPath(), "no such file");
             }
             try {
-                base = ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
+                base = ConfigFactory.parseFile(
+                        file, ConfigParseOptions.defaults().setAllowMissing(false));
             } catch (ConfigException e) {
                 throw Errors.unreadableConfig(file.getPath(), e.getMessage());
             }
@@ -119,8 +120,11 @@ public final class CompactConfig {
             if (key.valueAliases().isEmpty() || !c.hasPath(key.name())) {
                 continue;
             }
-            Object value = key.type() == ConfigKey.Type.ENUM ? key.canonicalValue(c.getString(key.name()))
-                    : c.getStringList(key.name()).stream().map(key::canonicalValue).toList();
+            Object value = key.type() == ConfigKey.Type.ENUM
+                    ? key.canonicalValue(c.getString(key.name()))
+                    : c.getStringList(key.name()).stream()
+                            .map(key::canonicalValue)
+                            .toList();
             out = out.withValue(key.name(), ConfigValueFactory.fromAnyRef(value));
         }
         return out;
@@ -200,7 +204,8 @@ public final class CompactConfig {
                 case ENUM_LIST -> {
                     List<String> values = c.getStringList(path);
                     if (values.isEmpty() || !values.stream().allMatch(key::allows)) {
-                        throw Errors.badConfigValue(path, values, "a non-empty list of " + String.join(", ", key.allowed()));
+                        throw Errors.badConfigValue(
+                                path, values, "a non-empty list of " + String.join(", ", key.allowed()));
                     }
                 }
                 case MAP -> c.getConfig(path);
@@ -288,14 +293,18 @@ public final class CompactConfig {
 
     /** The values of an enumerated list key as enum constants, in order. */
     public <E extends Enum<E> & Choice> List<E> getEnumList(String key, Class<E> type) {
-        return config.getStringList(key).stream().map(v -> Choice.parse(type, v)).toList();
+        return config.getStringList(key).stream()
+                .map(v -> Choice.parse(type, v))
+                .toList();
     }
 
     /** A MAP key flattened to dotted keys, quoted or not in the file: {@code spark.conf} entries. */
     public Map<String, String> getMap(String key) {
         Map<String, String> out = new TreeMap<>();
         for (Map.Entry<String, ConfigValue> e : config.getConfig(key).entrySet()) {
-            out.put(String.join(".", ConfigUtil.splitPath(e.getKey())), String.valueOf(e.getValue().unwrapped()));
+            out.put(
+                    String.join(".", ConfigUtil.splitPath(e.getKey())),
+                    String.valueOf(e.getValue().unwrapped()));
         }
         return out;
     }
@@ -344,7 +353,9 @@ public final class CompactConfig {
     /** One line per key, for the log. */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        describe().forEach((k, v) -> sb.append("  ").append(k).append(" = ").append(v).append('\n'));
+        describe()
+                .forEach((k, v) ->
+                        sb.append("  ").append(k).append(" = ").append(v).append('\n'));
         return sb.toString();
     }
 

@@ -17,11 +17,29 @@ import java.util.Map;
  * @param aliases  earlier names of the key, still accepted and read as this key
  * @param valueAliases for enumerated keys: earlier spellings of values, and the value each means
  */
-public record ConfigKey(String name, Type type, Object fallback, String doc, List<String> allowed,
-                        double min, double max, List<String> aliases, Map<String, String> valueAliases) {
+public record ConfigKey(
+        String name,
+        Type type,
+        Object fallback,
+        String doc,
+        List<String> allowed,
+        double min,
+        double max,
+        List<String> aliases,
+        Map<String, String> valueAliases) {
 
     /** The kinds of value a key can hold. */
-    public enum Type { STRING, INT, DOUBLE, BOOLEAN, ENUM, INT_LIST, STRING_LIST, ENUM_LIST, MAP }
+    public enum Type {
+        STRING,
+        INT,
+        DOUBLE,
+        BOOLEAN,
+        ENUM,
+        INT_LIST,
+        STRING_LIST,
+        ENUM_LIST,
+        MAP
+    }
 
     static ConfigKey string(String name, String fallback, String doc) {
         return new ConfigKey(name, Type.STRING, fallback, doc, List.of(), 0, 0, List.of(), Map.of());
@@ -42,12 +60,13 @@ public record ConfigKey(String name, Type type, Object fallback, String doc, Lis
     /** A key holding one value of {@code fallback}'s enum; the allowed values are the enum's ids. */
     static <E extends Enum<E> & Choice> ConfigKey oneOf(String name, E fallback, String doc) {
         Class<E> type = fallback.getDeclaringClass();
-        return new ConfigKey(name, Type.ENUM, fallback.id(), doc, Choice.ids(type), 0, 0, List.of(),
-                Choice.aliasMap(type));
+        return new ConfigKey(
+                name, Type.ENUM, fallback.id(), doc, Choice.ids(type), 0, 0, List.of(), Choice.aliasMap(type));
     }
 
     static ConfigKey intList(String name, List<Integer> fallback, int min, String doc) {
-        return new ConfigKey(name, Type.INT_LIST, fallback, doc, List.of(), min, Integer.MAX_VALUE, List.of(), Map.of());
+        return new ConfigKey(
+                name, Type.INT_LIST, fallback, doc, List.of(), min, Integer.MAX_VALUE, List.of(), Map.of());
     }
 
     static ConfigKey stringList(String name, List<String> fallback, String doc) {
@@ -56,8 +75,8 @@ public record ConfigKey(String name, Type type, Object fallback, String doc, Lis
 
     /** A key holding a non-empty list of values of {@code type}; the default is all of them. */
     static <E extends Enum<E> & Choice> ConfigKey oneOrMoreOf(String name, Class<E> type, String doc) {
-        return new ConfigKey(name, Type.ENUM_LIST, Choice.ids(type), doc, Choice.ids(type), 0, 0, List.of(),
-                Choice.aliasMap(type));
+        return new ConfigKey(
+                name, Type.ENUM_LIST, Choice.ids(type), doc, Choice.ids(type), 0, 0, List.of(), Choice.aliasMap(type));
     }
 
     /** This key, also accepted under {@code oldName} (read as this key). */
@@ -88,15 +107,18 @@ public record ConfigKey(String name, Type type, Object fallback, String doc, Lis
 
     public static boolean isSecretName(String name) {
         String n = name.toLowerCase(java.util.Locale.ROOT);
-        return n.contains("secret") || n.contains("password") || n.contains("token") || n.contains("access.key")
+        return n.contains("secret")
+                || n.contains("password")
+                || n.contains("token")
+                || n.contains("access.key")
                 || n.contains("credential") && !n.contains("provider");
     }
 
     /** Checks a number against [min, max], naming the key as written ({@code path}) on failure. */
     void checkRange(String path, double v) {
         if (Double.isNaN(v) || v < min || v > max) {
-            throw Errors.badConfigValue(path, formatNumber(v), "a number in [" + formatNumber(min) + ", "
-                    + formatNumber(max) + "]");
+            throw Errors.badConfigValue(
+                    path, formatNumber(v), "a number in [" + formatNumber(min) + ", " + formatNumber(max) + "]");
         }
     }
 

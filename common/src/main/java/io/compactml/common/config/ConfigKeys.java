@@ -29,56 +29,82 @@ import java.util.Map;
 
 /** Every config key CompactML knows, with its default and documentation. Unknown keys are rejected. */
 public final class ConfigKeys {
-    private ConfigKeys() {
-    }
+    private ConfigKeys() {}
 
     public static final String FMNIST = "/usr/share/datasets/fashion-mnist/";
 
     private static final List<ConfigKey> KEYS = new ArrayList<>();
 
     static {
-        add(string("spark.master", "local[*]",
+        add(string(
+                "spark.master",
+                "local[*]",
                 "Spark master URL; ignored when spark-submit (or spark.master in the environment) sets one."));
         add(string("spark.app-name", "compactml", "Spark application name (the job name is appended)."));
         add(map("spark.conf", "Extra Spark and Hadoop settings, passed as is: \"spark.hadoop.fs.s3a.endpoint\" = ..."));
 
         add(string("tables.root", "./warehouse", "Root of the Delta tables (any Hadoop path: file:, s3a:, hdfs:)."));
-        add(string("models.root", "./warehouse/models", "Where trained models are kept, as <root>/<model>/<run-id>/model.zip."));
+        add(string(
+                "models.root",
+                "./warehouse/models",
+                "Where trained models are kept, as <root>/<model>/<run-id>/model.zip."));
         add(string("artifacts.root", "./artifacts", "Where published artifacts go, as <root>/<model>/<version>/."));
 
         add(string("model.name", "fmnist-mlp", "Name of the model a job trains, evaluates or publishes."));
-        add(string("model.path", "", "Model zip to evaluate or publish; empty means the one trained under this run id."));
-        add(oneOf("task", Task.CLASSIFICATION,
+        add(string(
+                "model.path", "", "Model zip to evaluate or publish; empty means the one trained under this run id."));
+        add(oneOf(
+                "task",
+                Task.CLASSIFICATION,
                 "classification: softmax + cross-entropy, labels are class indices; regression: identity + MSE."));
 
         for (String split : List.of("train", "eval", "calibration")) {
             boolean train = !split.equals("eval");
             String prefix = "data." + split + ".";
-            add(string(prefix + "name", train ? "fashion-mnist-train" : "fashion-mnist-test",
+            add(string(
+                    prefix + "name",
+                    train ? "fashion-mnist-train" : "fashion-mnist-test",
                     "Name of the " + split + " data set, as recorded in the tables."));
-            add(string(prefix + "uri", FMNIST + (train ? "train" : "t10k") + "-images-idx3-ubyte.gz",
+            add(string(
+                    prefix + "uri",
+                    FMNIST + (train ? "train" : "t10k") + "-images-idx3-ubyte.gz",
                     "Location of the " + split + " data (file, directory or any Hadoop path)."));
-            add(oneOf(prefix + "format", DataFormat.IDX,
-                    "idx: MNIST-style IDX files (gzipped or raw); parquet or csv: a table with features and label columns."));
-            add(string(prefix + "labels-uri", FMNIST + (train ? "train" : "t10k") + "-labels-idx1-ubyte.gz",
+            add(
+                    oneOf(
+                            prefix + "format",
+                            DataFormat.IDX,
+                            "idx: MNIST-style IDX files (gzipped or raw); parquet or csv: a table with features and label columns."));
+            add(string(
+                    prefix + "labels-uri",
+                    FMNIST + (train ? "train" : "t10k") + "-labels-idx1-ubyte.gz",
                     "For idx: the labels file."));
-            add(string(prefix + "features", "features",
+            add(string(
+                    prefix + "features",
+                    "features",
                     "Features column (array or ML vector), or a glob such as 'px*' over numbered columns."));
             add(string(prefix + "label", "label", "Label column: a class index, or a float target for regression."));
-            add(oneOf(prefix + "scaling", ScalingMethod.DIVIDE,
-                    "none: features as stored; divide: features / divisor."));
+            add(oneOf(
+                    prefix + "scaling", ScalingMethod.DIVIDE, "none: features as stored; divide: features / divisor."));
             add(decimal(prefix + "divisor", 255.0, 1e-12, Double.MAX_VALUE, "Divisor for scaling = divide."));
             add(integer(prefix + "limit", 0, 0, Integer.MAX_VALUE, "Use only the first N examples (0 = all)."));
-            add(integer(prefix + "partitions", 0, 0, 100_000, "Spark partitions of the data (0 = default parallelism)."));
+            add(integer(
+                    prefix + "partitions", 0, 0, 100_000, "Spark partitions of the data (0 = default parallelism)."));
         }
 
         add(oneOf("network.type", NetworkType.MLP, "Architecture trained by `train`."));
         add(intList("network.hidden", List.of(512, 256), 1, "mlp: sizes of the hidden ReLU layers."));
-        add(intList("network.conv-filters", List.of(32, 64), 1,
+        add(intList(
+                "network.conv-filters",
+                List.of(32, 64),
+                1,
                 "cnn: filters of each 3x3 ReLU convolution; each is followed by 2x2 max-pooling."));
         add(integer("network.dense", 128, 1, 1_000_000, "cnn: size of the dense ReLU layer after the convolutions."));
         add(intList("network.input-shape", List.of(28, 28, 1), 1, "cnn: input height, width, channels."));
-        add(integer("network.outputs", 10, 1, 1_000_000,
+        add(integer(
+                "network.outputs",
+                10,
+                1,
+                1_000_000,
                 "Outputs of the network: the number of classes, or of regression targets."));
         add(decimal("network.dropout", 0.0, 0.0, 0.95, "Dropout probability on hidden layers (0 = off)."));
 
@@ -87,110 +113,227 @@ public final class ConfigKeys {
         add(decimal("train.learning-rate", 1e-3, 1e-9, 10.0, "Adam learning rate."));
         add(decimal("train.l2", 0.0, 0.0, 1.0, "L2 weight decay (0 = off)."));
         add(integer("train.seed", 42, 0, Integer.MAX_VALUE, "Seed for weights and shuffling."));
-        add(integer("train.averaging-frequency", 8, 1, 10_000,
+        add(integer(
+                "train.averaging-frequency",
+                8,
+                1,
+                10_000,
                 "Parameter averaging: minibatches each worker fits between averaging steps."));
         add(integer("train.workers", 0, 0, 10_000, "Parallel DL4J workers (0 = Spark's default parallelism)."));
-        add(bool("train.validate", true, "Evaluate on data.eval after each epoch (loss and accuracy in training_history)."));
+        add(bool(
+                "train.validate",
+                true,
+                "Evaluate on data.eval after each epoch (loss and accuracy in training_history)."));
 
         add(integer("evaluate.top-k", 5, 1, 1000, "k of the top-k accuracy."));
         add(integer("evaluate.batch-size", 512, 1, 1_000_000, "Inference batch size."));
-        add(integer("evaluate.latency-runs", 200, 0, 1_000_000,
+        add(integer(
+                "evaluate.latency-runs",
+                200,
+                0,
+                1_000_000,
                 "Timed single-sample inferences for the latency metrics (0 = skip)."));
         add(integer("evaluate.latency-batch-size", 256, 1, 1_000_000, "Batch size of the batch-latency metric."));
 
-        add(oneOrMoreOf("calibrate.methods", CalibrationMethod.class, "Calibration methods whose parameters are computed and stored."));
-        add(decimal("calibrate.percentile", 99.99, 50.0, 100.0,
+        add(oneOrMoreOf(
+                "calibrate.methods",
+                CalibrationMethod.class,
+                "Calibration methods whose parameters are computed and stored."));
+        add(decimal(
+                "calibrate.percentile",
+                99.99,
+                50.0,
+                100.0,
                 "percentile method: the share of values kept, in %, clipping both tails."));
-        add(decimal("calibrate.max-nonfinite-fraction", 0.001, 0.0, 1.0,
-                "Fail when more than this fraction of a tensor's values are NaN or infinite (they are always excluded)."));
+        add(
+                decimal(
+                        "calibrate.max-nonfinite-fraction",
+                        0.001,
+                        0.0,
+                        1.0,
+                        "Fail when more than this fraction of a tensor's values are NaN or infinite (they are always excluded)."));
         add(integer("calibrate.batch-size", 512, 1, 1_000_000, "Inference batch size during calibration."));
-        add(oneOf("quantize.activations", ActivationType.INT8,
+        add(oneOf(
+                "quantize.activations",
+                ActivationType.INT8,
                 "Activation type: int8 in [-128, 127] (TFLite) or uint8 in [0, 255]."));
-        add(oneOf("quantize.weights", WeightGranularity.PER_CHANNEL,
+        add(oneOf(
+                "quantize.weights",
+                WeightGranularity.PER_CHANNEL,
                 "Weight scales: one per output channel (TFLite default) or one per tensor; symmetric in [-127, 127]."));
 
-        add(oneOf("quantize.method", CalibrationMethod.PERCENTILE,
+        add(oneOf(
+                "quantize.method",
+                CalibrationMethod.PERCENTILE,
                 "Calibration method whose activation parameters the int8 model uses."));
         add(string("quantize.calibration-run", "", "Run id of the calibration to use; empty means this run id."));
         add(intList("quantize.float-layers", List.of(), 0, "Layer indices kept in float (always, before any budget)."));
-        add(decimal("quantize.max-accuracy-drop", -1.0, -1.0, 100.0,
+        add(decimal(
+                "quantize.max-accuracy-drop",
+                -1.0,
+                -1.0,
+                100.0,
                 "Accuracy budget in points: keep the most sensitive layers in float until the int8 model is within it"
-                + " (-1 = off)."));
+                        + " (-1 = off)."));
         add(bool("quantize.sensitivity", true, "Measure each layer quantized alone (layer_sensitivity)."));
 
-        add(oneOrMoreOf("importance.criteria", Criterion.class, "Importance scores computed and stored per weight:"
-                + " |w| (no data), |w * dL/dw| averaged over data.train, or the mean of (dL/dw)^2 over data.train."));
-        add(integer("importance.batch-size", 256, 1, 1_000_000,
+        add(
+                oneOrMoreOf(
+                        "importance.criteria",
+                        Criterion.class,
+                        "Importance scores computed and stored per weight:"
+                                + " |w| (no data), |w * dL/dw| averaged over data.train, or the mean of (dL/dw)^2 over data.train."));
+        add(integer(
+                "importance.batch-size",
+                256,
+                1,
+                1_000_000,
                 "Minibatch whose mean-loss gradient is one sample of the gradient statistics."));
-        add(decimal("importance.stability-sparsity", 0.9, 0.0, 0.999,
+        add(decimal(
+                "importance.stability-sparsity",
+                0.9,
+                0.0,
+                0.999,
                 "Sparsity at which the pruned sets chosen from the even and the odd minibatches are compared."));
 
-        add(oneOf("prune.criterion", Criterion.MAGNITUDE,
+        add(oneOf(
+                "prune.criterion",
+                Criterion.MAGNITUDE,
                 "Which importance ranks the weights; taylor and fisher need `importance` first."));
         add(string("prune.importance-run", "", "Run id of the importance scores to use; empty means this run id."));
-        add(decimal("prune.target-sparsity", 0.9, 0.0, 0.999,
-                "Target: the fraction of weights pruned (unstructured), or of channels removed per layer (structured).")
+        add(decimal(
+                        "prune.target-sparsity",
+                        0.9,
+                        0.0,
+                        0.999,
+                        "Target: the fraction of weights pruned (unstructured), or of channels removed per layer (structured).")
                 .alias("prune.sparsity"));
-        add(oneOf("prune.scope", PruneScope.GLOBAL,
+        add(oneOf(
+                "prune.scope",
+                PruneScope.GLOBAL,
                 "Unstructured: one threshold over all weight tensors, or the same sparsity in each tensor."));
-        add(oneOf("prune.structure", PruneStructure.UNSTRUCTURED,
+        add(oneOf(
+                "prune.structure",
+                PruneStructure.UNSTRUCTURED,
                 "unstructured: single weights; channels (formerly units): whole neurons (dense) or filters"
-                + " (convolution), rebuilding a smaller network. The output layer keeps its channels."));
-        add(stringList("prune.exclude-layers", List.of(),
+                        + " (convolution), rebuilding a smaller network. The output layer keeps its channels."));
+        add(stringList(
+                "prune.exclude-layers",
+                List.of(),
                 "Layers never pruned, by index (\"0\") or DL4J layer name (\"layer0\" when unnamed)."
-                + " Biases are never pruned."));
-        add(decimal("prune.initial-sparsity", 0.0, 0.0, 0.999,
+                        + " Biases are never pruned."));
+        add(decimal(
+                "prune.initial-sparsity",
+                0.0,
+                0.0,
+                0.999,
                 "Polynomial-decay schedule (power 3): the sparsity of the first of prune.schedule-steps steps."));
-        add(integer("prune.schedule-steps", 1, 1, 10_000,
+        add(integer(
+                "prune.schedule-steps",
+                1,
+                1,
+                10_000,
                 "Steps from prune.initial-sparsity to prune.target-sparsity, one at the start of each fine-tuning epoch"
-                + " (1 = one-shot at the target)."));
-        add(integer("prune.fine-tune-epochs", 2, 0, 10_000,
+                        + " (1 = one-shot at the target)."));
+        add(integer(
+                "prune.fine-tune-epochs",
+                2,
+                0,
+                10_000,
                 "Epochs of training on data.train under the masks after pruning (0 = none)."));
         add(decimal("prune.learning-rate", 5e-4, 1e-9, 10.0, "Adam learning rate of the fine-tuning."));
-        add(bool("prune.int8", false, "Store the nonzero weights of the sparse artifact as int8 (per-channel scales)."));
+        add(bool(
+                "prune.int8", false, "Store the nonzero weights of the sparse artifact as int8 (per-channel scales)."));
 
-        add(integer("teacher-outputs.batch-size", 512, 1, 1_000_000,
-                "Teacher inference batch size of `teacher-outputs`.").alias("soft-labels.batch-size"));
-        add(string("distill.teacher-run", "",
-                "Run id of the `teacher-outputs` run whose teacher_outputs a student learns from; empty means this run id."));
+        add(integer(
+                        "teacher-outputs.batch-size",
+                        512,
+                        1,
+                        1_000_000,
+                        "Teacher inference batch size of `teacher-outputs`.")
+                .alias("soft-labels.batch-size"));
+        add(
+                string(
+                        "distill.teacher-run",
+                        "",
+                        "Run id of the `teacher-outputs` run whose teacher_outputs a student learns from; empty means this run id."));
         add(oneOf("distill.student.type", NetworkType.MLP, "Architecture of the student."));
         add(intList("distill.student.hidden", List.of(64), 1, "mlp student: sizes of the hidden ReLU layers."));
-        add(intList("distill.student.conv-filters", List.of(8, 16), 1, "cnn student: filters of each 3x3 convolution."));
+        add(intList(
+                "distill.student.conv-filters", List.of(8, 16), 1, "cnn student: filters of each 3x3 convolution."));
         add(integer("distill.student.dense", 32, 1, 1_000_000, "cnn student: size of the dense layer."));
-        add(stringList("distill.settings", List.of("1:0.3", "2:0.3", "4:0.7"),
+        add(stringList(
+                "distill.settings",
+                List.of("1:0.3", "2:0.3", "4:0.7"),
                 "Candidates as \"T:alpha\": temperature > 0 and weight of the teacher term in [0, 1]; each trains one"
-                + " student."));
-        add(bool("distill.no-kd-baseline", true,
-                "Also train the same student on hard labels only (alpha 0), with the same budget, to measure the gain."));
+                        + " student."));
+        add(
+                bool(
+                        "distill.no-kd-baseline",
+                        true,
+                        "Also train the same student on hard labels only (alpha 0), with the same budget, to measure the gain."));
         add(integer("distill.epochs", 20, 1, 10_000, "Training epochs of every candidate student."));
         add(decimal("distill.learning-rate", 1e-3, 1e-9, 10.0, "Adam learning rate of the students."));
 
-        add(string("verify.model", "", "Artifact `verify` checks, by model name (e.g. fmnist-mlp-int8); empty means"
-                + " model.name."));
+        add(string(
+                "verify.model",
+                "",
+                "Artifact `verify` checks, by model name (e.g. fmnist-mlp-int8); empty means" + " model.name."));
         add(string("verify.version", "", "Version `verify` checks; empty means the one LATEST names."));
-        add(decimal("verify.tolerance", 2.0, 0.0, 100.0, "Points of accuracy (or MSE) a quick evaluation on fewer"
-                + " examples than the manifest's may differ; on as many examples they must be equal."));
+        add(decimal(
+                "verify.tolerance",
+                2.0,
+                0.0,
+                100.0,
+                "Points of accuracy (or MSE) a quick evaluation on fewer"
+                        + " examples than the manifest's may differ; on as many examples they must be equal."));
 
-        add(stringList("pipeline.candidates", List.of("int8:percentile", "int8:entropy", "prune:magnitude:0.5",
-                        "prune:magnitude:0.9", "prune:magnitude:0.9>int8:percentile", "distill",
+        add(stringList(
+                "pipeline.candidates",
+                List.of(
+                        "int8:percentile",
+                        "int8:entropy",
+                        "prune:magnitude:0.5",
+                        "prune:magnitude:0.9",
+                        "prune:magnitude:0.9>int8:percentile",
+                        "distill",
                         "distill>int8:percentile"),
                 "Candidates of `pipeline`: chains of distill, prune:<criterion>:<sparsity> and int8:<method> joined"
-                + " by '>' (distill first, int8 last)."));
-        add(decimal("pipeline.max-accuracy-drop", 1.0, -1.0, 100.0,
-                "Constraint: points of accuracy a candidate may lose against the source model (0 = none; -1 = no limit)."));
-        add(integer("pipeline.max-size-bytes", 0, 0, Integer.MAX_VALUE,
+                        + " by '>' (distill first, int8 last)."));
+        add(
+                decimal(
+                        "pipeline.max-accuracy-drop",
+                        1.0,
+                        -1.0,
+                        100.0,
+                        "Constraint: points of accuracy a candidate may lose against the source model (0 = none; -1 = no limit)."));
+        add(integer(
+                "pipeline.max-size-bytes",
+                0,
+                0,
+                Integer.MAX_VALUE,
                 "Constraint: largest artifact file in bytes (0 = no limit)."));
-        add(decimal("pipeline.max-latency-ms", 0.0, 0.0, 1e6,
-                "Constraint: single-example p50 latency in ms of the network the serving loader builds (0 = no limit)."));
+        add(
+                decimal(
+                        "pipeline.max-latency-ms",
+                        0.0,
+                        0.0,
+                        1e6,
+                        "Constraint: single-example p50 latency in ms of the network the serving loader builds (0 = no limit)."));
         add(bool("pipeline.publish", true, "Publish the chosen candidate (with publish.version, default the run id)."));
 
         add(string("report.run", "", "Run id `report` shows (a pipeline or demo run); empty means the run id."));
-        add(string("report.dir", "./reports", "Where `report` writes <run>/index.html and its PNG charts (any Hadoop path)."));
+        add(string(
+                "report.dir",
+                "./reports",
+                "Where `report` writes <run>/index.html and its PNG charts (any Hadoop path)."));
 
         add(string("publish.version", "", "Artifact version; empty means the run id."));
-        add(oneOf("publish.model", ModelKind.FLOAT,
+        add(oneOf(
+                "publish.model",
+                ModelKind.FLOAT,
                 "Which model of the run `publish` ships: the float model, the int8 model `quantize` made, the"
-                + " sparse model `prune` made, or the student `distill` chose."));
+                        + " sparse model `prune` made, or the student `distill` chose."));
     }
 
     private static void add(ConfigKey key) {

@@ -11,11 +11,15 @@ package io.compactml.common.config;
  *                      it are named after
  * @param modelPath     the model file; empty means the one trained under the run id
  */
-public record Locations(String tablesRoot, String modelsRoot, String artifactsRoot, String modelName,
-                        String modelPath) {
+public record Locations(
+        String tablesRoot, String modelsRoot, String artifactsRoot, String modelName, String modelPath) {
 
     public static Locations from(CompactConfig c) {
-        return new Locations(c.getString("tables.root"), c.getString("models.root"), c.getString("artifacts.root"),
-                c.getString("model.name"), c.getString("model.path"));
+        return new Locations(
+                c.getString("tables.root"),
+                c.getString("models.root"),
+                c.getString("artifacts.root"),
+                c.getString("model.name"),
+                c.getString("model.path"));
     }
 }

@@ -17,16 +17,35 @@ import java.io.Serializable;
  * @param limit      first N examples only (0 = all)
  * @param partitions Spark partitions (0 = default parallelism)
  */
-public record DatasetSpec(String key, String name, String uri, DataFormat format, String labelsUri, String features,
-                          String label, Scaling scaling, int limit, int partitions) implements Serializable {
+public record DatasetSpec(
+        String key,
+        String name,
+        String uri,
+        DataFormat format,
+        String labelsUri,
+        String features,
+        String label,
+        Scaling scaling,
+        int limit,
+        int partitions)
+        implements Serializable {
 
     public static DatasetSpec from(CompactConfig c, String split) {
         String p = "data." + split + ".";
         Scaling scaling = c.getEnum(p + "scaling", ScalingMethod.class) == ScalingMethod.DIVIDE
-                ? new Scaling(c.getDouble(p + "divisor")) : Scaling.NONE;
-        return new DatasetSpec("data." + split, c.getString(p + "name"), c.getString(p + "uri"),
-                c.getEnum(p + "format", DataFormat.class), c.getString(p + "labels-uri"), c.getString(p + "features"),
-                c.getString(p + "label"), scaling, c.getInt(p + "limit"), c.getInt(p + "partitions"));
+                ? new Scaling(c.getDouble(p + "divisor"))
+                : Scaling.NONE;
+        return new DatasetSpec(
+                "data." + split,
+                c.getString(p + "name"),
+                c.getString(p + "uri"),
+                c.getEnum(p + "format", DataFormat.class),
+                c.getString(p + "labels-uri"),
+                c.getString(p + "features"),
+                c.getString(p + "label"),
+                scaling,
+                c.getInt(p + "limit"),
+                c.getInt(p + "partitions"));
     }
 
     /** Whether the examples have labels: an IDX labels file, or a label column. */

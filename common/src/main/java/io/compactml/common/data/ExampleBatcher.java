@@ -25,8 +25,8 @@ public final class ExampleBatcher {
     private final List<float[]> features = new ArrayList<>();
     private final List<Double> labels = new ArrayList<>();
 
-    public ExampleBatcher(String dataset, String column, int inputs, int outputs, Task task, Scaling scaling,
-                          int batchSize) {
+    public ExampleBatcher(
+            String dataset, String column, int inputs, int outputs, Task task, Scaling scaling, int batchSize) {
         if (task == Task.REGRESSION && outputs != 1) {
             throw Errors.badConfigValue("network.outputs", outputs, "1 for regression (one target column)");
         }

@@ -19,8 +19,7 @@ import java.util.zip.GZIPInputStream;
  * its header promises, is a {@link io.compactml.common.CompactMLException} naming the file.
  */
 public final class IdxFile {
-    private IdxFile() {
-    }
+    private IdxFile() {}
 
     /** The header of an IDX file. */
     public record Header(int type, int[] dims) {
@@ -154,8 +153,8 @@ public final class IdxFile {
 
         Records(DataInputStream in, Header h, String uri, long start, long count) {
             if (start < 0 || count < 0 || start + count > h.records()) {
-                throw new IllegalArgumentException("records [" + start + ", " + (start + count) + ") outside [0, "
-                        + h.records() + ")");
+                throw new IllegalArgumentException(
+                        "records [" + start + ", " + (start + count) + ") outside [0, " + h.records() + ")");
             }
             this.in = in;
             this.h = h;
@@ -211,8 +210,10 @@ public final class IdxFile {
 
         private RuntimeException failure(IOException e) {
             if (e instanceof EOFException) {
-                return Errors.corruptIdx(uri, "header promises " + h.records()
-                        + " records but the file ends at record " + row + " (truncated download?)");
+                return Errors.corruptIdx(
+                        uri,
+                        "header promises " + h.records() + " records but the file ends at record " + row
+                                + " (truncated download?)");
             }
             if (e instanceof java.util.zip.ZipException) {
                 return Errors.corruptIdx(uri, "broken gzip stream at record " + row + ": " + e.getMessage());

@@ -4,7 +4,8 @@ import io.compactml.common.config.Choice;
 
 /** What the network predicts: a class index (softmax + cross-entropy) or real targets (identity + MSE). */
 public enum Task implements Choice {
-    CLASSIFICATION, REGRESSION;
+    CLASSIFICATION,
+    REGRESSION;
 
     /** The metric a model of this task is judged by: {@code accuracy} (higher is better) or {@code mse} (lower). */
     public String metric() {

@@ -18,15 +18,14 @@ import java.util.Locale;
  * @param epochs            training epochs of every candidate
  * @param teacherBatchSize  inference minibatch of {@code teacher-outputs}
  */
-public record DistillSettings(String teacherRun, NetworkSpec student, List<Setting> settings, int epochs,
-                              int teacherBatchSize) {
+public record DistillSettings(
+        String teacherRun, NetworkSpec student, List<Setting> settings, int epochs, int teacherBatchSize) {
 
     /** The name of the hard-label baseline: the same student trained with alpha 0. */
     public static final String NO_KD = "no-kd";
 
     /** One candidate's setting: temperature T and weight alpha of the teacher term. */
-    public record Setting(String name, double temperature, double alpha) {
-    }
+    public record Setting(String name, double temperature, double alpha) {}
 
     /**
      * Reads {@code distill.*}.
@@ -35,8 +34,12 @@ public record DistillSettings(String teacherRun, NetworkSpec student, List<Setti
      *     "T:alpha" with T > 0 and alpha in [0, 1], or for no candidate at all
      */
     public static DistillSettings from(CompactConfig c) {
-        return new DistillSettings(c.getString("distill.teacher-run"), NetworkSpec.student(c), settings(c),
-                c.getInt("distill.epochs"), c.getInt("teacher-outputs.batch-size"));
+        return new DistillSettings(
+                c.getString("distill.teacher-run"),
+                NetworkSpec.student(c),
+                settings(c),
+                c.getInt("distill.epochs"),
+                c.getInt("teacher-outputs.batch-size"));
     }
 
     /** These settings reading the teacher outputs of run {@code run}. */
@@ -46,8 +49,11 @@ public record DistillSettings(String teacherRun, NetworkSpec student, List<Setti
 
     /** How the student was made, for its manifest; {@code outputsRun} is the run whose teacher outputs it learnt from. */
     public String describe(String outputsRun) {
-        return "teacher outputs of run " + outputsRun + ", settings " + settings.stream()
-                .filter(s -> !s.name().equals(NO_KD)).map(s -> trim(s.temperature()) + ":" + trim(s.alpha())).toList();
+        return "teacher outputs of run " + outputsRun + ", settings "
+                + settings.stream()
+                        .filter(s -> !s.name().equals(NO_KD))
+                        .map(s -> trim(s.temperature()) + ":" + trim(s.alpha()))
+                        .toList();
     }
 
     private static List<Setting> settings(CompactConfig c) {
@@ -59,8 +65,10 @@ public record DistillSettings(String teacherRun, NetworkSpec student, List<Setti
             out.add(new Setting(NO_KD, 1.0, 0.0));
         }
         if (out.isEmpty()) {
-            throw Errors.badConfigValue("distill.settings", List.of(), "at least one \"T:alpha\" entry, or"
-                    + " distill.no-kd-baseline = true");
+            throw Errors.badConfigValue(
+                    "distill.settings",
+                    List.of(),
+                    "at least one \"T:alpha\" entry, or" + " distill.no-kd-baseline = true");
         }
         return out;
     }
@@ -76,8 +84,8 @@ public record DistillSettings(String teacherRun, NetworkSpec student, List<Setti
             t = Double.parseDouble(parts[0].trim());
             a = Double.parseDouble(parts[1].trim());
         } catch (NumberFormatException e) {
-            throw Errors.badConfigValue("distill.settings", all, "entries \"T:alpha\" such as \"4:0.7\"; '" + s
-                    + "' is not one");
+            throw Errors.badConfigValue(
+                    "distill.settings", all, "entries \"T:alpha\" such as \"4:0.7\"; '" + s + "' is not one");
         }
         if (!(t > 0) || Double.isInfinite(t)) {
             throw Errors.badConfigValue("distill.settings", s, "a temperature T > 0 in \"T:alpha\"");

@@ -80,8 +80,8 @@ public final class DistillationLoss implements ILossFunction {
         int n = (int) preOutput.size(0);
         int w = (int) preOutput.size(1);
         if (labels.size(0) != n || labels.size(1) != 2L * w) {
-            throw new IllegalArgumentException("distillation labels must be [hard targets | teacher outputs], "
-                    + n + " x " + 2 * w + " for an output layer of " + w + "; got " + labels.shapeInfoToString());
+            throw new IllegalArgumentException("distillation labels must be [hard targets | teacher outputs], " + n
+                    + " x " + 2 * w + " for an output layer of " + w + "; got " + labels.shapeInfoToString());
         }
         double[] s = preOutput.dup('c').data().asDouble();
         double[] yt = labels.dup('c').data().asDouble();
@@ -111,8 +111,8 @@ public final class DistillationLoss implements ILossFunction {
                 l = alpha * temperature * temperature * kl + (1 - alpha) * ce;
                 if (gradient != null) {
                     for (int j = 0; j < w; j++) {
-                        gradient[row + j] = weight * (alpha * temperature * (psT[j] - ptT[j])
-                                + (1 - alpha) * (ps[j] - yt[labelRow + j]));
+                        gradient[row + j] = weight
+                                * (alpha * temperature * (psT[j] - ptT[j]) + (1 - alpha) * (ps[j] - yt[labelRow + j]));
                     }
                 }
             } else {
@@ -155,8 +155,8 @@ public final class DistillationLoss implements ILossFunction {
     }
 
     @Override
-    public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
-                               boolean average) {
+    public double computeScore(
+            INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean average) {
         double sum = 0;
         for (double l : compute(labels, preOutput, activationFn, mask, null)) {
             sum += l;
@@ -178,15 +178,15 @@ public final class DistillationLoss implements ILossFunction {
     }
 
     @Override
-    public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
-                                                          IActivation activationFn, INDArray mask,
-                                                          boolean average) {
+    public Pair<Double, INDArray> computeGradientAndScore(
+            INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean average) {
         double[] g = new double[(int) preOutput.length()];
         double sum = 0;
         for (double l : compute(labels, preOutput, activationFn, mask, g)) {
             sum += l;
         }
-        return Pair.of(average ? sum / preOutput.size(0) : sum,
+        return Pair.of(
+                average ? sum / preOutput.size(0) : sum,
                 Nd4j.create(g, preOutput.shape(), 'c').castTo(preOutput.dataType()));
     }
 

@@ -19,8 +19,7 @@ public final class TeacherOutputs {
      */
     public static final AtomicLong INFERENCES = new AtomicLong();
 
-    private TeacherOutputs() {
-    }
+    private TeacherOutputs() {}
 
     /** The pre-activation of {@code net}'s output layer for {@code features} (one row per example). */
     public static INDArray of(MultiLayerNetwork net, INDArray features) {

@@ -13,8 +13,11 @@ import io.compactml.common.config.CompactConfig;
 public record EvaluateSettings(int topK, int batchSize, int latencyRuns, int latencyBatchSize) {
 
     public static EvaluateSettings from(CompactConfig c) {
-        return new EvaluateSettings(c.getInt("evaluate.top-k"), c.getInt("evaluate.batch-size"),
-                c.getInt("evaluate.latency-runs"), c.getInt("evaluate.latency-batch-size"));
+        return new EvaluateSettings(
+                c.getInt("evaluate.top-k"),
+                c.getInt("evaluate.batch-size"),
+                c.getInt("evaluate.latency-runs"),
+                c.getInt("evaluate.latency-batch-size"));
     }
 
     /** The top-k for a model of {@code classes} outputs: k, at most the number of classes. */

@@ -12,8 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (median and 99th percentile, nearest rank) and examples per second for the batch.
  */
 public final class LatencyProbe {
-    private LatencyProbe() {
-    }
+    private LatencyProbe() {}
 
     public static Map<String, Double> measure(MultiLayerNetwork net, INDArray rows, int runs, int batchSize) {
         Map<String, Double> m = new LinkedHashMap<>();
@@ -35,12 +34,16 @@ public final class LatencyProbe {
     private static INDArray tile(INDArray rows, int batchSize) {
         long n = rows.rows();
         if (n >= batchSize) {
-            return rows.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, batchSize),
-                    org.nd4j.linalg.indexing.NDArrayIndex.all()).dup();
+            return rows.get(
+                            org.nd4j.linalg.indexing.NDArrayIndex.interval(0, batchSize),
+                            org.nd4j.linalg.indexing.NDArrayIndex.all())
+                    .dup();
         }
         return org.nd4j.linalg.factory.Nd4j.tile(rows, (int) ((batchSize + n - 1) / n), 1)
-                .get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, batchSize),
-                        org.nd4j.linalg.indexing.NDArrayIndex.all()).dup();
+                .get(
+                        org.nd4j.linalg.indexing.NDArrayIndex.interval(0, batchSize),
+                        org.nd4j.linalg.indexing.NDArrayIndex.all())
+                .dup();
     }
 
     private static double[] time(MultiLayerNetwork net, INDArray input, int runs) {

@@ -24,8 +24,7 @@ import org.deeplearning4j.util.ModelSerializer;
  * half-written model.
  */
 public final class ModelIO {
-    private ModelIO() {
-    }
+    private ModelIO() {}
 
     /**
      * The model zip bytes (without updater state: what serving needs), canonical: entries keep DL4J's order
@@ -44,7 +43,7 @@ public final class ModelIO {
     private static byte[] canonicalZip(byte[] zip) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(zip.length);
         try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip));
-             ZipOutputStream z = new ZipOutputStream(out)) {
+                ZipOutputStream z = new ZipOutputStream(out)) {
             for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
                 ZipEntry copy = new ZipEntry(e.getName());
                 copy.setTime(FIXED_ZIP_TIME);
@@ -101,6 +100,10 @@ public final class ModelIO {
 
     /** Number of parameters that are not exactly zero. */
     public static long nonzeroParams(MultiLayerNetwork net) {
-        return net.params().neq(0.0).castTo(org.nd4j.linalg.api.buffer.DataType.LONG).sumNumber().longValue();
+        return net.params()
+                .neq(0.0)
+                .castTo(org.nd4j.linalg.api.buffer.DataType.LONG)
+                .sumNumber()
+                .longValue();
     }
 }

@@ -11,8 +11,7 @@ import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 
 /** What a trained network expects and produces, read from its configuration. */
 public final class ModelShapes {
-    private ModelShapes() {
-    }
+    private ModelShapes() {}
 
     /** Flat input features: nIn of the first layer, or height x width x channels for a CNN on flat input. */
     public static int inputs(MultiLayerNetwork net) {
@@ -24,18 +23,21 @@ public final class ModelShapes {
         if (first instanceof FeedForwardLayer ff) {
             return (int) ff.getNIn();
         }
-        throw new IllegalArgumentException("Unsupported first layer " + first.getClass().getSimpleName());
+        throw new IllegalArgumentException(
+                "Unsupported first layer " + first.getClass().getSimpleName());
     }
 
     /** Width of the output layer. */
     public static int outputs(MultiLayerNetwork net) {
-        Layer last = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
+        Layer last =
+                net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
         return (int) ((FeedForwardLayer) last).getNOut();
     }
 
     /** Classification when the output layer is a softmax, else regression. */
     public static Task task(MultiLayerNetwork net) {
-        Layer last = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
+        Layer last =
+                net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
         if (last instanceof BaseOutputLayer out && out.getActivationFn() instanceof ActivationSoftmax) {
             return Task.CLASSIFICATION;
         }

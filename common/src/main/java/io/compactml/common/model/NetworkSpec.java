@@ -28,15 +28,32 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  * Classification ends in softmax + multi-class cross-entropy, regression in identity + MSE. Weights are Xavier
  * (He for ReLU layers) from {@code train.seed}; the updater is Adam.
  */
-public record NetworkSpec(NetworkType type, List<Integer> hidden, List<Integer> convFilters, int dense,
-                          List<Integer> inputShape, int outputs, double dropout, Task task, double learningRate,
-                          double l2, long seed) {
+public record NetworkSpec(
+        NetworkType type,
+        List<Integer> hidden,
+        List<Integer> convFilters,
+        int dense,
+        List<Integer> inputShape,
+        int outputs,
+        double dropout,
+        Task task,
+        double learningRate,
+        double l2,
+        long seed) {
 
     public static NetworkSpec from(CompactConfig c) {
-        return new NetworkSpec(c.getEnum("network.type", NetworkType.class), c.getIntList("network.hidden"),
-                c.getIntList("network.conv-filters"), c.getInt("network.dense"), c.getIntList("network.input-shape"),
-                c.getInt("network.outputs"), c.getDouble("network.dropout"), c.getEnum("task", Task.class),
-                c.getDouble("train.learning-rate"), c.getDouble("train.l2"), c.getInt("train.seed"));
+        return new NetworkSpec(
+                c.getEnum("network.type", NetworkType.class),
+                c.getIntList("network.hidden"),
+                c.getIntList("network.conv-filters"),
+                c.getInt("network.dense"),
+                c.getIntList("network.input-shape"),
+                c.getInt("network.outputs"),
+                c.getDouble("network.dropout"),
+                c.getEnum("task", Task.class),
+                c.getDouble("train.learning-rate"),
+                c.getDouble("train.l2"),
+                c.getInt("train.seed"));
     }
 
     /**
@@ -44,10 +61,17 @@ public record NetworkSpec(NetworkType type, List<Integer> hidden, List<Integer> 
      * {@code distill.learning-rate}; input shape, outputs, task, regularisation and seed as the teacher's keys.
      */
     public static NetworkSpec student(CompactConfig c) {
-        return new NetworkSpec(c.getEnum("distill.student.type", NetworkType.class), c.getIntList("distill.student.hidden"),
-                c.getIntList("distill.student.conv-filters"), c.getInt("distill.student.dense"),
-                c.getIntList("network.input-shape"), c.getInt("network.outputs"), c.getDouble("network.dropout"),
-                c.getEnum("task", Task.class), c.getDouble("distill.learning-rate"), c.getDouble("train.l2"),
+        return new NetworkSpec(
+                c.getEnum("distill.student.type", NetworkType.class),
+                c.getIntList("distill.student.hidden"),
+                c.getIntList("distill.student.conv-filters"),
+                c.getInt("distill.student.dense"),
+                c.getIntList("network.input-shape"),
+                c.getInt("network.outputs"),
+                c.getDouble("network.dropout"),
+                c.getEnum("task", Task.class),
+                c.getDouble("distill.learning-rate"),
+                c.getDouble("train.l2"),
                 c.getInt("train.seed"));
     }
 
@@ -64,7 +88,9 @@ public record NetworkSpec(NetworkType type, List<Integer> hidden, List<Integer> 
     /** As {@link #build(int)}, the output layer trained with {@code loss} (null: the task's standard loss). */
     public MultiLayerConfiguration build(int inputs, ILossFunction loss) {
         if (type == NetworkType.CNN && inputs != inputs(inputs)) {
-            throw io.compactml.common.Errors.badConfigValue("network.input-shape", inputShape,
+            throw io.compactml.common.Errors.badConfigValue(
+                    "network.input-shape",
+                    inputShape,
                     "height x width x channels = the " + inputs + " features of the data");
         }
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
@@ -76,25 +102,42 @@ public record NetworkSpec(NetworkType type, List<Integer> hidden, List<Integer> 
         int layer = 0;
         if (type == NetworkType.MLP) {
             for (int h : hidden) {
-                list.layer(layer++, withDropout(new DenseLayer.Builder().nOut(h).activation(Activation.RELU)).build());
+                list.layer(
+                        layer++,
+                        withDropout(new DenseLayer.Builder().nOut(h).activation(Activation.RELU))
+                                .build());
             }
         } else {
             for (int f : convFilters) {
-                list.layer(layer++, new ConvolutionLayer.Builder(3, 3).nOut(f).stride(1, 1)
-                        .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same)
-                        .activation(Activation.RELU).build());
-                list.layer(layer++, new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
-                        .kernelSize(2, 2).stride(2, 2).build());
+                list.layer(
+                        layer++,
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(f)
+                                .stride(1, 1)
+                                .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same)
+                                .activation(Activation.RELU)
+                                .build());
+                list.layer(
+                        layer++,
+                        new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                                .kernelSize(2, 2)
+                                .stride(2, 2)
+                                .build());
             }
-            list.layer(layer++, withDropout(new DenseLayer.Builder().nOut(dense).activation(Activation.RELU)).build());
+            list.layer(
+                    layer++,
+                    withDropout(new DenseLayer.Builder().nOut(dense).activation(Activation.RELU))
+                            .build());
         }
-        OutputLayer.Builder out = loss != null ? new OutputLayer.Builder(loss)
+        OutputLayer.Builder out = loss != null
+                ? new OutputLayer.Builder(loss)
                 : new OutputLayer.Builder(task == Task.CLASSIFICATION ? LossFunction.MCXENT : LossFunction.MSE);
         out.activation(task == Task.CLASSIFICATION ? Activation.SOFTMAX : Activation.IDENTITY);
         list.layer(layer, out.nOut(outputs).weightInit(WeightInit.XAVIER).build());
-        list.setInputType(type == NetworkType.CNN
-                ? InputType.convolutionalFlat(inputShape.get(0), inputShape.get(1), inputShape.get(2))
-                : InputType.feedForward(inputs));
+        list.setInputType(
+                type == NetworkType.CNN
+                        ? InputType.convolutionalFlat(inputShape.get(0), inputShape.get(1), inputShape.get(2))
+                        : InputType.feedForward(inputs));
         return list.build();
     }
 

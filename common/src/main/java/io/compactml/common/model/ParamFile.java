@@ -24,8 +24,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * values, and optionally a trailer section. Each format supplies only the value encoding and the trailer.
  */
 public final class ParamFile {
-    private ParamFile() {
-    }
+    private ParamFile() {}
 
     /** What precedes every parameter's values: its layer, DL4J name ("W", "b"), the format's kind, its shape. */
     public record Header(int layer, String name, byte kind, long[] shape) {
@@ -64,8 +63,7 @@ public final class ParamFile {
     }
 
     /** A file's contents: the configuration, the parameters as the format decoded them, the trailer. */
-    public record Contents<P, T>(String configJson, List<P> params, T trailer) {
-    }
+    public record Contents<P, T>(String configJson, List<P> params, T trailer) {}
 
     /** A freshly initialised network of a DL4J configuration, its parameters to be set from a file. */
     public static MultiLayerNetwork emptyNetwork(String configJson) {
@@ -75,8 +73,15 @@ public final class ParamFile {
     }
 
     /** The file's bytes, deflated at {@code level}; {@code trailer} (may be null) writes a last section. */
-    public static <P> byte[] write(int magic, int version, int level, String configJson, List<P> params,
-                                   Function<P, Header> header, ValueWriter<P> values, SectionWriter trailer) {
+    public static <P> byte[] write(
+            int magic,
+            int version,
+            int level,
+            String configJson,
+            List<P> params,
+            Function<P, Header> header,
+            ValueWriter<P> values,
+            SectionWriter trailer) {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         Deflater deflater = new Deflater(level);
         try (DataOutputStream out = new DataOutputStream(new DeflaterOutputStream(bos, deflater))) {
@@ -112,9 +117,15 @@ public final class ParamFile {
      * Reads a file written by {@link #write}. Anything unreadable (bad magic or version, truncation, values
      * the format rejects) fails as a runtime error naming {@code what} and {@code source}, with {@code remedy}.
      */
-    public static <P, T> Contents<P, T> read(byte[] bytes, int magic, int version, ValueReader<P> values,
-                                             SectionReader<T> trailer, String what, String source,
-                                             String remedy) {
+    public static <P, T> Contents<P, T> read(
+            byte[] bytes,
+            int magic,
+            int version,
+            ValueReader<P> values,
+            SectionReader<T> trailer,
+            String what,
+            String source,
+            String remedy) {
         try (DataInputStream in = new DataInputStream(new InflaterInputStream(new ByteArrayInputStream(bytes)))) {
             if (in.readInt() != magic || in.readInt() != version) {
                 throw new IOException("not a CompactML " + what + " (bad magic or version)");

@@ -13,12 +13,16 @@ import io.compactml.common.config.CompactConfig;
  * @param seed               seed for weights and shuffling
  * @param validate           evaluate on data.eval after each epoch
  */
-public record TrainSettings(int epochs, int batchSize, int averagingFrequency, int workers, int seed,
-                            boolean validate) {
+public record TrainSettings(
+        int epochs, int batchSize, int averagingFrequency, int workers, int seed, boolean validate) {
 
     public static TrainSettings from(CompactConfig c) {
-        return new TrainSettings(c.getInt("train.epochs"), c.getInt("train.batch-size"),
-                c.getInt("train.averaging-frequency"), c.getInt("train.workers"), c.getInt("train.seed"),
+        return new TrainSettings(
+                c.getInt("train.epochs"),
+                c.getInt("train.batch-size"),
+                c.getInt("train.averaging-frequency"),
+                c.getInt("train.workers"),
+                c.getInt("train.seed"),
                 c.getBoolean("train.validate"));
     }
 }

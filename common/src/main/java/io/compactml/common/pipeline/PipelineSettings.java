@@ -19,8 +19,12 @@ public record PipelineSettings(List<Plan.Candidate> candidates, Selection.Constr
      * @throws io.compactml.common.CompactMLException (usage) for a candidate that cannot run
      */
     public static PipelineSettings from(CompactConfig c) {
-        return new PipelineSettings(Plan.parse(c.getStringList("pipeline.candidates"), "pipeline.candidates"),
-                new Selection.Constraints(c.getDouble("pipeline.max-accuracy-drop"), c.getInt("pipeline.max-size-bytes"),
-                        c.getDouble("pipeline.max-latency-ms")), c.getBoolean("pipeline.publish"));
+        return new PipelineSettings(
+                Plan.parse(c.getStringList("pipeline.candidates"), "pipeline.candidates"),
+                new Selection.Constraints(
+                        c.getDouble("pipeline.max-accuracy-drop"),
+                        c.getInt("pipeline.max-size-bytes"),
+                        c.getDouble("pipeline.max-latency-ms")),
+                c.getBoolean("pipeline.publish"));
     }
 }

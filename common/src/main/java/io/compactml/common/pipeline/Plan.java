@@ -18,11 +18,14 @@ import java.util.Locale;
  * calibration: {@link Candidate#work()} is the chain with such a pair made one prune step.
  */
 public final class Plan {
-    private Plan() {
-    }
+    private Plan() {}
 
     /** What one step does. */
-    public enum Kind { DISTILL, PRUNE, INT8 }
+    public enum Kind {
+        DISTILL,
+        PRUNE,
+        INT8
+    }
 
     /**
      * One step: its kind and arguments.
@@ -68,7 +71,9 @@ public final class Plan {
             for (Step s : steps) {
                 Step previous = out.isEmpty() ? null : out.get(out.size() - 1);
                 if (s.kind() == Kind.INT8 && previous != null && previous.kind() == Kind.PRUNE) {
-                    out.set(out.size() - 1, new Step(Kind.PRUNE, previous.criterion(), null, previous.sparsity(), true));
+                    out.set(
+                            out.size() - 1,
+                            new Step(Kind.PRUNE, previous.criterion(), null, previous.sparsity(), true));
                 } else {
                     out.add(s);
                 }
@@ -100,7 +105,8 @@ public final class Plan {
     /** Parses and checks the plan's candidates; {@code key} names the config key in errors. */
     public static List<Candidate> parse(List<String> specs, String key) {
         if (specs.isEmpty()) {
-            throw Errors.badConfigValue(key, specs, "at least one candidate, e.g. [\"int8:entropy\", \"prune:magnitude:0.9\"]");
+            throw Errors.badConfigValue(
+                    key, specs, "at least one candidate, e.g. [\"int8:entropy\", \"prune:magnitude:0.9\"]");
         }
         List<Candidate> out = new ArrayList<>();
         for (String spec : specs) {
@@ -111,14 +117,19 @@ public final class Plan {
             for (int i = 0; i < steps.size(); i++) {
                 Kind k = steps.get(i).kind();
                 if (k == Kind.DISTILL && i != 0 || k == Kind.INT8 && i != steps.size() - 1) {
-                    throw Errors.badConfigValue(key, spec, "distill first and int8 last in a chain (" + k.name()
-                            .toLowerCase(Locale.ROOT) + " is step " + (i + 1) + " of " + steps.size() + ")");
+                    throw Errors.badConfigValue(
+                            key,
+                            spec,
+                            "distill first and int8 last in a chain ("
+                                    + k.name().toLowerCase(Locale.ROOT) + " is step " + (i + 1) + " of " + steps.size()
+                                    + ")");
                 }
                 if (k == Kind.PRUNE && steps.subList(0, i).stream().anyMatch(s -> s.kind() == Kind.PRUNE)) {
                     throw Errors.badConfigValue(key, spec, "at most one prune step per candidate");
                 }
             }
-            Candidate c = new Candidate(String.join(">", steps.stream().map(Step::toString).toList()), steps);
+            Candidate c = new Candidate(
+                    String.join(">", steps.stream().map(Step::toString).toList()), steps);
             if (out.stream().anyMatch(o -> o.name().equals(c.name()))) {
                 throw Errors.badConfigValue(key, spec, "each candidate once (" + c.name() + " is listed twice)");
             }

@@ -16,8 +16,7 @@ import java.util.stream.Collectors;
  * importance scores, teacher outputs) are what the candidates to make start from.
  */
 public final class Reuse {
-    private Reuse() {
-    }
+    private Reuse() {}
 
     /** Config key prefixes a candidate's result does not depend on: the plan's constraints, publishing, verifying. */
     static final List<String> IGNORED = List.of("pipeline.", "publish.", "verify.");
@@ -27,8 +26,7 @@ public final class Reuse {
      * criteria (those with data) of prune steps on the source, and whether any candidate distills (teacher
      * outputs of the source). Steps on a student use the student's own calibration and scores.
      */
-    public record SharedStages(Set<CalibrationMethod> calibration, Set<Criterion> importance, boolean teacherOutputs) {
-    }
+    public record SharedStages(Set<CalibrationMethod> calibration, Set<Criterion> importance, boolean teacherOutputs) {}
 
     /**
      * A hash of what a candidate's result depends on: its name, the source model's sha256 and every setting of
@@ -38,7 +36,8 @@ public final class Reuse {
     public static String settingsHash(String candidate, String sourceSha256, Map<String, Object> described) {
         String settings = described.entrySet().stream()
                 .filter(e -> IGNORED.stream().noneMatch(e.getKey()::startsWith))
-                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("\n"));
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining("\n"));
         return ModelIO.sha256((candidate + "\n" + sourceSha256 + "\n" + settings).getBytes(StandardCharsets.UTF_8));
     }
 

@@ -13,20 +13,22 @@ import java.util.Locale;
  * content, which says nothing about the model). Also the Pareto front of accuracy against size, for the report.
  */
 public final class Selection {
-    private Selection() {
-    }
+    private Selection() {}
 
     /** A limit per constraint: a negative accuracy drop, or a size or latency of 0 or less, means none. */
-    public record Constraints(double maxAccuracyDropPoints, long maxSizeBytes, double maxLatencyMs) {
-    }
+    public record Constraints(double maxAccuracyDropPoints, long maxSizeBytes, double maxLatencyMs) {}
 
     /** What was measured for one candidate (latency NaN when not measured). */
-    public record Measured(String name, double accuracy, long sizeBytes, double latencyMs) {
-    }
+    public record Measured(String name, double accuracy, long sizeBytes, double latencyMs) {}
 
     /** The verdict on one candidate. */
-    public record Verdict(Measured measured, double accuracyDropPoints, List<String> violations, boolean chosen,
-                          boolean paretoOptimal, String decision) {
+    public record Verdict(
+            Measured measured,
+            double accuracyDropPoints,
+            List<String> violations,
+            boolean chosen,
+            boolean paretoOptimal,
+            String decision) {
         public boolean meetsConstraints() {
             return violations.isEmpty();
         }
@@ -34,7 +36,9 @@ public final class Selection {
 
     /** The verdict on every candidate, in the given order; at most one is chosen. */
     public static List<Verdict> decide(double sourceAccuracy, List<Measured> candidates, Constraints limits) {
-        List<List<String>> violations = candidates.stream().map(m -> violations(sourceAccuracy, m, limits)).toList();
+        List<List<String>> violations = candidates.stream()
+                .map(m -> violations(sourceAccuracy, m, limits))
+                .toList();
         List<Measured> meeting = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
             if (violations.get(i).isEmpty()) {
@@ -44,17 +48,28 @@ public final class Selection {
         long smallest = meeting.stream().mapToLong(Measured::sizeBytes).min().orElse(0);
         // sizes within 1 % are a tie (a compressed stream's length moves by a few bytes with its content): the
         // more accurate of the tied candidates is chosen, then the smaller
-        List<Measured> tied = meeting.stream().filter(m -> tiedInSize(m.sizeBytes(), smallest)).toList();
-        Measured best = tied.stream().min(Comparator.comparing(Measured::accuracy, Comparator.reverseOrder())
-                .thenComparingLong(Measured::sizeBytes)).orElse(null);
+        List<Measured> tied = meeting.stream()
+                .filter(m -> tiedInSize(m.sizeBytes(), smallest))
+                .toList();
+        Measured best = tied.stream()
+                .min(Comparator.comparing(Measured::accuracy, Comparator.reverseOrder())
+                        .thenComparingLong(Measured::sizeBytes))
+                .orElse(null);
         List<Verdict> out = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
             Measured m = candidates.get(i);
-            String decision = m == best ? chosenBecause(m, smallest, tied.size(), meeting.size())
-                    : !violations.get(i).isEmpty() ? "rejected: " + String.join("; ", violations.get(i))
-                    : notChosenBecause(m, best, tied.contains(m));
-            out.add(new Verdict(m, dropPoints(sourceAccuracy, m), List.copyOf(violations.get(i)), m == best,
-                    paretoOptimal(m, candidates), decision));
+            String decision = m == best
+                    ? chosenBecause(m, smallest, tied.size(), meeting.size())
+                    : !violations.get(i).isEmpty()
+                            ? "rejected: " + String.join("; ", violations.get(i))
+                            : notChosenBecause(m, best, tied.contains(m));
+            out.add(new Verdict(
+                    m,
+                    dropPoints(sourceAccuracy, m),
+                    List.copyOf(violations.get(i)),
+                    m == best,
+                    paretoOptimal(m, candidates),
+                    decision));
         }
         return out;
     }
@@ -73,8 +88,11 @@ public final class Selection {
             v.add(String.format(Locale.ROOT, "size %,d > %,d bytes", m.sizeBytes(), limits.maxSizeBytes()));
         }
         if (limits.maxLatencyMs() > 0 && !(m.latencyMs() <= limits.maxLatencyMs())) {
-            v.add(Double.isNaN(m.latencyMs()) ? "latency not measured"
-                    : String.format(Locale.ROOT, "latency %.3f > %.3f ms", m.latencyMs(), limits.maxLatencyMs()));
+            v.add(
+                    Double.isNaN(m.latencyMs())
+                            ? "latency not measured"
+                            : String.format(
+                                    Locale.ROOT, "latency %.3f > %.3f ms", m.latencyMs(), limits.maxLatencyMs()));
         }
         return v;
     }
@@ -82,8 +100,13 @@ public final class Selection {
     private static String chosenBecause(Measured m, long smallest, int tied, int meeting) {
         return m.sizeBytes() == smallest
                 ? String.format(Locale.ROOT, "chosen: the smallest of %d candidates meeting the constraints", meeting)
-                : String.format(Locale.ROOT, "chosen: the most accurate of %d candidates within 1 %% of the smallest"
-                        + " size (%,d bytes, a tie), of %d meeting the constraints", tied, smallest, meeting);
+                : String.format(
+                        Locale.ROOT,
+                        "chosen: the most accurate of %d candidates within 1 %% of the smallest"
+                                + " size (%,d bytes, a tie), of %d meeting the constraints",
+                        tied,
+                        smallest,
+                        meeting);
     }
 
     /** Why {@code m}, which meets the constraints, is not the chosen {@code best}. */
@@ -92,11 +115,20 @@ public final class Selection {
             return String.format(Locale.ROOT, "meets the constraints; %s is as small and more accurate", best.name());
         }
         if (tied) {
-            return String.format(Locale.ROOT, "meets the constraints; %s is within 1 %% of its size (%,d vs %,d bytes,"
-                    + " a tie) and more accurate", best.name(), best.sizeBytes(), m.sizeBytes());
+            return String.format(
+                    Locale.ROOT,
+                    "meets the constraints; %s is within 1 %% of its size (%,d vs %,d bytes,"
+                            + " a tie) and more accurate",
+                    best.name(),
+                    best.sizeBytes(),
+                    m.sizeBytes());
         }
-        return String.format(Locale.ROOT, "meets the constraints, larger than %s (%,d > %,d bytes)", best.name(),
-                m.sizeBytes(), best.sizeBytes());
+        return String.format(
+                Locale.ROOT,
+                "meets the constraints, larger than %s (%,d > %,d bytes)",
+                best.name(),
+                m.sizeBytes(),
+                best.sizeBytes());
     }
 
     /** Whether a size is within 1 % of the smallest, so that the two count as equal. */
@@ -110,7 +142,9 @@ public final class Selection {
             return false;
         }
         for (Measured o : all) {
-            if (o != m && o.sizeBytes() <= m.sizeBytes() && o.accuracy() >= m.accuracy()
+            if (o != m
+                    && o.sizeBytes() <= m.sizeBytes()
+                    && o.accuracy() >= m.accuracy()
                     && (o.sizeBytes() < m.sizeBytes() || o.accuracy() > m.accuracy())) {
                 return false;
             }

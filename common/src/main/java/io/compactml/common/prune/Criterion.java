@@ -8,7 +8,9 @@ import io.compactml.common.config.Choice;
  * ({@link ImportanceAccumulator}).
  */
 public enum Criterion implements Choice {
-    MAGNITUDE, TAYLOR, FISHER;
+    MAGNITUDE,
+    TAYLOR,
+    FISHER;
 
     /** Whether the scores come from gradients over data (and so need an {@code importance} run). */
     public boolean needsData() {

@@ -27,6 +27,7 @@ public final class ImportanceAccumulator implements Serializable {
     private final int[] layers;
     /** Where each weight tensor lies in the network's flat parameter (and gradient) vector, and its layout. */
     private final int[] offsets;
+
     private final long[][] shapes;
     private final char[] orders;
     private final double[][][] taylor;
@@ -94,7 +95,9 @@ public final class ImportanceAccumulator implements Serializable {
     }
 
     private static FloatBuffer floats(INDArray a) {
-        INDArray f = a.dataType() == DataType.FLOAT && !a.isView() ? a : a.castTo(DataType.FLOAT).dup();
+        INDArray f = a.dataType() == DataType.FLOAT && !a.isView()
+                ? a
+                : a.castTo(DataType.FLOAT).dup();
         return f.data().asNioFloat();
     }
 

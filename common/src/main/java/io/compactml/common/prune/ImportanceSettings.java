@@ -15,8 +15,10 @@ import java.util.TreeSet;
 public record ImportanceSettings(List<Criterion> criteria, int batchSize, double stabilitySparsity) {
 
     public static ImportanceSettings from(CompactConfig c) {
-        return new ImportanceSettings(c.getEnumList("importance.criteria", Criterion.class),
-                c.getInt("importance.batch-size"), c.getDouble("importance.stability-sparsity"));
+        return new ImportanceSettings(
+                c.getEnumList("importance.criteria", Criterion.class),
+                c.getInt("importance.batch-size"),
+                c.getDouble("importance.stability-sparsity"));
     }
 
     /** These settings with {@code more} criteria scored too (in declaration order, each once). */

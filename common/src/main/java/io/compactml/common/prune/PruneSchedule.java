@@ -16,6 +16,8 @@ public record PruneSchedule(double initial, double target, int steps) {
     /** The sparsity pruning is raised to at the start of fine-tuning epoch {@code epoch} (1-based), if any. */
     public OptionalDouble at(int epoch) {
         int step = epoch - 1;
-        return step < steps ? OptionalDouble.of(Pruning.scheduled(initial, target, step, steps)) : OptionalDouble.empty();
+        return step < steps
+                ? OptionalDouble.of(Pruning.scheduled(initial, target, step, steps))
+                : OptionalDouble.empty();
     }
 }

@@ -13,8 +13,7 @@ import java.util.Arrays;
  * {@code O(n log n)} time.
  */
 public final class PruneSelection {
-    private PruneSelection() {
-    }
+    private PruneSelection() {}
 
     /** How many of {@code n} weights a sparsity prunes: {@code round(sparsity * n)}, half up. */
     public static long prunedCount(long n, double sparsity) {
@@ -40,8 +39,8 @@ public final class PruneSelection {
         for (int t = 0; t < scores.length; t++) {
             for (float v : scores[t]) {
                 if (!(v >= 0) || Float.isInfinite(v)) {
-                    throw new IllegalArgumentException("importance score " + v + " at position " + pos
-                            + " is not finite and non-negative");
+                    throw new IllegalArgumentException(
+                            "importance score " + v + " at position " + pos + " is not finite and non-negative");
                 }
                 // for non-negative floats the raw bits order like the values (-0 is read as +0)
                 keys[pos] = ((long) Float.floatToRawIntBits(v + 0f) << 32) | pos;

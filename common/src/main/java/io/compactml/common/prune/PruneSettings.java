@@ -21,9 +21,18 @@ import java.util.Locale;
  * @param learningRate     Adam learning rate of the fine-tuning
  * @param int8             store the nonzero weights as int8
  */
-public record PruneSettings(Criterion criterion, String importanceRun, double targetSparsity, PruneScope scope,
-                            PruneStructure structure, List<String> excludeLayers, double initialSparsity,
-                            int scheduleSteps, int fineTuneEpochs, double learningRate, boolean int8) {
+public record PruneSettings(
+        Criterion criterion,
+        String importanceRun,
+        double targetSparsity,
+        PruneScope scope,
+        PruneStructure structure,
+        List<String> excludeLayers,
+        double initialSparsity,
+        int scheduleSteps,
+        int fineTuneEpochs,
+        double learningRate,
+        boolean int8) {
 
     /**
      * Reads and checks {@code prune.*}.
@@ -32,21 +41,31 @@ public record PruneSettings(Criterion criterion, String importanceRun, double ta
      *     fine-tuning epochs cannot carry out
      */
     public static PruneSettings from(CompactConfig c) {
-        PruneSettings s = new PruneSettings(c.getEnum("prune.criterion", Criterion.class),
-                c.getString("prune.importance-run"), c.getDouble("prune.target-sparsity"),
-                c.getEnum("prune.scope", PruneScope.class), c.getEnum("prune.structure", PruneStructure.class),
-                c.getStringList("prune.exclude-layers"), c.getDouble("prune.initial-sparsity"),
-                c.getInt("prune.schedule-steps"), c.getInt("prune.fine-tune-epochs"),
-                c.getDouble("prune.learning-rate"), c.getBoolean("prune.int8"));
+        PruneSettings s = new PruneSettings(
+                c.getEnum("prune.criterion", Criterion.class),
+                c.getString("prune.importance-run"),
+                c.getDouble("prune.target-sparsity"),
+                c.getEnum("prune.scope", PruneScope.class),
+                c.getEnum("prune.structure", PruneStructure.class),
+                c.getStringList("prune.exclude-layers"),
+                c.getDouble("prune.initial-sparsity"),
+                c.getInt("prune.schedule-steps"),
+                c.getInt("prune.fine-tune-epochs"),
+                c.getDouble("prune.learning-rate"),
+                c.getBoolean("prune.int8"));
         s.check();
         return s;
     }
 
     private void check() {
         if (scheduleSteps > 1 && (channels() || fineTuneEpochs < scheduleSteps)) {
-            throw Errors.badConfigValue("prune.schedule-steps", scheduleSteps, channels()
-                    ? "1 with prune.structure = channels (structured pruning is one-shot)"
-                    : "at most prune.fine-tune-epochs = " + fineTuneEpochs + " (one step at the start of each epoch)");
+            throw Errors.badConfigValue(
+                    "prune.schedule-steps",
+                    scheduleSteps,
+                    channels()
+                            ? "1 with prune.structure = channels (structured pruning is one-shot)"
+                            : "at most prune.fine-tune-epochs = " + fineTuneEpochs
+                                    + " (one step at the start of each epoch)");
         }
     }
 
@@ -70,19 +89,35 @@ public record PruneSettings(Criterion criterion, String importanceRun, double ta
      * nonzero weights stored as int8 when {@code int8}, scores of run {@code stepImportanceRun}; on a model other
      * than the plan's source no excluded layers (they name the source's layers).
      */
-    public PruneSettings forStep(Criterion stepCriterion, double sparsity, boolean stepInt8, String stepImportanceRun,
-                                 boolean onSource) {
-        PruneSettings s = new PruneSettings(stepCriterion, stepImportanceRun, sparsity, PruneScope.GLOBAL,
-                PruneStructure.UNSTRUCTURED, onSource ? excludeLayers : List.of(), initialSparsity, scheduleSteps,
-                fineTuneEpochs, learningRate, stepInt8);
+    public PruneSettings forStep(
+            Criterion stepCriterion, double sparsity, boolean stepInt8, String stepImportanceRun, boolean onSource) {
+        PruneSettings s = new PruneSettings(
+                stepCriterion,
+                stepImportanceRun,
+                sparsity,
+                PruneScope.GLOBAL,
+                PruneStructure.UNSTRUCTURED,
+                onSource ? excludeLayers : List.of(),
+                initialSparsity,
+                scheduleSteps,
+                fineTuneEpochs,
+                learningRate,
+                stepInt8);
         s.check();
         return s;
     }
 
     /** How the model was pruned, for its manifest; {@code scoresRun} is the importance run the scores came from. */
     public String describe(String scoresRun) {
-        return String.format(Locale.ROOT, "%s %s, criterion %s, sparsity %s, %d fine-tuning epochs, %s values,"
-                        + " importance run %s", structure.id(), scope.id(), criterion.id(), targetSparsity,
-                fineTuneEpochs, int8 ? "int8" : "float32", scoresRun);
+        return String.format(
+                Locale.ROOT,
+                "%s %s, criterion %s, sparsity %s, %d fine-tuning epochs, %s values," + " importance run %s",
+                structure.id(),
+                scope.id(),
+                criterion.id(),
+                targetSparsity,
+                fineTuneEpochs,
+                int8 ? "int8" : "float32",
+                scoresRun);
     }
 }

@@ -27,8 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * kernels [nOut, nIn, kH, kW]. A unit is an output channel: a dense layer's neuron or a convolution's filter.
  */
 public final class Pruning {
-    private Pruning() {
-    }
+    private Pruning() {}
 
     /**
      * The sparsity at step {@code step} (0-based) of {@code steps}: TFMOT's polynomial decay with power 3,
@@ -73,8 +72,11 @@ public final class Pruning {
                     have.add(i + " (" + layerName(net, i) + ", "
                             + net.getLayer(i).conf().getLayer().getClass().getSimpleName() + ")");
                 }
-                throw Errors.badConfigValue(key, refs, "layers of this model, by index or name: "
-                        + String.join(", ", have) + "; it has no layer '" + ref + "'");
+                throw Errors.badConfigValue(
+                        key,
+                        refs,
+                        "layers of this model, by index or name: " + String.join(", ", have) + "; it has no layer '"
+                                + ref + "'");
             }
             out.add(found);
         }
@@ -177,7 +179,8 @@ public final class Pruning {
      * {@code f(0) = 0} (ReLU, identity, tanh).
      */
     public static MultiLayerNetwork removeUnits(MultiLayerNetwork net, Map<Integer, boolean[]> kept) {
-        MultiLayerConfiguration conf = MultiLayerConfiguration.fromJson(net.getLayerWiseConfigurations().toJson());
+        MultiLayerConfiguration conf = MultiLayerConfiguration.fromJson(
+                net.getLayerWiseConfigurations().toJson());
         Selected selected = shrinkConfiguration(net, conf, kept);
         MultiLayerNetwork out = new MultiLayerNetwork(conf);
         out.init();
@@ -190,12 +193,11 @@ public final class Pruning {
      * the layer before lost units ({@code in}, in blocks of {@code inBlock} rows: 1, or a flattened channel's
      * {@code h * w}).
      */
-    private record Selected(int[][] out, int[][] in, long[] inBlock) {
-    }
+    private record Selected(int[][] out, int[][] in, long[] inBlock) {}
 
     /** Rewrites {@code conf} (a copy of {@code net}'s) to the smaller shapes and returns what each layer keeps. */
-    private static Selected shrinkConfiguration(MultiLayerNetwork net, MultiLayerConfiguration conf,
-                                                Map<Integer, boolean[]> kept) {
+    private static Selected shrinkConfiguration(
+            MultiLayerNetwork net, MultiLayerConfiguration conf, Map<Integer, boolean[]> kept) {
         int n = net.getnLayers();
         Selected sel = new Selected(new int[n][], new int[n][], new long[n]);
         for (Map.Entry<Integer, boolean[]> e : kept.entrySet()) {
@@ -213,15 +215,15 @@ public final class Pruning {
             int next = nextWithParams(net, layer);
             Layer nc = conf.getConf(next).getLayer();
             if (!(nc instanceof FeedForwardLayer nff)) {
-                throw new IllegalArgumentException("layer " + next + " (" + nc.getClass().getSimpleName()
-                        + ") after a pruned layer is not supported");
+                throw new IllegalArgumentException("layer " + next + " ("
+                        + nc.getClass().getSimpleName() + ") after a pruned layer is not supported");
             }
             long block = 1;
             InputPreProcessor pre = conf.getInputPreProcess(next);
             if (lc instanceof ConvolutionLayer && !(nc instanceof ConvolutionLayer)) {
                 if (!(pre instanceof CnnToFeedForwardPreProcessor flat)) {
-                    throw new IllegalArgumentException("layer " + next + " follows a convolution without a"
-                            + " CnnToFeedForwardPreProcessor");
+                    throw new IllegalArgumentException(
+                            "layer " + next + " follows a convolution without a" + " CnnToFeedForwardPreProcessor");
                 }
                 block = flat.getInputHeight() * flat.getInputWidth();
                 flat.setNumChannels(keep.length);
@@ -267,7 +269,8 @@ public final class Pruning {
                     shape = shape.clone();
                     shape[axis] = sel.in()[i].length * sel.inBlock()[i];
                 }
-                out.getLayer(i).setParam(p.getKey(), Nd4j.create(data, shape, 'c').castTo(v.dataType()));
+                out.getLayer(i)
+                        .setParam(p.getKey(), Nd4j.create(data, shape, 'c').castTo(v.dataType()));
             }
         }
     }

@@ -30,9 +30,8 @@ public final class SparseModel {
     private static final byte SPARSE_FLOAT = 1;
     private static final byte SPARSE_INT8 = 2;
 
-    private record Param(int layer, String name, byte kind, long[] shape, byte[] mask, float[] values, byte[] q,
-                         float[] scales) {
-    }
+    private record Param(
+            int layer, String name, byte kind, long[] shape, byte[] mask, float[] values, byte[] q, float[] scales) {}
 
     private final String configJson;
     private final List<Param> params;
@@ -133,7 +132,12 @@ public final class SparseModel {
     }
 
     public byte[] toBytes() {
-        return ParamFile.write(MAGIC, VERSION, Deflater.BEST_COMPRESSION, configJson, params,
+        return ParamFile.write(
+                MAGIC,
+                VERSION,
+                Deflater.BEST_COMPRESSION,
+                configJson,
+                params,
                 p -> new ParamFile.Header(p.layer(), p.name(), p.kind(), p.shape()),
                 (out, p) -> {
                     if (p.kind() != DENSE) {
@@ -150,30 +154,40 @@ public final class SparseModel {
                             }
                         }
                     }
-                }, null);
+                },
+                null);
     }
 
     /** Reads a {@code model.sparse}; {@code source} names it in errors. */
     public static SparseModel fromBytes(byte[] bytes, String source) {
-        ParamFile.Contents<Param, Void> c = ParamFile.read(bytes, MAGIC, VERSION, (in, h) -> {
-            byte[] mask = h.kind() == DENSE ? null : ParamFile.readBytes(in);
-            if (h.kind() == SPARSE_INT8) {
-                float[] scales = ParamFile.readFloats(in);
-                return new Param(h.layer(), h.name(), h.kind(), h.shape(), mask, null, ParamFile.readBytes(in), scales);
-            }
-            int count = in.readInt();
-            int[] bits = new int[count];
-            for (int shift = 24; shift >= 0; shift -= 8) {
-                for (int i = 0; i < count; i++) {
-                    bits[i] |= in.readUnsignedByte() << shift;
-                }
-            }
-            float[] values = new float[count];
-            for (int i = 0; i < count; i++) {
-                values[i] = Float.intBitsToFloat(bits[i]);
-            }
-            return new Param(h.layer(), h.name(), h.kind(), h.shape(), mask, values, null, null);
-        }, null, "sparse model", source, "Re-run `compactml prune`.");
+        ParamFile.Contents<Param, Void> c = ParamFile.read(
+                bytes,
+                MAGIC,
+                VERSION,
+                (in, h) -> {
+                    byte[] mask = h.kind() == DENSE ? null : ParamFile.readBytes(in);
+                    if (h.kind() == SPARSE_INT8) {
+                        float[] scales = ParamFile.readFloats(in);
+                        return new Param(
+                                h.layer(), h.name(), h.kind(), h.shape(), mask, null, ParamFile.readBytes(in), scales);
+                    }
+                    int count = in.readInt();
+                    int[] bits = new int[count];
+                    for (int shift = 24; shift >= 0; shift -= 8) {
+                        for (int i = 0; i < count; i++) {
+                            bits[i] |= in.readUnsignedByte() << shift;
+                        }
+                    }
+                    float[] values = new float[count];
+                    for (int i = 0; i < count; i++) {
+                        values[i] = Float.intBitsToFloat(bits[i]);
+                    }
+                    return new Param(h.layer(), h.name(), h.kind(), h.shape(), mask, values, null, null);
+                },
+                null,
+                "sparse model",
+                source,
+                "Re-run `compactml prune`.");
         return new SparseModel(c.configJson(), c.params());
     }
 }

@@ -17,12 +17,10 @@ import java.util.function.Function;
  * float layers in, the model and its accuracy out), so the loop runs without Spark.
  */
 public final class AccuracyBudget {
-    private AccuracyBudget() {
-    }
+    private AccuracyBudget() {}
 
     /** A model and its accuracy (NaN when the task has none, regression). */
-    public record Evaluated<M>(M model, double accuracy) {
-    }
+    public record Evaluated<M>(M model, double accuracy) {}
 
     /**
      * One step of the loop, as {@code quant_decisions} records it.
@@ -31,13 +29,16 @@ public final class AccuracyBudget {
      * @param dropPoints   accuracy lost against the float model, in points (NaN without an accuracy)
      * @param withinBudget null without a budget or an accuracy
      */
-    public record Step(int step, List<Integer> floatLayers, double accuracy, double dropPoints, Boolean withinBudget,
-                       String decision) {
-    }
+    public record Step(
+            int step,
+            List<Integer> floatLayers,
+            double accuracy,
+            double dropPoints,
+            Boolean withinBudget,
+            String decision) {}
 
     /** The model the loop settled on, its float layers and every step taken. */
-    public record Outcome<M>(Evaluated<M> chosen, Set<Integer> floatLayers, List<Step> steps) {
-    }
+    public record Outcome<M>(Evaluated<M> chosen, Set<Integer> floatLayers, List<Step> steps) {}
 
     /**
      * {@code layers} most sensitive first: by the accuracy lost with only that layer in int8
@@ -63,9 +64,13 @@ public final class AccuracyBudget {
      * @throws io.compactml.common.CompactMLException (runtime) when even every ranked layer in float misses the
      *     budget
      */
-    public static <M> Outcome<M> apply(double reference, double budgetPoints, Set<Integer> floatLayers,
-                                       Evaluated<M> allInt8, List<Integer> ranked,
-                                       Function<Set<Integer>, Evaluated<M>> evaluate) {
+    public static <M> Outcome<M> apply(
+            double reference,
+            double budgetPoints,
+            Set<Integer> floatLayers,
+            Evaluated<M> allInt8,
+            List<Integer> ranked,
+            Function<Set<Integer>, Evaluated<M>> evaluate) {
         TreeSet<Integer> current = new TreeSet<>(floatLayers);
         Evaluated<M> chosen = allInt8;
         List<Step> steps = new ArrayList<>();
@@ -79,7 +84,12 @@ public final class AccuracyBudget {
             }
             current.add(layer);
             chosen = evaluate.apply(Set.copyOf(current));
-            steps.add(step(steps.size(), current, chosen, reference, budgetPoints,
+            steps.add(step(
+                    steps.size(),
+                    current,
+                    chosen,
+                    reference,
+                    budgetPoints,
                     "layer " + layer + " to float (most sensitive left)"));
         }
         if (!(drop(reference, chosen) <= budgetPoints)) {
@@ -92,8 +102,8 @@ public final class AccuracyBudget {
         return 100 * (reference - e.accuracy());
     }
 
-    private static Step step(int n, Set<Integer> floatLayers, Evaluated<?> e, double reference, double budget,
-                             String what) {
+    private static Step step(
+            int n, Set<Integer> floatLayers, Evaluated<?> e, double reference, double budget, String what) {
         double drop = drop(reference, e);
         Boolean within = budget < 0 || Double.isNaN(drop) ? null : drop <= budget;
         return new Step(n, List.copyOf(floatLayers), e.accuracy(), drop, within, what);

@@ -20,7 +20,10 @@ import io.compactml.common.config.Choice;
  * </ul>
  */
 public enum CalibrationMethod implements Choice {
-    MINMAX, PERCENTILE, ENTROPY, MSE;
+    MINMAX,
+    PERCENTILE,
+    ENTROPY,
+    MSE;
 
     public static final int BINS = 2048;
     public static final int QUANTIZED_BINS = 128;

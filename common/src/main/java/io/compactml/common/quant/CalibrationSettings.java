@@ -2,8 +2,8 @@ package io.compactml.common.quant;
 
 import io.compactml.common.config.CompactConfig;
 import java.util.Collection;
-import java.util.TreeSet;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * What {@code calibrate} computes ({@code calibrate.*}, and the activation type and weight granularity of
@@ -16,13 +16,21 @@ import java.util.List;
  * @param activations           integer type of the activations
  * @param weights               weight scales per channel or per tensor
  */
-public record CalibrationSettings(List<CalibrationMethod> methods, double percentile, double maxNonfiniteFraction,
-                                  int batchSize, ActivationType activations, WeightGranularity weights) {
+public record CalibrationSettings(
+        List<CalibrationMethod> methods,
+        double percentile,
+        double maxNonfiniteFraction,
+        int batchSize,
+        ActivationType activations,
+        WeightGranularity weights) {
 
     public static CalibrationSettings from(CompactConfig c) {
-        return new CalibrationSettings(c.getEnumList("calibrate.methods", CalibrationMethod.class),
-                c.getDouble("calibrate.percentile"), c.getDouble("calibrate.max-nonfinite-fraction"),
-                c.getInt("calibrate.batch-size"), c.getEnum("quantize.activations", ActivationType.class),
+        return new CalibrationSettings(
+                c.getEnumList("calibrate.methods", CalibrationMethod.class),
+                c.getDouble("calibrate.percentile"),
+                c.getDouble("calibrate.max-nonfinite-fraction"),
+                c.getInt("calibrate.batch-size"),
+                c.getEnum("quantize.activations", ActivationType.class),
                 c.getEnum("quantize.weights", WeightGranularity.class));
     }
 
@@ -30,7 +38,7 @@ public record CalibrationSettings(List<CalibrationMethod> methods, double percen
     public CalibrationSettings withMethods(Collection<CalibrationMethod> more) {
         TreeSet<CalibrationMethod> all = new TreeSet<>(methods);
         all.addAll(more);
-        return new CalibrationSettings(List.copyOf(all), percentile, maxNonfiniteFraction, batchSize, activations,
-                weights);
+        return new CalibrationSettings(
+                List.copyOf(all), percentile, maxNonfiniteFraction, batchSize, activations, weights);
     }
 }

@@ -7,8 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** Element-wise quantize-dequantize of an activation with {@link QuantParams} (ties to even, saturating). */
 public final class FakeQuant {
-    private FakeQuant() {
-    }
+    private FakeQuant() {}
 
     public static INDArray apply(INDArray x, QuantParams p) {
         float[] v = floats(x);
@@ -37,6 +36,8 @@ public final class FakeQuant {
     }
 
     private static INDArray own(INDArray a) {
-        return a.dataType() == DataType.FLOAT && !a.isView() ? a : a.castTo(DataType.FLOAT).dup(a.ordering());
+        return a.dataType() == DataType.FLOAT && !a.isView()
+                ? a
+                : a.castTo(DataType.FLOAT).dup(a.ordering());
     }
 }

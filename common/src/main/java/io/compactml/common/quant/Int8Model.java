@@ -36,14 +36,13 @@ public final class Int8Model {
     private static final int VERSION = 1;
 
     /** Layer types this quantizer knows; others must stay float. */
-    public static final Set<Class<?>> SUPPORTED = Set.of(DenseLayer.class, OutputLayer.class,
-            ConvolutionLayer.class, SubsamplingLayer.class);
+    public static final Set<Class<?>> SUPPORTED =
+            Set.of(DenseLayer.class, OutputLayer.class, ConvolutionLayer.class, SubsamplingLayer.class);
 
     private static final byte FLOAT = 0;
     private static final byte INT8 = 1;
 
-    private record Param(int layer, String name, long[] shape, byte[] q, float[] scales, float[] f) {
-    }
+    private record Param(int layer, String name, long[] shape, byte[] q, float[] scales, float[] f) {}
 
     private final String configJson;
     private final List<Param> params;
@@ -62,8 +61,8 @@ public final class Int8Model {
      *
      * @throws CompactMLException (usage) naming an unsupported layer not listed in {@code floatLayers}
      */
-    public static Int8Model quantize(MultiLayerNetwork net, QuantParams[] activations, boolean perChannel,
-                                     Set<Integer> floatLayers) {
+    public static Int8Model quantize(
+            MultiLayerNetwork net, QuantParams[] activations, boolean perChannel, Set<Integer> floatLayers) {
         List<Param> params = new ArrayList<>();
         QuantParams[] acts = activations.clone();
         for (int i = 0; i < net.getnLayers(); i++) {
@@ -71,7 +70,10 @@ public final class Int8Model {
             Class<?> type = layer.conf().getLayer().getClass();
             boolean keepFloat = floatLayers.contains(i);
             if (!SUPPORTED.contains(type) && !keepFloat) {
-                throw Errors.unsupportedLayer(i, type.getSimpleName(), "Dense, Output, Convolution2D and Subsampling",
+                throw Errors.unsupportedLayer(
+                        i,
+                        type.getSimpleName(),
+                        "Dense, Output, Convolution2D and Subsampling",
                         "quantize.float-layers");
             }
             if (keepFloat) {
@@ -83,7 +85,8 @@ public final class Int8Model {
                     List<QuantParams> qp = WeightQuantizer.params(p, perChannel);
                     params.add(quantizeWeights(i, p, qp));
                 } else {
-                    params.add(new Param(i, e.getKey(), p.shape(), null, null, p.dup().data().asFloat()));
+                    params.add(new Param(
+                            i, e.getKey(), p.shape(), null, null, p.dup().data().asFloat()));
                 }
             }
         }
@@ -137,7 +140,12 @@ public final class Int8Model {
     }
 
     public byte[] toBytes() {
-        return ParamFile.write(MAGIC, VERSION, Deflater.DEFAULT_COMPRESSION, configJson, params,
+        return ParamFile.write(
+                MAGIC,
+                VERSION,
+                Deflater.DEFAULT_COMPRESSION,
+                configJson,
+                params,
                 p -> new ParamFile.Header(p.layer(), p.name(), p.q() == null ? FLOAT : INT8, p.shape()),
                 (out, p) -> {
                     if (p.q() == null) {
@@ -163,7 +171,10 @@ public final class Int8Model {
 
     /** Reads a {@code model.int8}; {@code source} names it in errors. */
     public static Int8Model fromBytes(byte[] bytes, String source) {
-        ParamFile.Contents<Param, QuantParams[]> c = ParamFile.read(bytes, MAGIC, VERSION,
+        ParamFile.Contents<Param, QuantParams[]> c = ParamFile.read(
+                bytes,
+                MAGIC,
+                VERSION,
                 (in, h) -> {
                     if (h.kind() == INT8) {
                         float[] scales = ParamFile.readFloats(in);
@@ -179,7 +190,10 @@ public final class Int8Model {
                         }
                     }
                     return acts;
-                }, "int8 model", source, "Re-run `compactml quantize`.");
+                },
+                "int8 model",
+                source,
+                "Re-run `compactml quantize`.");
         return new Int8Model(c.configJson(), c.params(), c.trailer());
     }
 }

@@ -13,13 +13,21 @@ import java.util.List;
  * @param sensitivity     measure each layer quantized alone
  * @param weights         weight scales per channel or per tensor
  */
-public record QuantizeSettings(CalibrationMethod method, String calibrationRun, List<Integer> floatLayers,
-                               double maxAccuracyDrop, boolean sensitivity, WeightGranularity weights) {
+public record QuantizeSettings(
+        CalibrationMethod method,
+        String calibrationRun,
+        List<Integer> floatLayers,
+        double maxAccuracyDrop,
+        boolean sensitivity,
+        WeightGranularity weights) {
 
     public static QuantizeSettings from(CompactConfig c) {
-        return new QuantizeSettings(c.getEnum("quantize.method", CalibrationMethod.class),
-                c.getString("quantize.calibration-run"), c.getIntList("quantize.float-layers"),
-                c.getDouble("quantize.max-accuracy-drop"), c.getBoolean("quantize.sensitivity"),
+        return new QuantizeSettings(
+                c.getEnum("quantize.method", CalibrationMethod.class),
+                c.getString("quantize.calibration-run"),
+                c.getIntList("quantize.float-layers"),
+                c.getDouble("quantize.max-accuracy-drop"),
+                c.getBoolean("quantize.sensitivity"),
                 c.getEnum("quantize.weights", WeightGranularity.class));
     }
 
@@ -28,7 +36,12 @@ public record QuantizeSettings(CalibrationMethod method, String calibrationRun, 
      * on a model other than the plan's source, no float layers (they name the source's layers).
      */
     public QuantizeSettings forStep(CalibrationMethod stepMethod, String stepCalibrationRun, boolean onSource) {
-        return new QuantizeSettings(stepMethod, stepCalibrationRun, onSource ? floatLayers : List.of(),
-                maxAccuracyDrop, sensitivity, weights);
+        return new QuantizeSettings(
+                stepMethod,
+                stepCalibrationRun,
+                onSource ? floatLayers : List.of(),
+                maxAccuracyDrop,
+                sensitivity,
+                weights);
     }
 }

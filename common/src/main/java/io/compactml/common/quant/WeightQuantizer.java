@@ -13,8 +13,7 @@ public final class WeightQuantizer {
     public static final int QMIN = -127;
     public static final int QMAX = 127;
 
-    private WeightQuantizer() {
-    }
+    private WeightQuantizer() {}
 
     /** Parameters for each output channel of {@code w}, or a single entry when {@code perChannel} is false. */
     public static List<QuantParams> params(INDArray w, boolean perChannel) {

@@ -23,13 +23,24 @@ class ArtifactStoreTest {
     private final Configuration hadoop = new Configuration();
 
     private static Manifest manifest(List<Manifest.FileEntry> files) {
-        return new Manifest("m", "v1", "baseline", "dl4j-multilayer-zip", "2026-01-01T00:00:00Z", "r1", "abc",
-                "0.1.0", Map.of("train.epochs", 3), Map.of("eval", "toy"), Map.of("accuracy", 0.9), files);
+        return new Manifest(
+                "m",
+                "v1",
+                "baseline",
+                "dl4j-multilayer-zip",
+                "2026-01-01T00:00:00Z",
+                "r1",
+                "abc",
+                "0.1.0",
+                Map.of("train.epochs", 3),
+                Map.of("eval", "toy"),
+                Map.of("accuracy", 0.9),
+                files);
     }
 
     private ArtifactStore.Published publish(ArtifactStore store, String content) {
-        return store.publish("m", "v1", Map.of("model.zip", content.getBytes(StandardCharsets.UTF_8)),
-                ArtifactStoreTest::manifest);
+        return store.publish(
+                "m", "v1", Map.of("model.zip", content.getBytes(StandardCharsets.UTF_8)), ArtifactStoreTest::manifest);
     }
 
     @Test
@@ -41,8 +52,10 @@ class ArtifactStoreTest {
         assertEquals("abc", Files.readString(dir.resolve("model.zip")));
         Manifest m = Manifest.fromJson(Files.readAllBytes(dir.resolve("manifest.json")));
         // sha256("abc"), the FIPS 180-2 test vector
-        assertEquals(List.of(new Manifest.FileEntry("model.zip", 3,
-                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")), m.files());
+        assertEquals(
+                List.of(new Manifest.FileEntry(
+                        "model.zip", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")),
+                m.files());
         assertEquals(0.9, m.metrics().get("accuracy"));
         assertEquals("v1", Files.readString(root.resolve("m/LATEST")).trim());
         String json = Files.readString(dir.resolve("manifest.json"));

@@ -57,39 +57,49 @@ class CompactConfigTest {
         File f = dir.resolve("b.conf").toFile();
         Files.writeString(f.toPath(), "data.train.urll = \"x\"\n");
         CompactMLException e = usageError(() -> CompactConfig.load(f, List.of()));
-        assertTrue(e.getMessage().contains("data.train.urll") && e.getMessage().contains("data.train.uri"),
+        assertTrue(
+                e.getMessage().contains("data.train.urll") && e.getMessage().contains("data.train.uri"),
                 e.getMessage());
     }
 
     @Test
     void badValuesNameKeyValueAndWhatIsAllowed() {
-        String enumMsg = usageError(() -> CompactConfig.load(null, List.of("network.type=rnn"))).getMessage();
+        String enumMsg = usageError(() -> CompactConfig.load(null, List.of("network.type=rnn")))
+                .getMessage();
         assertEquals("Config key 'network.type' has value 'rnn'; allowed: one of mlp, cnn.", enumMsg);
-        String rangeMsg = usageError(() -> CompactConfig.load(null, List.of("train.epochs=0"))).getMessage();
+        String rangeMsg = usageError(() -> CompactConfig.load(null, List.of("train.epochs=0")))
+                .getMessage();
         assertEquals("Config key 'train.epochs' has value '0'; allowed: a number in [1, 10000].", rangeMsg);
-        String typeMsg = usageError(() -> CompactConfig.load(null, List.of("train.epochs=many"))).getMessage();
+        String typeMsg = usageError(() -> CompactConfig.load(null, List.of("train.epochs=many")))
+                .getMessage();
         assertTrue(typeMsg.contains("'many'") && typeMsg.contains("a whole number"), typeMsg);
-        String fracMsg = usageError(() -> CompactConfig.load(null, List.of("train.epochs=2.5"))).getMessage();
+        String fracMsg = usageError(() -> CompactConfig.load(null, List.of("train.epochs=2.5")))
+                .getMessage();
         assertTrue(fracMsg.contains("a whole number"), fracMsg);
-        String listMsg = usageError(() -> CompactConfig.load(null, List.of("network.hidden=[64, 0]"))).getMessage();
+        String listMsg = usageError(() -> CompactConfig.load(null, List.of("network.hidden=[64, 0]")))
+                .getMessage();
         assertTrue(listMsg.contains("network.hidden"), listMsg);
     }
 
     @Test
     void missingConfigFileIsAUsageError() {
-        String msg = usageError(() -> CompactConfig.load(new File(dir.toFile(), "nope.conf"), List.of())).getMessage();
+        String msg = usageError(() -> CompactConfig.load(new File(dir.toFile(), "nope.conf"), List.of()))
+                .getMessage();
         assertTrue(msg.contains("nope.conf") && msg.contains("no such file"), msg);
     }
 
     @Test
     void secretsAreRefusedOnTheCommandLineAndMaskedInLogs() throws Exception {
-        String msg = usageError(() -> CompactConfig.load(null,
-                List.of("spark.conf.\"spark.hadoop.fs.s3a.secret.key\"=abc"))).getMessage();
+        String msg = usageError(
+                        () -> CompactConfig.load(null, List.of("spark.conf.\"spark.hadoop.fs.s3a.secret.key\"=abc")))
+                .getMessage();
         assertTrue(msg.contains("secret") && msg.contains("environment"), msg);
 
         File f = dir.resolve("s3.conf").toFile();
-        Files.writeString(f.toPath(), "spark.conf { \"spark.hadoop.fs.s3a.secret.key\" = \"hunter2\","
-                + " \"spark.hadoop.fs.s3a.endpoint\" = \"http://127.0.0.1:9000\" }\n");
+        Files.writeString(
+                f.toPath(),
+                "spark.conf { \"spark.hadoop.fs.s3a.secret.key\" = \"hunter2\","
+                        + " \"spark.hadoop.fs.s3a.endpoint\" = \"http://127.0.0.1:9000\" }\n");
         CompactConfig c = CompactConfig.load(f, List.of());
         Map<String, String> spark = c.getMap("spark.conf");
         assertEquals("hunter2", spark.get("spark.hadoop.fs.s3a.secret.key"), "the job still gets the value");

@@ -12,7 +12,8 @@ class ShippedConfigsTest {
 
     @Test
     void localConfIsExactlyTheBuiltInDefault() {
-        assertEquals(CompactConfig.defaults().describe(),
+        assertEquals(
+                CompactConfig.defaults().describe(),
                 CompactConfig.load(new File(CONF, "local.conf"), List.of()).describe());
     }
 

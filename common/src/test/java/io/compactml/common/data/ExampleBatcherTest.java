@@ -21,7 +21,8 @@ class ExampleBatcherTest {
         ExampleBatcher b = classifier(2);
         assertNull(b.add(0, new float[] {0f, 255f}, 2));
         DataSet ds = b.add(1, new float[] {51f, 102f}, 0);
-        assertArrayEquals(new float[][] {{0f, 1f}, {0.2f, 0.4f}}, ds.getFeatures().toFloatMatrix());
+        assertArrayEquals(
+                new float[][] {{0f, 1f}, {0.2f, 0.4f}}, ds.getFeatures().toFloatMatrix());
         assertArrayEquals(new float[][] {{0, 0, 1}, {1, 0, 0}}, ds.getLabels().toFloatMatrix());
         assertNull(b.flush(), "nothing left after a full batch");
     }
@@ -43,18 +44,23 @@ class ExampleBatcherTest {
 
     @Test
     void badRowsAreNamed() {
-        String range = assertThrows(CompactMLException.class, () -> classifier(8).add(7, new float[] {1, 1}, 3))
+        String range = assertThrows(
+                        CompactMLException.class, () -> classifier(8).add(7, new float[] {1, 1}, 3))
                 .getMessage();
-        assertEquals("Dataset toy, row 7: label 3.0 is not a class index in [0, 2]. Fix the data or set"
-                + " 'network.outputs' to the number of classes.", range);
+        assertEquals(
+                "Dataset toy, row 7: label 3.0 is not a class index in [0, 2]. Fix the data or set"
+                        + " 'network.outputs' to the number of classes.",
+                range);
         assertThrows(CompactMLException.class, () -> classifier(8).add(0, new float[] {1, 1}, 1.5));
-        String nan = assertThrows(CompactMLException.class,
-                () -> classifier(8).add(4, new float[] {Float.NaN, 1}, 0)).getMessage();
+        String nan = assertThrows(CompactMLException.class, () -> classifier(8).add(4, new float[] {Float.NaN, 1}, 0))
+                .getMessage();
         assertTrue(nan.contains("row 4") && nan.contains("NaN"), nan);
-        CompactMLException shape = assertThrows(CompactMLException.class,
-                () -> classifier(8).add(0, new float[] {1, 2, 3}, 0));
-        assertEquals("Model expects 2 inputs, dataset toy column 'px' has 3. Use a dataset and a model of the same"
-                + " shape.", shape.getMessage());
+        CompactMLException shape =
+                assertThrows(CompactMLException.class, () -> classifier(8).add(0, new float[] {1, 2, 3}, 0));
+        assertEquals(
+                "Model expects 2 inputs, dataset toy column 'px' has 3. Use a dataset and a model of the same"
+                        + " shape.",
+                shape.getMessage());
         assertEquals(2, shape.exitCode());
     }
 }

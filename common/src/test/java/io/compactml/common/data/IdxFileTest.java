@@ -18,8 +18,36 @@ class IdxFileTest {
 
     /** Three 2x2 unsigned-byte images: 0..3, 4..7, 252..255 (values above 127 test the unsigned read). */
     static byte[] images() {
-        return new byte[] {0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2,
-            0, 1, 2, 3, 4, 5, 6, 7, (byte) 252, (byte) 253, (byte) 254, (byte) 255};
+        return new byte[] {
+            0,
+            0,
+            0x08,
+            3,
+            0,
+            0,
+            0,
+            3,
+            0,
+            0,
+            0,
+            2,
+            0,
+            0,
+            0,
+            2,
+            0,
+            1,
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            (byte) 252,
+            (byte) 253,
+            (byte) 254,
+            (byte) 255
+        };
     }
 
     static byte[] gzip(byte[] raw) throws IOException {
@@ -52,8 +80,8 @@ class IdxFileTest {
             assertFalse(r.hasNext());
             assertThrows(java.util.NoSuchElementException.class, r::next);
         }
-        assertThrows(IllegalArgumentException.class,
-                () -> IdxFile.open(new ByteArrayInputStream(images()), "raw", 2, 2));
+        assertThrows(
+                IllegalArgumentException.class, () -> IdxFile.open(new ByteArrayInputStream(images()), "raw", 2, 2));
     }
 
     @Test
@@ -66,8 +94,8 @@ class IdxFileTest {
     @Test
     void truncatedFileIsCorruptNamingTheRecord() {
         byte[] cut = Arrays.copyOf(images(), images().length - 3);
-        CompactMLException e = assertThrows(CompactMLException.class,
-                () -> IdxFile.read(new ByteArrayInputStream(cut), "cut.idx", 0, 3));
+        CompactMLException e = assertThrows(
+                CompactMLException.class, () -> IdxFile.read(new ByteArrayInputStream(cut), "cut.idx", 0, 3));
         assertEquals(1, e.exitCode());
         assertTrue(e.getMessage().contains("cut.idx") && e.getMessage().contains("ends at record 2"), e.getMessage());
     }
@@ -75,13 +103,15 @@ class IdxFileTest {
     @Test
     void badMagicAndBadTypeAreCorrupt() {
         byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 0};
-        String m1 = assertThrows(CompactMLException.class,
-                () -> IdxFile.read(new ByteArrayInputStream(png), "x.png", 0, 0)).getMessage();
+        String m1 = assertThrows(
+                        CompactMLException.class, () -> IdxFile.read(new ByteArrayInputStream(png), "x.png", 0, 0))
+                .getMessage();
         assertTrue(m1.contains("bad magic"), m1);
         byte[] badType = images().clone();
         badType[2] = 0x42;
-        String m2 = assertThrows(CompactMLException.class,
-                () -> IdxFile.read(new ByteArrayInputStream(badType), "t.idx", 0, 1)).getMessage();
+        String m2 = assertThrows(
+                        CompactMLException.class, () -> IdxFile.read(new ByteArrayInputStream(badType), "t.idx", 0, 1))
+                .getMessage();
         assertTrue(m2.contains("unknown data type 0x42"), m2);
     }
 
@@ -92,8 +122,8 @@ class IdxFileTest {
         for (int i = 12; i < broken.length - 8; i++) {
             broken[i] = (byte) 0xff;
         }
-        CompactMLException e = assertThrows(CompactMLException.class,
-                () -> IdxFile.read(new ByteArrayInputStream(broken), "b.gz", 0, 3));
+        CompactMLException e = assertThrows(
+                CompactMLException.class, () -> IdxFile.read(new ByteArrayInputStream(broken), "b.gz", 0, 3));
         assertTrue(e.getMessage().startsWith("Corrupt IDX file b.gz"), e.getMessage());
     }
 }

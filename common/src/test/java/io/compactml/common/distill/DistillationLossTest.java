@@ -36,8 +36,12 @@ class DistillationLossTest {
         INDArray labels = row(0, 1, 0, 2, 0, 1);
         assertEquals(0.7863700035734028, loss.computeScore(labels, s, new ActivationSoftmax(), null, true), 1e-12);
         // gradient: 0.7 * 4 * (softmax(s/4) - softmax(t/4)) + 0.3 * (softmax(s) - y)
-        assertArrayEquals(new double[] {-0.1862341829511716, 0.36144275598629627, -0.17520857303512466},
-                loss.computeGradient(labels, s, new ActivationSoftmax(), null).data().asDouble(), 1e-12);
+        assertArrayEquals(
+                new double[] {-0.1862341829511716, 0.36144275598629627, -0.17520857303512466},
+                loss.computeGradient(labels, s, new ActivationSoftmax(), null)
+                        .data()
+                        .asDouble(),
+                1e-12);
     }
 
     @Test
@@ -48,8 +52,12 @@ class DistillationLossTest {
         INDArray s = row(0.5, -1);
         INDArray labels = row(1, 0, 0, -2);
         assertEquals(0.625, loss.computeScore(labels, s, new ActivationIdentity(), null, false), 1e-12);
-        assertArrayEquals(new double[] {-0.25, -0.5},
-                loss.computeGradient(labels, s, new ActivationIdentity(), null).data().asDouble(), 1e-12);
+        assertArrayEquals(
+                new double[] {-0.25, -0.5},
+                loss.computeGradient(labels, s, new ActivationIdentity(), null)
+                        .data()
+                        .asDouble(),
+                1e-12);
     }
 
     @Test
@@ -61,7 +69,9 @@ class DistillationLossTest {
         }
         INDArray labels = Nd4j.hstack(y, Nd4j.rand(DataType.DOUBLE, 5, 4));
         double expected = new LossMCXENT().computeScore(y, s, new ActivationSoftmax(), null, true);
-        assertEquals(expected, new DistillationLoss(0, 2).computeScore(labels, s, new ActivationSoftmax(), null, true),
+        assertEquals(
+                expected,
+                new DistillationLoss(0, 2).computeScore(labels, s, new ActivationSoftmax(), null, true),
                 1e-9);
     }
 
@@ -79,10 +89,20 @@ class DistillationLossTest {
 
     private static void checkGradients() {
         for (Activation out : new Activation[] {Activation.SOFTMAX, Activation.IDENTITY}) {
-            MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(5)
-                    .updater(new NoOp()).list()
-                    .layer(new DenseLayer.Builder().nIn(4).nOut(5).activation(Activation.TANH).build())
-                    .layer(new OutputLayer.Builder(new DistillationLoss(0.6, 3)).nIn(5).nOut(3).activation(out)
+            MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                    .dataType(DataType.DOUBLE)
+                    .seed(5)
+                    .updater(new NoOp())
+                    .list()
+                    .layer(new DenseLayer.Builder()
+                            .nIn(4)
+                            .nOut(5)
+                            .activation(Activation.TANH)
+                            .build())
+                    .layer(new OutputLayer.Builder(new DistillationLoss(0.6, 3))
+                            .nIn(5)
+                            .nOut(3)
+                            .activation(out)
                             .build())
                     .build();
             MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -93,16 +113,27 @@ class DistillationLossTest {
                 y.putScalar(i, i % 3, 1.0);
             }
             INDArray labels = Nd4j.hstack(y, Nd4j.randn(DataType.DOUBLE, 6, 3).muli(2));
-            assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(net).input(x)
-                    .labels(labels).epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9)), out + " output");
+            assertTrue(
+                    GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig()
+                            .net(net)
+                            .input(x)
+                            .labels(labels)
+                            .epsilon(1e-6)
+                            .maxRelError(1e-5)
+                            .minAbsoluteError(1e-9)),
+                    out + " output");
         }
     }
 
     @Test
     void theLossTravelsInTheNetworkConfiguration() {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().list()
-                .layer(new OutputLayer.Builder(new DistillationLoss(0.3, 2.5)).nIn(2).nOut(2)
-                        .activation(Activation.SOFTMAX).build())
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .list()
+                .layer(new OutputLayer.Builder(new DistillationLoss(0.3, 2.5))
+                        .nIn(2)
+                        .nOut(2)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .build();
         MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(conf.toJson());
         DistillationLoss l = (DistillationLoss) ((OutputLayer) back.getConf(0).getLayer()).getLossFn();
@@ -114,8 +145,10 @@ class DistillationLossTest {
     void badSettingsAndShapesAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new DistillationLoss(1.5, 1));
         assertThrows(IllegalArgumentException.class, () -> new DistillationLoss(0.5, 0));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DistillationLoss(0.5, 2)
-                .computeScore(row(1, 0, 0), row(1, 2, 3), new ActivationSoftmax(), null, true));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new DistillationLoss(0.5, 2)
+                        .computeScore(row(1, 0, 0), row(1, 2, 3), new ActivationSoftmax(), null, true));
         assertTrue(e.getMessage().contains("[hard targets | teacher outputs]"), e.getMessage());
     }
 }

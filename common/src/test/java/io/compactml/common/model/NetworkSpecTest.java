@@ -16,7 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
 class NetworkSpecTest {
 
     private static MultiLayerNetwork build(List<String> sets, int inputs) {
-        MultiLayerNetwork net = new MultiLayerNetwork(NetworkSpec.from(CompactConfig.load(null, sets)).build(inputs));
+        MultiLayerNetwork net = new MultiLayerNetwork(
+                NetworkSpec.from(CompactConfig.load(null, sets)).build(inputs));
         net.init();
         return net;
     }
@@ -52,8 +53,7 @@ class NetworkSpecTest {
 
     @Test
     void cnnShapeMustMatchTheData() {
-        CompactMLException e = assertThrows(CompactMLException.class,
-                () -> build(List.of("network.type=cnn"), 100));
+        CompactMLException e = assertThrows(CompactMLException.class, () -> build(List.of("network.type=cnn"), 100));
         assertEquals(2, e.exitCode());
     }
 

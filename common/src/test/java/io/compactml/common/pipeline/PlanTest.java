@@ -11,12 +11,23 @@ import org.junit.jupiter.api.Test;
 class PlanTest {
     @Test
     void parsesChainsAndNormalizesNames() {
-        List<Plan.Candidate> plan = Plan.parse(List.of("int8:entropy", " Prune:magnitude:0.90 > int8:mse",
-                "distill>prune:taylor:0.5>int8:percentile", "distill"), "pipeline.candidates");
-        assertEquals(List.of("int8:entropy", "prune:magnitude:0.9>int8:mse",
-                "distill>prune:taylor:0.5>int8:percentile", "distill"), plan.stream().map(Plan.Candidate::name).toList());
+        List<Plan.Candidate> plan = Plan.parse(
+                List.of(
+                        "int8:entropy",
+                        " Prune:magnitude:0.90 > int8:mse",
+                        "distill>prune:taylor:0.5>int8:percentile",
+                        "distill"),
+                "pipeline.candidates");
+        assertEquals(
+                List.of(
+                        "int8:entropy",
+                        "prune:magnitude:0.9>int8:mse",
+                        "distill>prune:taylor:0.5>int8:percentile",
+                        "distill"),
+                plan.stream().map(Plan.Candidate::name).toList());
         Plan.Candidate chain = plan.get(2);
-        assertEquals(List.of(Plan.Kind.DISTILL, Plan.Kind.PRUNE, Plan.Kind.INT8),
+        assertEquals(
+                List.of(Plan.Kind.DISTILL, Plan.Kind.PRUNE, Plan.Kind.INT8),
                 chain.steps().stream().map(Plan.Step::kind).toList());
         assertEquals("taylor", chain.steps().get(1).method());
         assertEquals(0.5, chain.steps().get(1).sparsity());
@@ -26,11 +37,18 @@ class PlanTest {
 
     @Test
     void refusesWhatCannotRun() {
-        for (String bad : List.of("int8:entropy>prune:magnitude:0.5", "prune:magnitude:0.5>distill",
-                "prune:magnitude:0.5>prune:magnitude:0.9", "prune:magnitude:1.0", "prune:random:0.5", "int8",
-                "int8:kl", "quantize:entropy", "")) {
-            CompactMLException e = assertThrows(CompactMLException.class,
-                    () -> Plan.parse(List.of(bad), "pipeline.candidates"), bad);
+        for (String bad : List.of(
+                "int8:entropy>prune:magnitude:0.5",
+                "prune:magnitude:0.5>distill",
+                "prune:magnitude:0.5>prune:magnitude:0.9",
+                "prune:magnitude:1.0",
+                "prune:random:0.5",
+                "int8",
+                "int8:kl",
+                "quantize:entropy",
+                "")) {
+            CompactMLException e =
+                    assertThrows(CompactMLException.class, () -> Plan.parse(List.of(bad), "pipeline.candidates"), bad);
             assertTrue(e.getMessage().contains("pipeline.candidates"), e.getMessage());
         }
         assertThrows(CompactMLException.class, () -> Plan.parse(List.of("int8:mse", "int8:mse"), "k"));

@@ -3,7 +3,6 @@ package io.compactml.common.prune;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.compactml.common.prune.Criterion;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -21,9 +20,15 @@ class ImportanceAccumulatorTest {
     @Test
     void handWorkedSingleWeight() {
         // y_hat = w x with w = 2, b = 0; MSE loss (y - y_hat)^2; dL/dw = 2 (y_hat - y) x
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
-                .list().layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(1).nOut(1)
-                        .activation(Activation.IDENTITY).build()).build());
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .dataType(DataType.DOUBLE)
+                .list()
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE)
+                        .nIn(1)
+                        .nOut(1)
+                        .activation(Activation.IDENTITY)
+                        .build())
+                .build());
         net.init();
         net.getLayer(0).setParam("W", Nd4j.create(new double[][] {{2}}));
         net.getLayer(0).setParam("b", Nd4j.create(new double[][] {{0}}));
@@ -43,14 +48,24 @@ class ImportanceAccumulatorTest {
 
     @Test
     void taylorAndFisherMatchFiniteDifferenceGradients() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3)
-                .dataType(DataType.DOUBLE).list()
-                .layer(new DenseLayer.Builder().nIn(3).nOut(4).activation(Activation.TANH).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(4).nOut(2)
-                        .activation(Activation.SOFTMAX).build())
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(3)
+                .dataType(DataType.DOUBLE)
+                .list()
+                .layer(new DenseLayer.Builder()
+                        .nIn(3)
+                        .nOut(4)
+                        .activation(Activation.TANH)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(4)
+                        .nOut(2)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .build());
         net.init();
-        DataSet ds = new DataSet(Nd4j.create(new double[][] {{0.5, -1, 2}, {1, 0.25, -0.5}}),
+        DataSet ds = new DataSet(
+                Nd4j.create(new double[][] {{0.5, -1, 2}, {1, 0.25, -0.5}}),
                 Nd4j.create(new double[][] {{1, 0}, {0, 1}}));
         ImportanceAccumulator acc = new ImportanceAccumulator(net);
         acc.add(net, ds, 0);
@@ -63,18 +78,20 @@ class ImportanceAccumulatorTest {
             INDArray w = net.getLayer(layers[t]).getParam("W");
             double[] c = w.dup('c').data().asDouble();
             for (int k = 0; k < c.length; k++) {
-                double g = (loss(net, ds, layers[t], w, c, k, c[k] + eps) - loss(net, ds, layers[t], w, c, k, c[k] - eps))
-                        / (2 * eps);
+                double g =
+                        (loss(net, ds, layers[t], w, c, k, c[k] + eps) - loss(net, ds, layers[t], w, c, k, c[k] - eps))
+                                / (2 * eps);
                 loss(net, ds, layers[t], w, c, k, c[k]);
-                assertEquals(Math.abs(c[k] * g), taylor[t][k], 1e-5 + 1e-4 * Math.abs(c[k] * g), "taylor " + t + "/" + k);
+                assertEquals(
+                        Math.abs(c[k] * g), taylor[t][k], 1e-5 + 1e-4 * Math.abs(c[k] * g), "taylor " + t + "/" + k);
                 assertEquals(g * g, fisher[t][k], 1e-6 + 1e-4 * g * g, "fisher " + t + "/" + k);
             }
         }
     }
 
     /** The mean loss with weight k (c-order) of layer {@code layer} set to {@code value}. */
-    private static double loss(MultiLayerNetwork net, DataSet ds, int layer, INDArray w, double[] c, int k,
-                               double value) {
+    private static double loss(
+            MultiLayerNetwork net, DataSet ds, int layer, INDArray w, double[] c, int k, double value) {
         double[] v = c.clone();
         v[k] = value;
         net.getLayer(layer).setParam("W", Nd4j.create(v, w.shape(), 'c'));
@@ -83,13 +100,20 @@ class ImportanceAccumulatorTest {
 
     @Test
     void mergingPartsEqualsOnePassWithinDoubleRounding() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(5).list()
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(3).nOut(2)
-                        .activation(Activation.SOFTMAX).build()).build());
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(5)
+                .list()
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(3)
+                        .nOut(2)
+                        .activation(Activation.SOFTMAX)
+                        .build())
+                .build());
         net.init();
         DataSet[] batches = new DataSet[4];
         for (int i = 0; i < 4; i++) {
-            batches[i] = new DataSet(Nd4j.rand(DataType.FLOAT, 5, 3), Nd4j.eye(2).getRows(i % 2, 1 - i % 2, 0, 1, 1));
+            batches[i] =
+                    new DataSet(Nd4j.rand(DataType.FLOAT, 5, 3), Nd4j.eye(2).getRows(i % 2, 1 - i % 2, 0, 1, 1));
         }
         ImportanceAccumulator one = new ImportanceAccumulator(net);
         ImportanceAccumulator a = new ImportanceAccumulator(net);

@@ -47,8 +47,7 @@ class PruningTest {
         float[] conv = {1, 2, 3, 4};
         assertArrayEquals(new float[] {3, 7}, Pruning.unitScores(conv, new long[] {2, 1, 1, 2}));
         // remove half of 4 units, lowest first, ties by position; never all of them
-        assertArrayEquals(new boolean[] {false, true, false, true},
-                Pruning.keptUnits(new float[] {1, 5, 1, 1}, 0.5));
+        assertArrayEquals(new boolean[] {false, true, false, true}, Pruning.keptUnits(new float[] {1, 5, 1, 1}, 0.5));
         assertArrayEquals(new boolean[] {false, true}, Pruning.keptUnits(new float[] {1, 2}, 0.99));
     }
 
@@ -76,11 +75,14 @@ class PruningTest {
     void unknownLayersAreNamedWithTheLayersThereAre() {
         MultiLayerNetwork net = mlp();
         assertEquals(Set.of(0, 2), Pruning.resolveLayers(net, List.of("0", "layer2"), "prune.exclude-layers"));
-        CompactMLException e = assertThrows(CompactMLException.class,
-                () -> Pruning.resolveLayers(net, List.of("dense9"), "prune.exclude-layers"));
+        CompactMLException e = assertThrows(
+                CompactMLException.class, () -> Pruning.resolveLayers(net, List.of("dense9"), "prune.exclude-layers"));
         assertEquals(2, e.exitCode());
-        assertTrue(e.getMessage().contains("'dense9'") && e.getMessage().contains("prune.exclude-layers")
-                && e.getMessage().contains("1 (layer1, DenseLayer)"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("'dense9'")
+                        && e.getMessage().contains("prune.exclude-layers")
+                        && e.getMessage().contains("1 (layer1, DenseLayer)"),
+                e.getMessage());
     }
 
     @Test
@@ -98,32 +100,55 @@ class PruningTest {
         zeroColumns(masked.getLayer(1).getParam("W"), keep1);
         zeroColumns(masked.getLayer(1).getParam("b"), keep1);
         INDArray x = Nd4j.rand(DataType.FLOAT, 7, 5);
-        assertArrayEquals(masked.output(x).data().asFloat(), smaller.output(x).data().asFloat(), 1e-6f);
+        assertArrayEquals(
+                masked.output(x).data().asFloat(), smaller.output(x).data().asFloat(), 1e-6f);
         // and something was really removed: the unmasked network differs
         assertTrue(net.output(x).sub(smaller.output(x)).amaxNumber().floatValue() > 1e-4);
     }
 
     @Test
     void removingFiltersShrinksTheNextConvolutionAndTheFlattenedDenseLayer() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3).list()
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).convolutionMode(ConvolutionMode.Same)
-                        .activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2)
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(3)
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .convolutionMode(ConvolutionMode.Same)
+                        .activation(Activation.RELU)
                         .build())
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(3).convolutionMode(ConvolutionMode.Same)
-                        .activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2)
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
                         .build())
-                .layer(new DenseLayer.Builder().nOut(6).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
-                        .activation(Activation.SOFTMAX).build())
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .nOut(3)
+                        .convolutionMode(ConvolutionMode.Same)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .nOut(6)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(3)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutionalFlat(8, 8, 2))
                 .build());
         net.init();
         // small positive biases keep ReLU units alive, so that removing a unit changes the outputs
         for (int layer : new int[] {0, 2, 4}) {
-            net.getLayer(layer).getParam("b").assign(Nd4j.rand(DataType.FLOAT, 1,
-                    net.getLayer(layer).getParam("b").length()).muli(0.1));
+            net.getLayer(layer)
+                    .getParam("b")
+                    .assign(Nd4j.rand(
+                                    DataType.FLOAT,
+                                    1,
+                                    net.getLayer(layer).getParam("b").length())
+                            .muli(0.1));
         }
         boolean[] filters0 = {true, false, true, true};
         boolean[] filters2 = {false, true, true};
@@ -140,21 +165,40 @@ class PruningTest {
         zeroColumns(masked.getLayer(4).getParam("W"), dense4);
         zeroColumns(masked.getLayer(4).getParam("b"), dense4);
         INDArray x = Nd4j.rand(DataType.FLOAT, 5, 8 * 8 * 2);
-        assertArrayEquals(masked.output(x).data().asFloat(), smaller.output(x).data().asFloat(), 1e-5f);
+        assertArrayEquals(
+                masked.output(x).data().asFloat(), smaller.output(x).data().asFloat(), 1e-5f);
         assertTrue(net.output(x).sub(smaller.output(x)).amaxNumber().floatValue() > 1e-5);
     }
 
     private static MultiLayerNetwork mlp() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(11).list()
-                .layer(new DenseLayer.Builder().nIn(5).nOut(8).activation(Activation.RELU).build())
-                .layer(new DenseLayer.Builder().nIn(8).nOut(6).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(6).nOut(3)
-                        .activation(Activation.SOFTMAX).build())
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(11)
+                .list()
+                .layer(new DenseLayer.Builder()
+                        .nIn(5)
+                        .nOut(8)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .nIn(8)
+                        .nOut(6)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(6)
+                        .nOut(3)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .build());
         net.init();
         for (int layer : new int[] {0, 1}) {
-            net.getLayer(layer).getParam("b").assign(Nd4j.rand(DataType.FLOAT, 1,
-                    net.getLayer(layer).getParam("b").length()).muli(0.1));
+            net.getLayer(layer)
+                    .getParam("b")
+                    .assign(Nd4j.rand(
+                                    DataType.FLOAT,
+                                    1,
+                                    net.getLayer(layer).getParam("b").length())
+                            .muli(0.1));
         }
         return net;
     }
@@ -172,7 +216,8 @@ class PruningTest {
     private static void zeroFilters(INDArray w, boolean[] keep) {
         for (int f = 0; f < keep.length; f++) {
             if (!keep[f]) {
-                w.get(NDArrayIndex.point(f), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()).assign(0);
+                w.get(NDArrayIndex.point(f), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
+                        .assign(0);
             }
         }
     }

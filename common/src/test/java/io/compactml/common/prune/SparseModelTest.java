@@ -20,10 +20,19 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 class SparseModelTest {
 
     private static MultiLayerNetwork mlp(int in, int hidden, int out) {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7).list()
-                .layer(new DenseLayer.Builder().nIn(in).nOut(hidden).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(hidden).nOut(out)
-                        .activation(Activation.SOFTMAX).build())
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(7)
+                .list()
+                .layer(new DenseLayer.Builder()
+                        .nIn(in)
+                        .nOut(hidden)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(hidden)
+                        .nOut(out)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .build());
         net.init();
         return net;
@@ -54,14 +63,16 @@ class SparseModelTest {
         SparseModel back = SparseModel.fromBytes(bytes, "m.sparse");
         assertEquals(Math.round(0.25 * 20 * 16) + Math.round(0.25 * 16 * 4), back.nonzeroWeights());
         MultiLayerNetwork restored = back.toNetwork();
-        assertArrayEquals(net.params().data().asFloat(), restored.params().data().asFloat());
+        assertArrayEquals(
+                net.params().data().asFloat(), restored.params().data().asFloat());
     }
 
     @Test
     void int8ValuesAreWithinHalfAStepAndZerosStayZero() {
         MultiLayerNetwork net = mlp(12, 8, 3);
         prune(net, 0.5);
-        MultiLayerNetwork restored = SparseModel.fromBytes(SparseModel.of(net, true).toBytes(), "q").toNetwork();
+        MultiLayerNetwork restored =
+                SparseModel.fromBytes(SparseModel.of(net, true).toBytes(), "q").toNetwork();
         for (int i = 0; i < 2; i++) {
             float[] w = net.getLayer(i).getParam("W").dup('c').data().asFloat();
             float[] r = restored.getLayer(i).getParam("W").dup('c').data().asFloat();
@@ -78,7 +89,8 @@ class SparseModelTest {
                     assertTrue(Math.abs(w[k] - r[k]) <= max / 127 / 2 * 1.0001f, "weight " + k);
                 }
             }
-            assertArrayEquals(net.getLayer(i).getParam("b").data().asFloat(),
+            assertArrayEquals(
+                    net.getLayer(i).getParam("b").data().asFloat(),
                     restored.getLayer(i).getParam("b").data().asFloat());
         }
     }
@@ -96,8 +108,8 @@ class SparseModelTest {
 
     @Test
     void aCorruptFileIsRefusedNamingIt() {
-        CompactMLException e = assertThrows(CompactMLException.class,
-                () -> SparseModel.fromBytes(new byte[] {1, 2, 3}, "bad.sparse"));
+        CompactMLException e =
+                assertThrows(CompactMLException.class, () -> SparseModel.fromBytes(new byte[] {1, 2, 3}, "bad.sparse"));
         assertTrue(e.getMessage().contains("bad.sparse"), e.getMessage());
         assertEquals(1, e.exitCode());
     }

@@ -17,21 +17,22 @@ class AccuracyBudgetTest {
     private static final double FLOAT = 0.90;
 
     /** Accuracy by the set of float layers: each layer in float wins back what it cost. */
-    private static final Map<Set<Integer>, Double> TABLE = Map.of(
-            Set.of(2), 0.893, Set.of(2, 1), 0.897, Set.of(2, 1, 0), 0.899);
+    private static final Map<Set<Integer>, Double> TABLE =
+            Map.of(Set.of(2), 0.893, Set.of(2, 1), 0.897, Set.of(2, 1, 0), 0.899);
 
     @Test
     void layersRankMostSensitiveFirstAndFromTheOutputWithoutTrials() {
         assertEquals(List.of(2, 1, 0), AccuracyBudget.rank(List.of(0, 1, 2), Map.of(0, 0.89, 1, 0.85, 2, 0.80), FLOAT));
-        assertEquals(List.of(1, 0, 2), AccuracyBudget.rank(List.of(0, 1, 2), Map.of(0, 0.89, 1, 0.80, 2, 0.895), FLOAT));
+        assertEquals(
+                List.of(1, 0, 2), AccuracyBudget.rank(List.of(0, 1, 2), Map.of(0, 0.89, 1, 0.80, 2, 0.895), FLOAT));
         assertEquals(List.of(2, 1, 0), AccuracyBudget.rank(List.of(0, 1, 2), Map.of(), FLOAT));
     }
 
     @Test
     void theMostSensitiveLayersMoveToFloatUntilTheBudgetHolds() {
         List<Set<Integer>> asked = new ArrayList<>();
-        AccuracyBudget.Outcome<String> o = AccuracyBudget.apply(FLOAT, 0.5, Set.of(),
-                new AccuracyBudget.Evaluated<>("all int8", 0.88), List.of(2, 1, 0), floats -> {
+        AccuracyBudget.Outcome<String> o = AccuracyBudget.apply(
+                FLOAT, 0.5, Set.of(), new AccuracyBudget.Evaluated<>("all int8", 0.88), List.of(2, 1, 0), floats -> {
                     asked.add(floats);
                     return new AccuracyBudget.Evaluated<>("float " + floats, TABLE.get(floats));
                 });
@@ -49,8 +50,8 @@ class AccuracyBudgetTest {
 
     @Test
     void withoutABudgetNothingMoves() {
-        AccuracyBudget.Outcome<String> o = AccuracyBudget.apply(FLOAT, -1, Set.of(3),
-                new AccuracyBudget.Evaluated<>("all int8", 0.5), List.of(2, 1, 0), floats -> {
+        AccuracyBudget.Outcome<String> o = AccuracyBudget.apply(
+                FLOAT, -1, Set.of(3), new AccuracyBudget.Evaluated<>("all int8", 0.5), List.of(2, 1, 0), floats -> {
                     throw new AssertionError("no evaluation without a budget");
                 });
         assertEquals(Set.of(3), o.floatLayers());
@@ -60,9 +61,15 @@ class AccuracyBudgetTest {
 
     @Test
     void aBudgetNoMixMeetsIsARuntimeFailureNamingTheBest() {
-        CompactMLException e = assertThrows(CompactMLException.class, () -> AccuracyBudget.apply(FLOAT, 0.0,
-                Set.of(), new AccuracyBudget.Evaluated<>("all int8", 0.88), List.of(2, 1, 0),
-                floats -> new AccuracyBudget.Evaluated<>("m", TABLE.get(floats))));
+        CompactMLException e = assertThrows(
+                CompactMLException.class,
+                () -> AccuracyBudget.apply(
+                        FLOAT,
+                        0.0,
+                        Set.of(),
+                        new AccuracyBudget.Evaluated<>("all int8", 0.88),
+                        List.of(2, 1, 0),
+                        floats -> new AccuracyBudget.Evaluated<>("m", TABLE.get(floats))));
         assertEquals(1, e.exitCode());
         assertTrue(e.getMessage().contains("best: 0.100 points with layers [0, 1, 2] in float"), e.getMessage());
     }

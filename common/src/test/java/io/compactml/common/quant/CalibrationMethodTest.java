@@ -137,7 +137,8 @@ class CalibrationMethodTest {
                 reference = clips;
             } else {
                 for (int i = 0; i < clips.size(); i++) {
-                    assertArrayEquals(reference.get(i), clips.get(i), parts + " partitions, " + CalibrationMethod.values()[i]);
+                    assertArrayEquals(
+                            reference.get(i), clips.get(i), parts + " partitions, " + CalibrationMethod.values()[i]);
                 }
             }
         }

@@ -77,7 +77,9 @@ class FloatHistogramTest {
     @Test
     void aDirectBufferReadInPlaceCountsLikeAnArray() throws Exception {
         float[] v = {0.5f, -0.5f, 2f, Float.NaN, 0f};
-        FloatBuffer direct = ByteBuffer.allocateDirect(4 * v.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer direct = ByteBuffer.allocateDirect(4 * v.length)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
         direct.put(v);
         FloatHistogram a = new FloatHistogram();
         a.add(v);
@@ -88,8 +90,8 @@ class FloatHistogramTest {
 
     @Test
     void anNdArrayIsReadInPlaceAndAViewThroughACopy() throws Exception {
-        org.nd4j.linalg.api.ndarray.INDArray x = org.nd4j.linalg.factory.Nd4j.create(
-                new float[] {1f, -2f, 0f, 4f, 5f, -6f}, new long[] {2, 3}, 'c');
+        org.nd4j.linalg.api.ndarray.INDArray x =
+                org.nd4j.linalg.factory.Nd4j.create(new float[] {1f, -2f, 0f, 4f, 5f, -6f}, new long[] {2, 3}, 'c');
         FloatHistogram whole = new FloatHistogram();
         whole.add(FakeQuant.values(x), 0, 6);
         FloatHistogram expected = new FloatHistogram();

@@ -23,7 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
 class Int8ModelTest {
 
     private static MultiLayerNetwork net(String... sets) {
-        MultiLayerNetwork n = new MultiLayerNetwork(NetworkSpec.from(CompactConfig.load(null, List.of(sets))).build(784));
+        MultiLayerNetwork n = new MultiLayerNetwork(
+                NetworkSpec.from(CompactConfig.load(null, List.of(sets))).build(784));
         n.init();
         return n;
     }
@@ -58,15 +59,17 @@ class Int8ModelTest {
         MultiLayerNetwork back = Int8Model.fromBytes(file, "mem").toNetwork();
         assertWithinHalfAStep(n, back);
         double ratio = ModelIO.toBytes(n).length / (double) file.length;
-        assertTrue(ratio >= 3.9, "int8 file " + file.length + " bytes, float zip " + ModelIO.toBytes(n).length
-                + ": ratio " + ratio);
+        assertTrue(
+                ratio >= 3.9,
+                "int8 file " + file.length + " bytes, float zip " + ModelIO.toBytes(n).length + ": ratio " + ratio);
     }
 
     @Test
     void cnnKernelsAreQuantizedPerOutputChannel() {
         MultiLayerNetwork n = net("network.type=cnn", "network.conv-filters=[4, 8]", "network.dense=16");
-        MultiLayerNetwork back = Int8Model.fromBytes(Int8Model.quantize(n, noActivations(n), true, Set.of())
-                .toBytes(), "mem").toNetwork();
+        MultiLayerNetwork back = Int8Model.fromBytes(
+                        Int8Model.quantize(n, noActivations(n), true, Set.of()).toBytes(), "mem")
+                .toNetwork();
         assertWithinHalfAStep(n, back);
         INDArray x = Nd4j.rand(2, 784);
         assertTrue(n.output(x).sub(back.output(x)).amaxNumber().doubleValue() < 0.05);
@@ -95,13 +98,15 @@ class Int8ModelTest {
 
     @Test
     void unsupportedLayersAreNamedOrKeptInFloat() {
-        MultiLayerNetwork bn = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().list()
+        MultiLayerNetwork bn = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .list()
                 .layer(new DenseLayer.Builder().nIn(4).nOut(4).build())
                 .layer(new BatchNormalization.Builder().nOut(4).build())
-                .layer(new OutputLayer.Builder().nIn(4).nOut(2).build()).build());
+                .layer(new OutputLayer.Builder().nIn(4).nOut(2).build())
+                .build());
         bn.init();
-        CompactMLException e = assertThrows(CompactMLException.class,
-                () -> Int8Model.quantize(bn, new QuantParams[4], true, Set.of()));
+        CompactMLException e = assertThrows(
+                CompactMLException.class, () -> Int8Model.quantize(bn, new QuantParams[4], true, Set.of()));
         assertEquals(2, e.exitCode());
         assertTrue(e.getMessage().startsWith("Layer 1 (BatchNormalization) cannot be quantized"), e.getMessage());
         Int8Model.quantize(bn, new QuantParams[4], true, Set.of(1));

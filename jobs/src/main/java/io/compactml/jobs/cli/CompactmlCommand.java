@@ -15,11 +15,10 @@ import io.compactml.jobs.report.ReportJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.JobRunner;
+import io.compactml.jobs.tables.QuantParamRow;
 import io.compactml.jobs.tables.RunLog;
 import io.compactml.jobs.train.TrainJob;
-import io.compactml.common.CompactMLException;
 import java.util.concurrent.Callable;
-import io.compactml.jobs.tables.QuantParamRow;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,13 +28,29 @@ import picocli.CommandLine.Mixin;
  * lifecycle), plus {@code sql}, {@code config} and {@code jobs}. Jobs print their progress; the commands here print
  * each job's summary.
  */
-@Command(name = "compactml", mixinStandardHelpOptions = true, versionProvider = CompactmlCommand.Version.class,
+@Command(
+        name = "compactml",
+        mixinStandardHelpOptions = true,
+        versionProvider = CompactmlCommand.Version.class,
         description = "Model compression as Spark jobs.",
-        subcommands = {CompactmlCommand.Train.class, CompactmlCommand.Evaluate.class, CompactmlCommand.Calibrate.class,
-                CompactmlCommand.Quantize.class, CompactmlCommand.Importance.class, CompactmlCommand.Prune.class,
-                CompactmlCommand.TeacherOutputs.class, CompactmlCommand.Distill.class, CompactmlCommand.Pipeline.class,
-                CompactmlCommand.Report.class, CompactmlCommand.Publish.class, CompactmlCommand.Verify.class,
-                CompactmlCommand.Demo.class, SqlCommand.class, ConfigCommand.class, JobsCommand.class})
+        subcommands = {
+            CompactmlCommand.Train.class,
+            CompactmlCommand.Evaluate.class,
+            CompactmlCommand.Calibrate.class,
+            CompactmlCommand.Quantize.class,
+            CompactmlCommand.Importance.class,
+            CompactmlCommand.Prune.class,
+            CompactmlCommand.TeacherOutputs.class,
+            CompactmlCommand.Distill.class,
+            CompactmlCommand.Pipeline.class,
+            CompactmlCommand.Report.class,
+            CompactmlCommand.Publish.class,
+            CompactmlCommand.Verify.class,
+            CompactmlCommand.Demo.class,
+            SqlCommand.class,
+            ConfigCommand.class,
+            JobsCommand.class
+        })
 public final class CompactmlCommand {
     /** The class spark-submit and Airflow start: {@code --class io.compactml.jobs.Main}. */
     public static final String MAIN_CLASS = "io.compactml.jobs.Main";
@@ -80,48 +95,68 @@ public final class CompactmlCommand {
         }
     }
 
-    @Command(name = "calibrate", description = "Activation statistics over data.calibration and int8 parameters"
-            + " per method (calibration_stats, quant_params).")
+    @Command(
+            name = "calibrate",
+            description = "Activation statistics over data.calibration and int8 parameters"
+                    + " per method (calibration_stats, quant_params).")
     static final class Calibrate extends JobCommand {
         @Override
         void run(JobContext ctx) {
             CalibrateJob.Result r = new CalibrateJob(ctx).run();
             for (QuantParamRow p : r.quantParams()) {
                 if (p.kind().equals("activation")) {
-                    Console.out("  %-22s %-10s clip [%.5g, %.5g]  scale %.5g  zero point %d", p.tensor(), p.method(),
-                            p.clipMin(), p.clipMax(), p.scale(), p.zeroPoint());
+                    Console.out(
+                            "  %-22s %-10s clip [%.5g, %.5g]  scale %.5g  zero point %d",
+                            p.tensor(), p.method(), p.clipMin(), p.clipMax(), p.scale(), p.zeroPoint());
                 }
             }
         }
     }
 
-    @Command(name = "quantize", description = "Int8 model from a calibration: weight-only and simulated int8"
-            + " accuracy, per-layer sensitivity, optional accuracy budget.")
+    @Command(
+            name = "quantize",
+            description = "Int8 model from a calibration: weight-only and simulated int8"
+                    + " accuracy, per-layer sensitivity, optional accuracy budget.")
     static final class Quantize extends JobCommand {
         @Override
         void run(JobContext ctx) {
             QuantizeJob.Result r = new QuantizeJob(ctx).run();
-            r.variants().forEach((name, m) -> Console.out("  %-14s accuracy %s  sqnr %.1f dB", name,
-                    m.containsKey("accuracy") ? String.format(java.util.Locale.ROOT, "%.4f", m.get("accuracy")) : "-",
-                    m.get("sqnr_db")));
-            Console.out("  int8 model %s: %,d bytes (float %,d: %.2fx smaller), float layers %s", r.uri(),
-                    r.file().length, r.floatZipBytes(), r.floatZipBytes() / (double) r.file().length, r.floatLayers());
+            r.variants()
+                    .forEach((name, m) -> Console.out(
+                            "  %-14s accuracy %s  sqnr %.1f dB",
+                            name,
+                            m.containsKey("accuracy")
+                                    ? String.format(java.util.Locale.ROOT, "%.4f", m.get("accuracy"))
+                                    : "-",
+                            m.get("sqnr_db")));
+            Console.out(
+                    "  int8 model %s: %,d bytes (float %,d: %.2fx smaller), float layers %s",
+                    r.uri(),
+                    r.file().length,
+                    r.floatZipBytes(),
+                    r.floatZipBytes() / (double) r.file().length,
+                    r.floatLayers());
         }
     }
 
-    @Command(name = "importance", description = "Per-weight importance (magnitude, taylor, fisher) over data.train,"
-            + " with the stability of the ranking (param_importance).")
+    @Command(
+            name = "importance",
+            description = "Per-weight importance (magnitude, taylor, fisher) over data.train,"
+                    + " with the stability of the ranking (param_importance).")
     static final class Importance extends JobCommand {
         @Override
         void run(JobContext ctx) {
             ImportanceJob.Result r = new ImportanceJob(ctx).run();
-            Console.out("  %d weight tensors, %s; %,d examples in %,d minibatches", r.layers().length,
-                    r.scores().keySet(), r.examples(), r.batches());
+            Console.out(
+                    "  %d weight tensors, %s; %,d examples in %,d minibatches",
+                    r.layers().length, r.scores().keySet(), r.examples(), r.batches());
         }
     }
 
-    @Command(name = "prune", description = "Pruned model from importance scores: unstructured or whole channels,"
-            + " scheduled, fine-tuned under masks, stored sparse (sparsity, evaluations).")
+    @Command(
+            name = "prune",
+            description = "Pruned model from importance scores: unstructured or whole channels,"
+                    + " scheduled, fine-tuned under masks, stored sparse (sparsity, evaluations).")
     static final class Prune extends JobCommand {
         @Override
         void run(JobContext ctx) {
@@ -130,19 +165,26 @@ public final class CompactmlCommand {
         }
     }
 
-    @Command(name = "teacher-outputs", aliases = "soft-labels", description = "Teacher outputs (logits) over"
-            + " data.train, computed once into teacher_outputs for any number of students (formerly soft-labels).")
+    @Command(
+            name = "teacher-outputs",
+            aliases = "soft-labels",
+            description =
+                    "Teacher outputs (logits) over"
+                            + " data.train, computed once into teacher_outputs for any number of students (formerly soft-labels).")
     static final class TeacherOutputs extends JobCommand {
         @Override
         void run(JobContext ctx) {
             TeacherOutputsJob.Result r = new TeacherOutputsJob(ctx).run();
-            Console.out("  %,d rows of %d outputs: teacher %s, %s version %s", r.rows(), r.outputs(),
-                    r.teacherSha256().substring(0, 12), r.dataset(), r.datasetVersion());
+            Console.out(
+                    "  %,d rows of %d outputs: teacher %s, %s version %s",
+                    r.rows(), r.outputs(), r.teacherSha256().substring(0, 12), r.dataset(), r.datasetVersion());
         }
     }
 
-    @Command(name = "distill", description = "Students trained on Spark from stored teacher outputs, one per"
-            + " distill.settings (T:alpha) plus a hard-label baseline; the best is kept (distill_candidates).")
+    @Command(
+            name = "distill",
+            description = "Students trained on Spark from stored teacher outputs, one per"
+                    + " distill.settings (T:alpha) plus a hard-label baseline; the best is kept (distill_candidates).")
     static final class Distill extends JobCommand {
         @Override
         void run(JobContext ctx) {
@@ -151,9 +193,11 @@ public final class CompactmlCommand {
         }
     }
 
-    @Command(name = "pipeline", description = "Run a compression plan (pipeline.candidates: chains of distill, prune"
-            + " and int8) on one model, record every candidate (candidates) and publish the smallest that meets"
-            + " the constraints.")
+    @Command(
+            name = "pipeline",
+            description = "Run a compression plan (pipeline.candidates: chains of distill, prune"
+                    + " and int8) on one model, record every candidate (candidates) and publish the smallest that meets"
+                    + " the constraints.")
     static final class Pipeline extends JobCommand {
         @Override
         void run(JobContext ctx) {
@@ -161,9 +205,11 @@ public final class CompactmlCommand {
         }
     }
 
-    @Command(name = "report", description = "An HTML report with PNG charts from the tables of a run (report.run):"
-            + " candidates against size with the Pareto front, training curves, sensitivity, activation histograms"
-            + " with the chosen clips, importance per layer; under report.dir/<run>/.")
+    @Command(
+            name = "report",
+            description = "An HTML report with PNG charts from the tables of a run (report.run):"
+                    + " candidates against size with the Pareto front, training curves, sensitivity, activation histograms"
+                    + " with the chosen clips, importance per layer; under report.dir/<run>/.")
     static final class Report extends JobCommand {
         @Override
         void run(JobContext ctx) {
@@ -180,8 +226,10 @@ public final class CompactmlCommand {
         }
     }
 
-    @Command(name = "verify", description = "Check a published artifact as a server would load it: every checksum,"
-            + " then a quick evaluation against the manifest's metrics.")
+    @Command(
+            name = "verify",
+            description = "Check a published artifact as a server would load it: every checksum,"
+                    + " then a quick evaluation against the manifest's metrics.")
     static final class Verify extends JobCommand {
         @Override
         void run(JobContext ctx) {
@@ -189,8 +237,10 @@ public final class CompactmlCommand {
         }
     }
 
-    @Command(name = "demo", description = "Train a Fashion-MNIST baseline, run the compression plan of"
-            + " pipeline.candidates on it, publish the chosen candidate and the baseline.")
+    @Command(
+            name = "demo",
+            description = "Train a Fashion-MNIST baseline, run the compression plan of"
+                    + " pipeline.candidates on it, publish the chosen candidate and the baseline.")
     static final class Demo extends JobCommand {
         @Override
         void run(JobContext ctx) {

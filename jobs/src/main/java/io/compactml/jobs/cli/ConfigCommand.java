@@ -25,8 +25,12 @@ public final class ConfigCommand implements Callable<Integer> {
             return 0;
         }
         for (ConfigKey k : ConfigKeys.all()) {
-            System.out.printf("%-32s %-14s %s%n    %s%n", k.name(), k.type().name().toLowerCase(java.util.Locale.ROOT),
-                    k.type() == ConfigKey.Type.MAP ? "{}" : k.fallback(), k.doc());
+            System.out.printf(
+                    "%-32s %-14s %s%n    %s%n",
+                    k.name(),
+                    k.type().name().toLowerCase(java.util.Locale.ROOT),
+                    k.type() == ConfigKey.Type.MAP ? "{}" : k.fallback(),
+                    k.doc());
         }
         return 0;
     }

@@ -1,6 +1,5 @@
 package io.compactml.jobs.cli;
 
-import io.compactml.jobs.Main;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.compactml.common.config.ConfigKey;
 import io.compactml.common.config.ConfigKeys;
@@ -33,7 +32,7 @@ public final class JobsCommand implements Callable<Integer> {
         for (Map.Entry<String, CommandLine> e : spec.parent().subcommands().entrySet()) {
             CommandSpec sub = e.getValue().getCommandSpec();
             if (!sub.name().equals(e.getKey())) {
-                continue;  // an alias: listed with its command
+                continue; // an alias: listed with its command
             }
             Map<String, Object> job = new LinkedHashMap<>();
             job.put("name", e.getKey());
@@ -45,9 +44,10 @@ public final class JobsCommand implements Callable<Integer> {
             jobs.add(job);
         }
         if (json) {
-            System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(
-                    Map.of("main_class", CompactmlCommand.MAIN_CLASS, "jobs", jobs,
-                            "config_keys", configKeys())));
+            System.out.println(new ObjectMapper()
+                    .writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(Map.of(
+                            "main_class", CompactmlCommand.MAIN_CLASS, "jobs", jobs, "config_keys", configKeys())));
         } else {
             jobs.forEach(j -> System.out.printf("%-10s %s%n", j.get("name"), j.get("description")));
         }

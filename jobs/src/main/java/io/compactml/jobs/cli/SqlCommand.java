@@ -1,15 +1,15 @@
 package io.compactml.jobs.cli;
 
-import io.compactml.jobs.runtime.SparkSessions;
-import io.compactml.jobs.tables.Tables;
 import io.compactml.common.Errors;
+import io.compactml.jobs.runtime.SparkSessions;
 import io.compactml.jobs.tables.Table;
+import io.compactml.jobs.tables.Tables;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.AnalysisException;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -24,12 +24,18 @@ public final class SqlCommand implements Callable<Integer> {
     @Mixin
     JobOptions options;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "QUERY",
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "QUERY",
             description = "e.g. \"SELECT metric, value FROM evaluations\"")
     String query;
 
-    @Option(names = "--file", paramLabel = "FILE", description = "Run every named query of FILE in order"
-            + " (blocks starting with a '-- name: <name>' line, as in notebooks/queries.sql).")
+    @Option(
+            names = "--file",
+            paramLabel = "FILE",
+            description = "Run every named query of FILE in order"
+                    + " (blocks starting with a '-- name: <name>' line, as in notebooks/queries.sql).")
     java.nio.file.Path file;
 
     @Option(names = "--format", defaultValue = "table", description = "table, csv or json (default: ${DEFAULT-VALUE}).")
@@ -67,8 +73,11 @@ public final class SqlCommand implements Callable<Integer> {
                 } catch (Exception e) {
                     // Scala hides the checked AnalysisException (unknown table or column, syntax) from javac
                     String why = e instanceof AnalysisException a ? a.getSimpleMessage() : e.getMessage();
-                    throw Errors.queryFailed(file == null ? "Query" : "Query '" + q.getKey() + "' of " + file, why,
-                            config.getString("tables.root"), present);
+                    throw Errors.queryFailed(
+                            file == null ? "Query" : "Query '" + q.getKey() + "' of " + file,
+                            why,
+                            config.getString("tables.root"),
+                            present);
                 }
                 if (file != null) {
                     System.out.println("-- name: " + q.getKey());
@@ -116,7 +125,8 @@ public final class SqlCommand implements Callable<Integer> {
         for (String line : (text + "\n-- name: \n").split("\n")) {
             if (line.startsWith("-- name:")) {
                 if (name != null && out.put(name, sql.toString().strip().replaceAll(";$", "")) != null) {
-                    throw Errors.badQueryFile(path + " names two queries '" + name + "'; give each query its own name.");
+                    throw Errors.badQueryFile(
+                            path + " names two queries '" + name + "'; give each query its own name.");
                 }
                 name = line.substring("-- name:".length()).strip();
                 sql.setLength(0);

@@ -29,8 +29,7 @@ public final class RowBatches<E> implements Iterator<RowBatches.Batch<E>> {
      * One minibatch: the row id of its first row, the examples (features scaled, labels one-hot or a target
      * column), and what each of its rows carried, in order.
      */
-    public record Batch<E>(long firstRow, DataSet data, List<E> carried) {
-    }
+    public record Batch<E>(long firstRow, DataSet data, List<E> carried) {}
 
     private final Iterator<Row> rows;
     private final ExampleBatcher batcher;

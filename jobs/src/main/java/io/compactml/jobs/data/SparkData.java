@@ -1,13 +1,13 @@
 package io.compactml.jobs.data;
 
-import io.compactml.jobs.runtime.HadoopConf;
-import io.compactml.jobs.tables.Scope;
 import io.compactml.common.Errors;
 import io.compactml.common.data.DataFormat;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.ExampleBatcher;
 import io.compactml.common.data.IdxFile;
 import io.compactml.common.data.Task;
+import io.compactml.jobs.runtime.HadoopConf;
+import io.compactml.jobs.tables.Scope;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -47,8 +47,7 @@ import scala.Tuple2;
  * never holds its slice whole.
  */
 public final class SparkData {
-    private SparkData() {
-    }
+    private SparkData() {}
 
     public static final StructType SCHEMA = new StructType()
             .add("row_id", DataTypes.LongType, false)
@@ -56,8 +55,7 @@ public final class SparkData {
             .add("label", DataTypes.DoubleType, false);
 
     /** A loaded data set: its rows and the length of every feature vector. */
-    public record Loaded(DatasetSpec spec, Dataset<Row> rows, int inputs) {
-    }
+    public record Loaded(DatasetSpec spec, Dataset<Row> rows, int inputs) {}
 
     public static Loaded load(SparkSession spark, DatasetSpec spec) {
         return load(spark, spec, 1);
@@ -85,8 +83,8 @@ public final class SparkData {
             return loaded;
         }
         Column group = functions.floor(functions.col("row_id").divide(batch));
-        Dataset<Row> rows = loaded.rows().repartitionByRange(partitions(spark, spec), group)
-                .sortWithinPartitions("row_id");
+        Dataset<Row> rows =
+                loaded.rows().repartitionByRange(partitions(spark, spec), group).sortWithinPartitions("row_id");
         return new Loaded(spec, rows, loaded.inputs());
     }
 
@@ -107,7 +105,8 @@ public final class SparkData {
      */
     public static String version(DatasetSpec spec, Configuration hadoop) {
         StringBuilder id = new StringBuilder();
-        List<String> uris = spec.format() == DataFormat.IDX ? List.of(spec.uri(), spec.labelsUri()) : List.of(spec.uri());
+        List<String> uris =
+                spec.format() == DataFormat.IDX ? List.of(spec.uri(), spec.labelsUri()) : List.of(spec.uri());
         try {
             for (String uri : uris) {
                 Path p = new Path(uri);
@@ -119,7 +118,11 @@ public final class SparkData {
                 }
                 files.sort(Comparator.comparing(f -> f.getPath().toString()));
                 for (org.apache.hadoop.fs.FileStatus f : files) {
-                    id.append(f.getPath()).append('|').append(f.getLen()).append('|').append(f.getModificationTime())
+                    id.append(f.getPath())
+                            .append('|')
+                            .append(f.getLen())
+                            .append('|')
+                            .append(f.getModificationTime())
                             .append('\n');
                 }
             }
@@ -152,12 +155,15 @@ public final class SparkData {
         IdxFile.Header images = header(spec.uri(), hadoop);
         IdxFile.Header labels = header(spec.labelsUri(), hadoop);
         if (images.records() != labels.records()) {
-            throw Errors.badDataset(spec.name(), spec.uri() + " holds " + images.records() + " records but "
-                    + spec.labelsUri() + " holds " + labels.records() + " labels");
+            throw Errors.badDataset(
+                    spec.name(),
+                    spec.uri() + " holds " + images.records() + " records but " + spec.labelsUri() + " holds "
+                            + labels.records() + " labels");
         }
         if (labels.recordLength() != 1) {
-            throw Errors.badDataset(spec.name(), spec.labelsUri() + " is not a labels file (records of "
-                    + labels.recordLength() + " values)");
+            throw Errors.badDataset(
+                    spec.name(),
+                    spec.labelsUri() + " is not a labels file (records of " + labels.recordLength() + " values)");
         }
         long n = spec.limit() > 0 ? Math.min(spec.limit(), images.records()) : images.records();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -218,7 +224,10 @@ public final class SparkData {
 
     private static Loaded loadTable(SparkSession spark, DatasetSpec spec) {
         Dataset<Row> raw = spec.format() == DataFormat.CSV
-                ? spark.read().option("header", "true").option("inferSchema", "true").csv(spec.uri())
+                ? spark.read()
+                        .option("header", "true")
+                        .option("inferSchema", "true")
+                        .csv(spec.uri())
                 : spark.read().parquet(spec.uri());
         List<String> columns = Arrays.asList(raw.columns());
         if (!columns.contains(spec.label())) {
@@ -227,9 +236,7 @@ public final class SparkData {
         Column label = labelColumn(spec, raw);
         Column features = featuresColumn(spec, raw);
         Dataset<Row> df = raw.select(
-                functions.monotonically_increasing_id().as("row_id"),
-                features.as("features"),
-                label.as("label"));
+                functions.monotonically_increasing_id().as("row_id"), features.as("features"), label.as("label"));
         if (spec.limit() > 0) {
             df = df.limit(spec.limit());
         }
@@ -256,7 +263,9 @@ public final class SparkData {
         Column c = column(raw, spec.label());
         DataType t = raw.schema().apply(spec.label()).dataType();
         if (!(t instanceof NumericType) && !(t instanceof org.apache.spark.sql.types.BooleanType)) {
-            List<Row> bad = raw.filter(c.isNotNull().and(c.cast(DataTypes.DoubleType).isNull())).select(c)
+            List<Row> bad = raw.filter(
+                            c.isNotNull().and(c.cast(DataTypes.DoubleType).isNull()))
+                    .select(c)
                     .takeAsList(1);
             if (!bad.isEmpty()) {
                 throw Errors.labelNotNumeric(spec, String.valueOf(bad.get(0).get(0)));
@@ -278,8 +287,11 @@ public final class SparkData {
             if (matched.isEmpty()) {
                 throw Errors.noSuchColumn(spec, "features", spec.features(), Arrays.asList(raw.columns()));
             }
-            matched.sort(Comparator.comparing((String c) -> numericSuffix(glob, c)).thenComparing(c -> c));
-            return functions.array(matched.stream().map(c -> column(raw, c)).toArray(Column[]::new)).cast(floats);
+            matched.sort(
+                    Comparator.comparing((String c) -> numericSuffix(glob, c)).thenComparing(c -> c));
+            return functions
+                    .array(matched.stream().map(c -> column(raw, c)).toArray(Column[]::new))
+                    .cast(floats);
         }
         if (!Arrays.asList(raw.columns()).contains(spec.features())) {
             throw Errors.noSuchColumn(spec, "features", spec.features(), Arrays.asList(raw.columns()));
@@ -295,8 +307,10 @@ public final class SparkData {
         if (t instanceof NumericType) {
             return functions.array(c).cast(floats);
         }
-        throw Errors.badDataset(spec.name(), "features column '" + spec.features() + "' has type "
-                + t.simpleString() + "; expected an array, an ML vector or a number");
+        throw Errors.badDataset(
+                spec.name(),
+                "features column '" + spec.features() + "' has type " + t.simpleString()
+                        + "; expected an array, an ML vector or a number");
     }
 
     private static long numericSuffix(Pattern glob, String column) {
@@ -320,8 +334,8 @@ public final class SparkData {
      * With data loaded for this batch size ({@link #load(SparkSession, DatasetSpec, int)}), that is the global
      * position of the batch, the same in any partitioning.
      */
-    public static JavaRDD<Tuple2<Long, DataSet>> numberedMinibatches(Loaded data, int inputs, int outputs, Task task,
-                                                                    int batchSize) {
+    public static JavaRDD<Tuple2<Long, DataSet>> numberedMinibatches(
+            Loaded data, int inputs, int outputs, Task task, int batchSize) {
         return batches(data, inputs, outputs, task, batchSize, true);
     }
 
@@ -333,8 +347,8 @@ public final class SparkData {
         return batches(data, inputs, 1, Task.REGRESSION, batchSize, false).map(Tuple2::_2);
     }
 
-    private static JavaRDD<Tuple2<Long, DataSet>> batches(Loaded data, int inputs, int outputs, Task task, int batchSize,
-                                                         boolean labeled) {
+    private static JavaRDD<Tuple2<Long, DataSet>> batches(
+            Loaded data, int inputs, int outputs, Task task, int batchSize, boolean labeled) {
         return batched(data, inputs, outputs, task, batchSize, labeled, null)
                 .map(b -> new Tuple2<>(b.firstRow() / batchSize, b.data()));
     }
@@ -343,12 +357,23 @@ public final class SparkData {
      * Minibatches of {@code batchSize} (the last of each partition smaller) with what each row carries
      * ({@code carry}: a function of the row, null for nothing), every row checked by an {@link ExampleBatcher}.
      */
-    public static <E> JavaRDD<RowBatches.Batch<E>> batched(Loaded data, int inputs, int outputs, Task task,
-                                                          int batchSize, boolean labeled, RowBatches.Carry<E> carry) {
+    public static <E> JavaRDD<RowBatches.Batch<E>> batched(
+            Loaded data,
+            int inputs,
+            int outputs,
+            Task task,
+            int batchSize,
+            boolean labeled,
+            RowBatches.Carry<E> carry) {
         DatasetSpec spec = data.spec();
         String column = spec.featuresName();
-        return data.rows().toJavaRDD().mapPartitions((Iterator<Row> it) -> new RowBatches<>(it, new ExampleBatcher(
-                spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize), labeled, carry));
+        return data.rows()
+                .toJavaRDD()
+                .mapPartitions((Iterator<Row> it) -> new RowBatches<>(
+                        it,
+                        new ExampleBatcher(spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize),
+                        labeled,
+                        carry));
     }
 
     /** An array<float> column's values; a null element reads as NaN (caught by the batcher's checks). */

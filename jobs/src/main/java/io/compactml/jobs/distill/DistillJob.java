@@ -9,7 +9,6 @@ import io.compactml.common.distill.DistillationLoss;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.NetworkSpec;
 import io.compactml.common.model.TrainSettings;
-import io.compactml.jobs.data.RowBatches;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.runtime.Console;
@@ -62,14 +61,24 @@ public final class DistillJob {
     }
 
     /** One trained student: its setting, the network with the standard loss, its metrics and epochs. */
-    public record Student(DistillSettings.Setting setting, MultiLayerNetwork net, Map<String, Double> metrics,
-                          List<TrainJob.Epoch> history) {
-    }
+    public record Student(
+            DistillSettings.Setting setting,
+            MultiLayerNetwork net,
+            Map<String, Double> metrics,
+            List<TrainJob.Epoch> history) {}
 
     /** Every student, the chosen one as stored, and the teacher's quality on the same data. */
-    public record Result(String name, List<Student> students, Student chosen, String uri, byte[] zip,
-                         DistillSettings settings, String teacherRun, Map<String, Double> teacherMetrics,
-                         long teacherParams, Map<String, Double> evaluation) {
+    public record Result(
+            String name,
+            List<Student> students,
+            Student chosen,
+            String uri,
+            byte[] zip,
+            DistillSettings settings,
+            String teacherRun,
+            Map<String, Double> teacherMetrics,
+            long teacherParams,
+            Map<String, Double> evaluation) {
         /** The chosen student as the next job takes it. */
         public LoadedModel model() {
             return LoadedModel.of(name, uri, zip);
@@ -88,8 +97,13 @@ public final class DistillJob {
         SparkData.Loaded joined = joinedWithOutputs(teacher, data, teacherRun, spec.outputs());
         try {
             long examples = joined.rows().count();
-            Console.out("distill: %,d examples of %s joined with the outputs of teacher %s (teacher-outputs run %s);"
-                    + " %d candidates", examples, data.name(), teacher.sha256().substring(0, 12), teacherRun,
+            Console.out(
+                    "distill: %,d examples of %s joined with the outputs of teacher %s (teacher-outputs run %s);"
+                            + " %d candidates",
+                    examples,
+                    data.name(),
+                    teacher.sha256().substring(0, 12),
+                    teacherRun,
                     settings.settings().size());
             JavaRDD<DataSet> batches = distillationBatches(joined, spec);
             Map<String, Double> teacherMetrics = new EvaluateJob(ctx).quality(teacher.net(), "teacher");
@@ -105,10 +119,15 @@ public final class DistillJob {
         }
     }
 
-    private Student train(NetworkSpec spec, DistillSettings.Setting s, JavaRDD<DataSet> batches, int inputs,
-                          int epochs, String name) {
-        MultiLayerNetwork net = new MultiLayerNetwork(spec.build(inputs, new DistillationLoss(s.alpha(),
-                s.temperature())));
+    private Student train(
+            NetworkSpec spec,
+            DistillSettings.Setting s,
+            JavaRDD<DataSet> batches,
+            int inputs,
+            int epochs,
+            String name) {
+        MultiLayerNetwork net =
+                new MultiLayerNetwork(spec.build(inputs, new DistillationLoss(s.alpha(), s.temperature())));
         net.init();
         TrainJob.Fitted fitted = new TrainJob(ctx).fit(net, batches, name + "-" + s.name(), epochs, null);
         MultiLayerNetwork plain = withStandardLoss(fitted.net(), spec.task());
@@ -129,8 +148,14 @@ public final class DistillJob {
     }
 
     /** Saves the chosen student, evaluates it as {@code <model>-student}, records every student. */
-    private Result store(LoadedModel teacher, DistillSettings settings, String teacherRun, String name,
-                         List<Student> students, Student chosen, Map<String, Double> teacherMetrics) {
+    private Result store(
+            LoadedModel teacher,
+            DistillSettings settings,
+            String teacherRun,
+            String name,
+            List<Student> students,
+            Student chosen,
+            Map<String, Double> teacherMetrics) {
         Task task = settings.student().task();
         String metric = task.metric();
         byte[] zip = ModelIO.toBytes(chosen.net());
@@ -141,24 +166,51 @@ public final class DistillJob {
         extra.put("alpha", chosen.setting().alpha());
         extra.put("teacher_" + metric, teacherMetrics.get(metric));
         extra.put("teacher_param_count", (double) teacher.net().numParams());
-        students.stream().filter(x -> x.setting().name().equals(DistillSettings.NO_KD)).findFirst()
+        students.stream()
+                .filter(x -> x.setting().name().equals(DistillSettings.NO_KD))
+                .findFirst()
                 .ifPresent(b -> extra.put("no_kd_" + metric, b.metrics().get(metric)));
-        Map<String, Double> evaluation = new EvaluateJob(ctx).evaluate(uri, zip, chosen.net(),
-                new EvaluateJob.Subject(name, ModelIO.sha256(zip), zip.length, "distilled"), extra).metrics();
+        Map<String, Double> evaluation = new EvaluateJob(ctx)
+                .evaluate(
+                        uri,
+                        zip,
+                        chosen.net(),
+                        new EvaluateJob.Subject(name, ModelIO.sha256(zip), zip.length, "distilled"),
+                        extra)
+                .metrics();
         writeStudents(name, students, chosen, teacher, teacherRun, teacherMetrics, task);
-        return new Result(name, students, chosen, uri, zip, settings, teacherRun, teacherMetrics,
-                teacher.net().numParams(), evaluation);
+        return new Result(
+                name,
+                students,
+                chosen,
+                uri,
+                zip,
+                settings,
+                teacherRun,
+                teacherMetrics,
+                teacher.net().numParams(),
+                evaluation);
     }
 
     /** A one-line summary of a result, for the command line and the demo. */
     public static String summary(Result r) {
         Student c = r.chosen();
         String m = c.metrics().containsKey("accuracy") ? "accuracy" : "mse";
-        String noKd = r.students().stream().filter(x -> x.setting().name().equals(DistillSettings.NO_KD)).findFirst()
-                .map(b -> String.format(Locale.ROOT, ", no-KD %.4f", b.metrics().get(m))).orElse("");
-        return String.format(Locale.ROOT, "student %s: %s %.4f (teacher %.4f%s), %,d parameters = %.1f %% of the"
-                        + " teacher's", c.setting().name(), m, c.metrics().get(m), r.teacherMetrics().get(m), noKd,
-                c.net().numParams(), 100.0 * c.net().numParams() / r.teacherParams());
+        String noKd = r.students().stream()
+                .filter(x -> x.setting().name().equals(DistillSettings.NO_KD))
+                .findFirst()
+                .map(b -> String.format(Locale.ROOT, ", no-KD %.4f", b.metrics().get(m)))
+                .orElse("");
+        return String.format(
+                Locale.ROOT,
+                "student %s: %s %.4f (teacher %.4f%s), %,d parameters = %.1f %% of the" + " teacher's",
+                c.setting().name(),
+                m,
+                c.metrics().get(m),
+                r.teacherMetrics().get(m),
+                noKd,
+                c.net().numParams(),
+                100.0 * c.net().numParams() / r.teacherParams());
     }
 
     /**
@@ -168,36 +220,61 @@ public final class DistillJob {
      */
     private SparkData.Loaded joinedWithOutputs(LoadedModel teacher, DatasetSpec spec, String run, int outputs) {
         Dataset<Row> rows = ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(run));
-        List<Row> meta = rows.select("teacher_sha256", "dataset", "dataset_version").distinct().collectAsList();
+        List<Row> meta = rows.select("teacher_sha256", "dataset", "dataset_version")
+                .distinct()
+                .collectAsList();
         if (meta.isEmpty()) {
-            throw Errors.missingUpstream("teacher outputs", run, "teacher_outputs", "teacher-outputs --run-id " + run
-                    + "` with this teacher and data", "distill.teacher-run");
+            throw Errors.missingUpstream(
+                    "teacher outputs",
+                    run,
+                    "teacher_outputs",
+                    "teacher-outputs --run-id " + run + "` with this teacher and data",
+                    "distill.teacher-run");
         }
         Row m = meta.get(0);
         if (meta.size() > 1 || !m.getString(0).equals(teacher.sha256())) {
-            throw Errors.teacherMismatch(run, "come from teacher " + m.getString(0).substring(0, 12) + ", but the"
-                    + " config names teacher " + teacher.sha256().substring(0, 12) + " (" + teacher.uri() + ").");
+            throw Errors.teacherMismatch(
+                    run,
+                    "come from teacher " + m.getString(0).substring(0, 12) + ", but the" + " config names teacher "
+                            + teacher.sha256().substring(0, 12) + " (" + teacher.uri() + ").");
         }
         String version = SparkData.version(spec, ctx.hadoop());
         if (!m.getString(1).equals(spec.name()) || !m.getString(2).equals(version)) {
-            throw Errors.teacherMismatch(run, "are of data set " + m.getString(1) + " version " + m.getString(2)
-                    + ", but data.train is " + spec.name() + " version " + version + " (" + spec.uri() + ").");
+            throw Errors.teacherMismatch(
+                    run,
+                    "are of data set " + m.getString(1) + " version " + m.getString(2) + ", but data.train is "
+                            + spec.name() + " version " + version + " (" + spec.uri() + ").");
         }
-        int width = rows.select(functions.size(functions.col("outputs"))).first().getInt(0);
+        int width =
+                rows.select(functions.size(functions.col("outputs"))).first().getInt(0);
         if (width != outputs) {
-            throw Errors.teacherMismatch(run, "have " + width + " values per example, but the student has"
-                    + " network.outputs = " + outputs + ".");
+            throw Errors.teacherMismatch(
+                    run,
+                    "have " + width + " values per example, but the student has" + " network.outputs = " + outputs
+                            + ".");
         }
         SparkData.Loaded data = SparkData.load(ctx.spark(), spec);
-        return new SparkData.Loaded(spec, data.rows().join(rows.select("row_id", "outputs"), "row_id")
-                .select("row_id", "features", "label", "outputs").persist(StorageLevel.MEMORY_ONLY()), data.inputs());
+        return new SparkData.Loaded(
+                spec,
+                data.rows()
+                        .join(rows.select("row_id", "outputs"), "row_id")
+                        .select("row_id", "features", "label", "outputs")
+                        .persist(StorageLevel.MEMORY_ONLY()),
+                data.inputs());
     }
 
     /** Minibatches labelled {@code [hard targets | teacher outputs]}, as {@link DistillationLoss} reads them. */
     private JavaRDD<DataSet> distillationBatches(SparkData.Loaded joined, NetworkSpec spec) {
         int outputs = spec.outputs();
-        return SparkData.batched(joined, joined.inputs(), outputs, spec.task(), TrainSettings.from(ctx.config())
-                .batchSize(), true, r -> SparkData.toFloats(r.getList(3))).map(b -> {
+        return SparkData.batched(
+                        joined,
+                        joined.inputs(),
+                        outputs,
+                        spec.task(),
+                        TrainSettings.from(ctx.config()).batchSize(),
+                        true,
+                        r -> SparkData.toFloats(r.getList(3)))
+                .map(b -> {
                     INDArray teacherOutputs = Nd4j.create(b.carried().toArray(new float[0][]));
                     INDArray hard = b.data().getLabels();
                     if (hard.size(1) != outputs) {
@@ -210,28 +287,53 @@ public final class DistillJob {
 
     /** The same parameters with the task's standard loss: a plain DL4J model that loads anywhere. */
     static MultiLayerNetwork withStandardLoss(MultiLayerNetwork net, Task task) {
-        MultiLayerConfiguration conf = MultiLayerConfiguration.fromJson(net.getLayerWiseConfigurations().toJson());
-        BaseOutputLayer out = (BaseOutputLayer) conf.getConf(net.getnLayers() - 1).getLayer();
+        MultiLayerConfiguration conf = MultiLayerConfiguration.fromJson(
+                net.getLayerWiseConfigurations().toJson());
+        BaseOutputLayer out =
+                (BaseOutputLayer) conf.getConf(net.getnLayers() - 1).getLayer();
         out.setLossFn(task == Task.CLASSIFICATION ? new LossMCXENT() : new LossMSE());
         MultiLayerNetwork plain = new MultiLayerNetwork(conf);
         plain.init(net.params().dup(), false);
         return plain;
     }
 
-    private void writeStudents(String name, List<Student> students, Student chosen, LoadedModel teacher,
-                               String teacherRun, Map<String, Double> teacherMetrics, Task task) {
+    private void writeStudents(
+            String name,
+            List<Student> students,
+            Student chosen,
+            LoadedModel teacher,
+            String teacherRun,
+            Map<String, Double> teacherMetrics,
+            Task task) {
         Timestamp now = Timestamp.from(Instant.now());
         List<DistillCandidateRow> rows = new ArrayList<>();
         for (Student s : students) {
-            double seconds = s.history().stream().mapToDouble(TrainJob.Epoch::epochSeconds).average().orElse(0);
+            double seconds = s.history().stream()
+                    .mapToDouble(TrainJob.Epoch::epochSeconds)
+                    .average()
+                    .orElse(0);
             TrainJob.Epoch last = s.history().get(s.history().size() - 1);
             DistillSettings.Setting setting = s.setting();
-            rows.add(new DistillCandidateRow(ctx.runId(), name, setting.name(),
-                    setting.alpha() == 0 ? null : setting.temperature(), setting.alpha(), teacher.sha256(), teacherRun,
-                    s.net().numParams(), teacher.net().numParams(), s.history().size(),
-                    s.metrics().get(task.metric()), s.metrics().get("loss"), teacherMetrics.get(task.metric()), seconds,
-                    last.samplesPerSec(), s == chosen, now));
+            rows.add(new DistillCandidateRow(
+                    ctx.runId(),
+                    name,
+                    setting.name(),
+                    setting.alpha() == 0 ? null : setting.temperature(),
+                    setting.alpha(),
+                    teacher.sha256(),
+                    teacherRun,
+                    s.net().numParams(),
+                    teacher.net().numParams(),
+                    s.history().size(),
+                    s.metrics().get(task.metric()),
+                    s.metrics().get("loss"),
+                    teacherMetrics.get(task.metric()),
+                    seconds,
+                    last.samplesPerSec(),
+                    s == chosen,
+                    now));
         }
-        ctx.tables().replace(Table.DISTILL_CANDIDATES, rows, Scope.run(ctx.runId()).and("student", name));
+        ctx.tables()
+                .replace(Table.DISTILL_CANDIDATES, rows, Scope.run(ctx.runId()).and("student", name));
     }
 }

@@ -41,12 +41,10 @@ public final class TeacherOutputsJob {
     }
 
     /** What was written. */
-    public record Result(String teacherSha256, String dataset, String datasetVersion, long rows, int outputs) {
-    }
+    public record Result(String teacherSha256, String dataset, String datasetVersion, long rows, int outputs) {}
 
     /** A row's id and label, carried to the teacher's outputs for it. */
-    private record Example(long rowId, double label) {
-    }
+    private record Example(long rowId, double label) {}
 
     public Result run() {
         return label(LoadedModel.read(ctx), DistillSettings.from(ctx.config()));
@@ -58,8 +56,8 @@ public final class TeacherOutputsJob {
         int outputs = ModelShapes.outputs(net);
         Task task = ModelShapes.task(net);
         if (outputs != settings.student().outputs()) {
-            throw Errors.teacherOutputsWidth(teacher.uri(), outputs, settings.student().outputs(),
-                    task == Task.CLASSIFICATION);
+            throw Errors.teacherOutputsWidth(
+                    teacher.uri(), outputs, settings.student().outputs(), task == Task.CLASSIFICATION);
         }
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "train");
         int batch = settings.teacherBatchSize();
@@ -71,18 +69,30 @@ public final class TeacherOutputsJob {
         long t0 = System.nanoTime();
         double seconds;
         try {
-            JavaRDD<Row> rows = SparkData.batched(data, inputs, outputs, task, batch, true,
-                    r -> new Example(r.getLong(0), RowBatches.label(r)))
+            JavaRDD<Row> rows = SparkData.batched(
+                            data,
+                            inputs,
+                            outputs,
+                            task,
+                            batch,
+                            true,
+                            r -> new Example(r.getLong(0), RowBatches.label(r)))
                     .mapPartitions(batches -> label(batches, ModelIO.fromBytes(zip.value(), uri), stamp));
-            ctx.tables().replace(Table.TEACHER_OUTPUTS, ctx.spark().createDataFrame(rows,
-                    Table.TEACHER_OUTPUTS.schema()), Scope.run(ctx.runId()));
+            ctx.tables()
+                    .replace(
+                            Table.TEACHER_OUTPUTS,
+                            ctx.spark().createDataFrame(rows, Table.TEACHER_OUTPUTS.schema()),
+                            Scope.run(ctx.runId()));
             seconds = (System.nanoTime() - t0) / 1e9;
         } finally {
             zip.destroy();
         }
-        long n = ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(ctx.runId())).count();
-        Console.out("teacher outputs: %,d examples of %s (version %s) through teacher %s in %.2f s (inference and"
-                + " table write)", n, spec.name(), version, teacher.sha256().substring(0, 12), seconds);
+        long n =
+                ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(ctx.runId())).count();
+        Console.out(
+                "teacher outputs: %,d examples of %s (version %s) through teacher %s in %.2f s (inference and"
+                        + " table write)",
+                n, spec.name(), version, teacher.sha256().substring(0, 12), seconds);
         if (n == 0) {
             throw Errors.emptyDataset(spec);
         }
@@ -91,22 +101,31 @@ public final class TeacherOutputsJob {
 
     /** What every row of this run records about where its outputs came from. */
     private record Stamp(String runId, String teacherSha256, String dataset, String datasetVersion)
-            implements java.io.Serializable {
-    }
+            implements java.io.Serializable {}
 
     /** The teacher's outputs for each minibatch, as table rows, one minibatch at a time. */
-    private static Iterator<Row> label(Iterator<RowBatches.Batch<Example>> batches, MultiLayerNetwork teacher,
-                                       Stamp stamp) {
+    private static Iterator<Row> label(
+            Iterator<RowBatches.Batch<Example>> batches, MultiLayerNetwork teacher, Stamp stamp) {
         Spliterator<RowBatches.Batch<Example>> each = Spliterators.spliteratorUnknownSize(batches, Spliterator.ORDERED);
-        return StreamSupport.stream(each, false).flatMap(b -> {
-            float[][] out = TeacherOutputs.of(teacher, b.data().getFeatures()).toFloatMatrix();
-            List<Row> rows = new ArrayList<>(out.length);
-            for (int i = 0; i < out.length; i++) {
-                Example e = b.carried().get(i);
-                rows.add(new TeacherOutputRow(stamp.runId(), stamp.teacherSha256(), stamp.dataset(),
-                        stamp.datasetVersion(), e.rowId(), e.label(), out[i]).toRow());
-            }
-            return rows.stream();
-        }).iterator();
+        return StreamSupport.stream(each, false)
+                .flatMap(b -> {
+                    float[][] out =
+                            TeacherOutputs.of(teacher, b.data().getFeatures()).toFloatMatrix();
+                    List<Row> rows = new ArrayList<>(out.length);
+                    for (int i = 0; i < out.length; i++) {
+                        Example e = b.carried().get(i);
+                        rows.add(new TeacherOutputRow(
+                                        stamp.runId(),
+                                        stamp.teacherSha256(),
+                                        stamp.dataset(),
+                                        stamp.datasetVersion(),
+                                        e.rowId(),
+                                        e.label(),
+                                        out[i])
+                                .toRow());
+                    }
+                    return rows.stream();
+                })
+                .iterator();
     }
 }

@@ -35,15 +35,13 @@ public final class EvaluateJob {
     }
 
     /** The evaluated model and its metrics. */
-    public record Result(String modelUri, String modelSha256, String dataset, Map<String, Double> metrics) {
-    }
+    public record Result(String modelUri, String modelSha256, String dataset, Map<String, Double> metrics) {}
 
     /**
      * What is evaluated: the name and sha256 its rows are recorded under, the size of the file that ships
      * (a compressed format's, not the DL4J zip's) and the technique that made it.
      */
-    public record Subject(String modelName, String sha256, long sizeBytes, String technique) {
-    }
+    public record Subject(String modelName, String sha256, long sizeBytes, String technique) {}
 
     public Result run() {
         return evaluate(LoadedModel.read(ctx), "baseline");
@@ -51,29 +49,33 @@ public final class EvaluateJob {
 
     /** Evaluates a float model zip already in hand, under its name. */
     public Result evaluate(LoadedModel model, String technique) {
-        return evaluate(model.uri(), model.zip(), model.net(), new Subject(model.name(), model.sha256(),
-                model.zip().length, technique), Map.of());
+        return evaluate(
+                model.uri(),
+                model.zip(),
+                model.net(),
+                new Subject(model.name(), model.sha256(), model.zip().length, technique),
+                Map.of());
     }
 
     /**
      * Evaluates {@code net} ({@code zip} is its DL4J form, broadcast to the executors) and records the metrics,
      * plus {@code extra}, under {@code subject}.
      */
-    public Result evaluate(String uri, byte[] zip, MultiLayerNetwork net, Subject subject,
-                           Map<String, Double> extra) {
+    public Result evaluate(String uri, byte[] zip, MultiLayerNetwork net, Subject subject, Map<String, Double> extra) {
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "eval");
         JavaRDD<DataSet> batches = batches(net, spec).cache();
         try {
             long t0 = System.nanoTime();
             Map<String, Double> metrics = tally(uri, zip, net, batches);
-            Console.out("inference pass: %,d examples in %.2f s", metrics.get("examples").longValue(),
-                    (System.nanoTime() - t0) / 1e9);
+            Console.out(
+                    "inference pass: %,d examples in %.2f s",
+                    metrics.get("examples").longValue(), (System.nanoTime() - t0) / 1e9);
             metrics.put("size_bytes", (double) subject.sizeBytes());
             metrics.put("param_count", (double) net.numParams());
             metrics.put("nonzero_params", (double) ModelIO.nonzeroParams(net));
             DataSet sample = batches.first();
-            metrics.putAll(LatencyProbe.measure(net, sample.getFeatures(), settings.latencyRuns(),
-                    settings.latencyBatchSize()));
+            metrics.putAll(LatencyProbe.measure(
+                    net, sample.getFeatures(), settings.latencyRuns(), settings.latencyBatchSize()));
             metrics.putAll(extra);
             record(ctx, subject, spec.name(), metrics);
             return new Result(uri, subject.sha256(), spec.name(), metrics);
@@ -91,23 +93,28 @@ public final class EvaluateJob {
     private JavaRDD<DataSet> batches(MultiLayerNetwork net, DatasetSpec spec) {
         int inputs = ModelShapes.inputs(net);
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
-        return SparkData.minibatches(data, inputs, ModelShapes.outputs(net), ModelShapes.task(net),
-                settings.batchSize());
+        return SparkData.minibatches(
+                data, inputs, ModelShapes.outputs(net), ModelShapes.task(net), settings.batchSize());
     }
 
     private Map<String, Double> tally(String uri, byte[] zip, MultiLayerNetwork net, JavaRDD<DataSet> batches) {
         int outputs = ModelShapes.outputs(net);
-        return VariantEvaluator.evaluate(ctx.jsc(), zip, uri, batches, ModelShapes.task(net), outputs,
-                settings.topK(outputs));
+        return VariantEvaluator.evaluate(
+                ctx.jsc(), zip, uri, batches, ModelShapes.task(net), outputs, settings.topK(outputs));
     }
 
     /** Long-form rows in {@code evaluations}, replacing the run's rows for this model and data set. */
     public static void record(JobContext ctx, Subject subject, String dataset, Map<String, Double> metrics) {
         Timestamp now = Timestamp.from(Instant.now());
         List<EvaluationRow> rows = new ArrayList<>();
-        metrics.forEach((k, v) -> rows.add(new EvaluationRow(ctx.runId(), subject.modelName(), subject.sha256(),
-                subject.technique(), dataset, k, v, now)));
-        ctx.tables().replace(Table.EVALUATIONS, rows, Scope.run(ctx.runId()).and("model_name", subject.modelName())
-                .and("dataset", dataset));
+        metrics.forEach((k, v) -> rows.add(new EvaluationRow(
+                ctx.runId(), subject.modelName(), subject.sha256(), subject.technique(), dataset, k, v, now)));
+        ctx.tables()
+                .replace(
+                        Table.EVALUATIONS,
+                        rows,
+                        Scope.run(ctx.runId())
+                                .and("model_name", subject.modelName())
+                                .and("dataset", dataset));
     }
 }

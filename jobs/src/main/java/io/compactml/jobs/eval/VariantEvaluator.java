@@ -24,41 +24,47 @@ import org.nd4j.linalg.dataset.DataSet;
  * model zip is broadcast once; tallies are tree-reduced on the way to the driver.
  */
 public final class VariantEvaluator {
-    private VariantEvaluator() {
-    }
+    private VariantEvaluator() {}
 
     /** Metrics of one float model zip over {@code batches}: a one-variant pass, without the SQNR. */
-    public static Map<String, Double> evaluate(JavaSparkContext jsc, byte[] modelZip, String source,
-                                               JavaRDD<DataSet> batches, Task task, int classes, int topK) {
-        Map<String, Double> m = new LinkedHashMap<>(evaluate(jsc,
-                List.of(new Variant(source, Variant.Kind.FLOAT, modelZip)), batches, task, classes, topK).get(source));
+    public static Map<String, Double> evaluate(
+            JavaSparkContext jsc,
+            byte[] modelZip,
+            String source,
+            JavaRDD<DataSet> batches,
+            Task task,
+            int classes,
+            int topK) {
+        Map<String, Double> m = new LinkedHashMap<>(
+                evaluate(jsc, List.of(new Variant(source, Variant.Kind.FLOAT, modelZip)), batches, task, classes, topK)
+                        .get(source));
         m.remove("sqnr_db");
         return m;
     }
 
     /** Metrics per variant name, in order; each map includes {@code sqnr_db} against the reference. */
-    public static Map<String, Map<String, Double>> evaluate(JavaSparkContext jsc, List<Variant> variants,
-                                                            JavaRDD<DataSet> batches, Task task, int classes,
-                                                            int topK) {
+    public static Map<String, Map<String, Double>> evaluate(
+            JavaSparkContext jsc, List<Variant> variants, JavaRDD<DataSet> batches, Task task, int classes, int topK) {
         Broadcast<List<Variant>> b = jsc.broadcast(variants);
         try {
             Partial total = batches.mapPartitions((Iterator<DataSet> it) -> {
-                List<Variant.Runner> runners = new ArrayList<>();
-                for (Variant v : b.value()) {
-                    runners.add(v.load());
-                }
-                Partial p = new Partial(runners.size(), task, classes, topK);
-                while (it.hasNext()) {
-                    DataSet ds = it.next();
-                    INDArray reference = null;
-                    for (int i = 0; i < runners.size(); i++) {
-                        INDArray out = runners.get(i).output(ds.getFeatures());
-                        reference = i == 0 ? out : reference;
-                        p.add(i, out, ds.getLabels(), reference);
-                    }
-                }
-                return List.of(p).iterator();
-            }).treeReduce(Partial::merge);
+                        List<Variant.Runner> runners = new ArrayList<>();
+                        for (Variant v : b.value()) {
+                            runners.add(v.load());
+                        }
+                        Partial p = new Partial(runners.size(), task, classes, topK);
+                        while (it.hasNext()) {
+                            DataSet ds = it.next();
+                            INDArray reference = null;
+                            for (int i = 0; i < runners.size(); i++) {
+                                INDArray out = runners.get(i).output(ds.getFeatures());
+                                reference = i == 0 ? out : reference;
+                                p.add(i, out, ds.getLabels(), reference);
+                            }
+                        }
+                        return List.of(p).iterator();
+                    })
+                    .treeReduce(Partial::merge);
             Map<String, Map<String, Double>> out = new LinkedHashMap<>();
             for (int i = 0; i < variants.size(); i++) {
                 Map<String, Double> m = new LinkedHashMap<>(total.tallies.get(i).metrics());
@@ -79,7 +85,8 @@ public final class VariantEvaluator {
 
         Partial(int n, Task task, int classes, int topK) {
             for (int i = 0; i < n; i++) {
-                tallies.add(task == Task.CLASSIFICATION ? new ClassificationTally(classes, topK) : new RegressionTally());
+                tallies.add(
+                        task == Task.CLASSIFICATION ? new ClassificationTally(classes, topK) : new RegressionTally());
                 sqnr.add(new Sqnr());
             }
         }

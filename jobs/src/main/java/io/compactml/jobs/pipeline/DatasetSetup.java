@@ -21,8 +21,7 @@ import java.util.concurrent.TimeUnit;
 final class DatasetSetup {
     static final String PACKAGE = "dataset-fashion-mnist";
 
-    private DatasetSetup() {
-    }
+    private DatasetSetup() {}
 
     /** Installs Fashion-MNIST when {@code specs} need its missing files and it can; true when it did. */
     static boolean ensure(List<DatasetSpec> specs) {
@@ -31,17 +30,19 @@ final class DatasetSetup {
         }
         Optional<List<String>> prefix = privilege(isRoot(), canSudo());
         if (prefix.isEmpty()) {
-            Console.out("demo: Fashion-MNIST is not installed, and installing it needs root (run `apt-get install %s`"
-                    + " as root, or point data.* at your data)", PACKAGE);
+            Console.out(
+                    "demo: Fashion-MNIST is not installed, and installing it needs root (run `apt-get install %s`"
+                            + " as root, or point data.* at your data)",
+                    PACKAGE);
             return false;
         }
-        Console.out("demo: Fashion-MNIST is not installed: installing Debian's %s with apt-get%s ...", PACKAGE,
-                prefix.get().isEmpty() ? "" : " through sudo");
+        Console.out(
+                "demo: Fashion-MNIST is not installed: installing Debian's %s with apt-get%s ...",
+                PACKAGE, prefix.get().isEmpty() ? "" : " through sudo");
         boolean done = run(command(prefix.get(), "apt-get", "install", "-y", "-qq", PACKAGE))
                 || run(command(prefix.get(), "apt-get", "update", "-qq"))
-                && run(command(prefix.get(), "apt-get", "install", "-y", "-qq", PACKAGE));
-        Console.out(done ? "demo: installed %s" : "demo: could not install %s (see the apt-get output above)",
-                PACKAGE);
+                        && run(command(prefix.get(), "apt-get", "install", "-y", "-qq", PACKAGE));
+        Console.out(done ? "demo: installed %s" : "demo: could not install %s (see the apt-get output above)", PACKAGE);
         return done;
     }
 
@@ -96,7 +97,7 @@ final class DatasetSetup {
             }
             return p.exitValue() == 0;
         } catch (IOException e) {
-            return false;  // no such command: sudo or apt-get missing
+            return false; // no such command: sudo or apt-get missing
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -72,39 +72,58 @@ public final class PipelineJob {
      * A model a plan made (or its source): the model a next step starts from (null when nothing can follow, a
      * sparse model), what was measured on it, and how it was made, for its manifest.
      */
-    record Product(LoadedModel model, String modelName, String uri, ModelKind kind, byte[] file, double accuracy,
-                   double latencyMs, String runId, Map<String, String> provenance) {
-    }
+    record Product(
+            LoadedModel model,
+            String modelName,
+            String uri,
+            ModelKind kind,
+            byte[] file,
+            double accuracy,
+            double latencyMs,
+            String runId,
+            Map<String, String> provenance) {}
 
     /** The plan's outcome: the verdicts in plan order, and what was published. */
-    public record Result(Map<String, Double> source, List<Outcome> outcomes, Optional<ArtifactStore.Published> published) {
+    public record Result(
+            Map<String, Double> source, List<Outcome> outcomes, Optional<ArtifactStore.Published> published) {
         public Optional<Outcome> chosen() {
             return outcomes.stream().filter(o -> o.verdict().chosen()).findFirst();
         }
     }
 
     /** One candidate: what it made, the verdict, how long it took, whether an earlier run's result was reused. */
-    public record Outcome(Plan.Candidate candidate, Product product, Selection.Verdict verdict, double seconds,
-                          boolean reused) {
-    }
+    public record Outcome(
+            Plan.Candidate candidate, Product product, Selection.Verdict verdict, double seconds, boolean reused) {}
 
     /** A candidate made or reused, before the verdict. */
-    private record Made(Product product, double seconds, boolean reused) {
-    }
+    private record Made(Product product, double seconds, boolean reused) {}
 
     public Result run() {
         PipelineSettings plan = PipelineSettings.from(config);
         LoadedModel source = LoadedModel.read(ctx);
-        Map<String, Double> sourceMetrics = new EvaluateJob(ctx).evaluate(source, "baseline").metrics();
+        Map<String, Double> sourceMetrics =
+                new EvaluateJob(ctx).evaluate(source, "baseline").metrics();
         double sourceAccuracy = sourceMetrics.getOrDefault("accuracy", Double.NaN);
         if (Double.isNaN(sourceAccuracy)) {
-            throw Errors.badConfigValue("task", config.getString("task"), "classification: the pipeline's constraints"
-                    + " compare accuracies");
+            throw Errors.badConfigValue(
+                    "task",
+                    config.getString("task"),
+                    "classification: the pipeline's constraints" + " compare accuracies");
         }
-        Product from = new Product(source, source.name(), source.uri(), ModelKind.FLOAT, source.zip(), sourceAccuracy,
-                sourceMetrics.getOrDefault("latency_single_p50_ms", Double.NaN), ctx.runId(), Map.of());
+        Product from = new Product(
+                source,
+                source.name(),
+                source.uri(),
+                ModelKind.FLOAT,
+                source.zip(),
+                sourceAccuracy,
+                sourceMetrics.getOrDefault("latency_single_p50_ms", Double.NaN),
+                ctx.runId(),
+                Map.of());
         Map<String, Made> made = reusable(plan, source.sha256());
-        List<Plan.Candidate> todo = plan.candidates().stream().filter(k -> !made.containsKey(k.name())).toList();
+        List<Plan.Candidate> todo = plan.candidates().stream()
+                .filter(k -> !made.containsKey(k.name()))
+                .toList();
         runSharedStages(Reuse.sharedStages(todo), source);
         for (Plan.Candidate cand : todo) {
             long t0 = System.nanoTime();
@@ -114,7 +133,8 @@ public final class PipelineJob {
         List<Outcome> outcomes = decide(plan, made, sourceAccuracy);
         record(outcomes, source.sha256(), sourceAccuracy, source.zip().length);
         Optional<ArtifactStore.Published> published = Optional.empty();
-        Optional<Outcome> chosen = outcomes.stream().filter(o -> o.verdict().chosen()).findFirst();
+        Optional<Outcome> chosen =
+                outcomes.stream().filter(o -> o.verdict().chosen()).findFirst();
         if (chosen.isPresent() && plan.publish()) {
             published = Optional.of(publish(chosen.get().product(), source.sha256()));
         }
@@ -126,7 +146,8 @@ public final class PipelineJob {
     /** The candidates an earlier run of this plan made with the same settings, read back. */
     private Map<String, Made> reusable(PipelineSettings plan, String sourceSha) {
         Map<String, CandidateRow> previous = new LinkedHashMap<>();
-        ctx.tables().rows(Table.CANDIDATES, Scope.run(ctx.runId()), CandidateRow.class)
+        ctx.tables()
+                .rows(Table.CANDIDATES, Scope.run(ctx.runId()), CandidateRow.class)
                 .forEach(r -> previous.put(r.candidate(), r));
         Map<String, Made> out = new LinkedHashMap<>();
         for (Plan.Candidate cand : plan.candidates()) {
@@ -147,9 +168,17 @@ public final class PipelineJob {
         Console.out("pipeline: reusing candidate %s (%s)", row.candidate(), row.modelUri());
         byte[] file = ModelIO.readBytes(row.modelUri(), ctx.hadoop());
         LoadedModel model = cand.kind().format() == ModelFormat.DL4J_ZIP
-                ? LoadedModel.of(row.modelName(), row.modelUri(), file) : null;
-        return new Product(model, row.modelName(), row.modelUri(), cand.kind(), file, row.accuracy(),
-                row.latencySingleP50Ms() == null ? Double.NaN : row.latencySingleP50Ms(), row.candidateRunId(),
+                ? LoadedModel.of(row.modelName(), row.modelUri(), file)
+                : null;
+        return new Product(
+                model,
+                row.modelName(),
+                row.modelUri(),
+                cand.kind(),
+                file,
+                row.accuracy(),
+                row.latencySingleP50Ms() == null ? Double.NaN : row.latencySingleP50Ms(),
+                row.candidateRunId(),
                 provenance(cand));
     }
 
@@ -190,22 +219,37 @@ public final class PipelineJob {
         }
         PruneJob.Result r = new PruneJob(cc).prune(current.model(), settings);
         // nothing follows a prune step (its int8 storage is part of it): no model to hand on
-        return new Product(null, r.name(), r.uri(), ModelKind.PRUNED, r.sparse(), r.metrics().get("accuracy"),
-                r.metrics().getOrDefault("latency_single_p50_ms", current.latencyMs()), cc.runId(),
+        return new Product(
+                null,
+                r.name(),
+                r.uri(),
+                ModelKind.PRUNED,
+                r.sparse(),
+                r.metrics().get("accuracy"),
+                r.metrics().getOrDefault("latency_single_p50_ms", current.latencyMs()),
+                cc.runId(),
                 PublishJob.pruning(settings, r.importanceRun()));
     }
 
     private Product int8(JobContext cc, Product current, Plan.Step step, boolean onSource) {
         QuantizeSettings settings = int8Step(step, onSource, cc.runId());
         if (!onSource) {
-            new CalibrateJob(cc).calibrate(current.model(), CalibrationSettings.from(config)
-                    .withMethods(Set.of(step.calibration())));
+            new CalibrateJob(cc)
+                    .calibrate(
+                            current.model(), CalibrationSettings.from(config).withMethods(Set.of(step.calibration())));
         }
         QuantizeJob.Result r = new QuantizeJob(cc).quantize(current.model(), settings);
         // the serving loader dequantizes into a float network of the same shape: its latency
-        return new Product(current.model(), r.name(), r.uri(), ModelKind.INT8, r.file(), r.int8Metrics().get("accuracy"),
-                current.latencyMs(), cc.runId(), PublishJob.calibration(settings, r.calibrationRun(),
-                DatasetSpec.from(config, "calibration")));
+        return new Product(
+                current.model(),
+                r.name(),
+                r.uri(),
+                ModelKind.INT8,
+                r.file(),
+                r.int8Metrics().get("accuracy"),
+                current.latencyMs(),
+                cc.runId(),
+                PublishJob.calibration(settings, r.calibrationRun(), DatasetSpec.from(config, "calibration")));
     }
 
     /** The distilled student, trained once per pipeline run under {@code <run>.distill}. */
@@ -214,8 +258,15 @@ public final class PipelineJob {
             DistillSettings settings = distillStep();
             DistillJob.Result r = new DistillJob(ctx.withRunId(ctx.runId() + ".distill")).distill(teacher, settings);
             Map<String, Double> m = r.evaluation();
-            student = Optional.of(new Product(r.model(), r.name(), r.uri(), ModelKind.STUDENT, r.zip(),
-                    m.get("accuracy"), m.getOrDefault("latency_single_p50_ms", Double.NaN), ctx.runId() + ".distill",
+            student = Optional.of(new Product(
+                    r.model(),
+                    r.name(),
+                    r.uri(),
+                    ModelKind.STUDENT,
+                    r.zip(),
+                    m.get("accuracy"),
+                    m.getOrDefault("latency_single_p50_ms", Double.NaN),
+                    ctx.runId() + ".distill",
                     PublishJob.distillation(settings, r.teacherRun())));
         }
         return student.get();
@@ -226,14 +277,19 @@ public final class PipelineJob {
      * int8 step follows; importance scores of the plan's run for the source, of the candidate's run for a student.
      */
     private PruneSettings pruneStep(Plan.Step step, boolean onSource, String candidateRun) {
-        return PruneSettings.from(config).forStep(step.criterion(), step.sparsity(), step.int8(),
-                onSource ? ctx.runId() : candidateRun, onSource);
+        return PruneSettings.from(config)
+                .forStep(
+                        step.criterion(),
+                        step.sparsity(),
+                        step.int8(),
+                        onSource ? ctx.runId() : candidateRun,
+                        onSource);
     }
 
     /** An int8 step's settings: its method, on the plan's calibration of the source or the candidate's own. */
     private QuantizeSettings int8Step(Plan.Step step, boolean onSource, String candidateRun) {
-        return QuantizeSettings.from(config).forStep(step.calibration(), onSource ? ctx.runId() : candidateRun,
-                onSource);
+        return QuantizeSettings.from(config)
+                .forStep(step.calibration(), onSource ? ctx.runId() : candidateRun, onSource);
     }
 
     /** The student's settings: the teacher outputs of the plan's run. */
@@ -248,10 +304,14 @@ public final class PipelineJob {
         boolean onSource = work.size() == 1;
         return switch (last.kind()) {
             case DISTILL -> PublishJob.distillation(distillStep(), ctx.runId());
-            case PRUNE -> PublishJob.pruning(pruneStep(last, onSource, candidateRun(cand)),
-                    onSource ? ctx.runId() : candidateRun(cand));
-            case INT8 -> PublishJob.calibration(int8Step(last, onSource, candidateRun(cand)),
-                    onSource ? ctx.runId() : candidateRun(cand), DatasetSpec.from(config, "calibration"));
+            case PRUNE ->
+                PublishJob.pruning(
+                        pruneStep(last, onSource, candidateRun(cand)), onSource ? ctx.runId() : candidateRun(cand));
+            case INT8 ->
+                PublishJob.calibration(
+                        int8Step(last, onSource, candidateRun(cand)),
+                        onSource ? ctx.runId() : candidateRun(cand),
+                        DatasetSpec.from(config, "calibration"));
         };
     }
 
@@ -260,7 +320,8 @@ public final class PipelineJob {
         if (hasAll(ctx, Table.QUANT_PARAMS, source.sha256(), "method", ids(methods))) {
             Console.out("pipeline: reusing the calibration statistics of run %s", ctx.runId());
         } else {
-            new CalibrateJob(ctx).calibrate(source, CalibrationSettings.from(config).withMethods(methods));
+            new CalibrateJob(ctx)
+                    .calibrate(source, CalibrationSettings.from(config).withMethods(methods));
         }
     }
 
@@ -274,8 +335,10 @@ public final class PipelineJob {
     }
 
     private void teacherOutputsOnce(LoadedModel teacher) {
-        if (!ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(ctx.runId()).and("teacher_sha256", teacher.sha256()))
-                .limit(1).isEmpty()) {
+        if (!ctx.tables()
+                .read(Table.TEACHER_OUTPUTS, Scope.run(ctx.runId()).and("teacher_sha256", teacher.sha256()))
+                .limit(1)
+                .isEmpty()) {
             Console.out("pipeline: reusing the teacher outputs of run %s", ctx.runId());
         } else {
             new TeacherOutputsJob(ctx).label(teacher, distillStep());
@@ -288,9 +351,12 @@ public final class PipelineJob {
 
     /** Whether the run has rows of the model for every one of {@code values} in {@code column}. */
     private static boolean hasAll(JobContext jc, Table t, String sha, String column, List<String> values) {
-        long found = jc.tables().read(t, Scope.run(jc.runId()).and("model_sha256", sha))
+        long found = jc.tables()
+                .read(t, Scope.run(jc.runId()).and("model_sha256", sha))
                 .filter(org.apache.spark.sql.functions.col(column).isin(values.toArray()))
-                .select(column).distinct().count();
+                .select(column)
+                .distinct()
+                .count();
         return found == values.size();
     }
 
@@ -324,39 +390,73 @@ public final class PipelineJob {
         for (Outcome o : outcomes) {
             Product p = o.product();
             Selection.Verdict v = o.verdict();
-            rows.add(new CandidateRow(ctx.runId(), o.candidate().name(), settingsHash(o.candidate(), sourceSha),
-                    o.candidate().steps().stream().map(Plan.Step::toString).toList(), p.runId(), p.modelName(),
-                    p.uri(), p.kind().format().id(), p.accuracy(), sourceAccuracy, v.accuracyDropPoints(),
-                    (long) p.file().length, sourceSize, TrainJob.nullIfNaN(p.latencyMs()), v.meetsConstraints(),
-                    v.paretoOptimal(), v.chosen(), v.decision(), o.seconds(), o.reused(), now));
+            rows.add(new CandidateRow(
+                    ctx.runId(),
+                    o.candidate().name(),
+                    settingsHash(o.candidate(), sourceSha),
+                    o.candidate().steps().stream().map(Plan.Step::toString).toList(),
+                    p.runId(),
+                    p.modelName(),
+                    p.uri(),
+                    p.kind().format().id(),
+                    p.accuracy(),
+                    sourceAccuracy,
+                    v.accuracyDropPoints(),
+                    (long) p.file().length,
+                    sourceSize,
+                    TrainJob.nullIfNaN(p.latencyMs()),
+                    v.meetsConstraints(),
+                    v.paretoOptimal(),
+                    v.chosen(),
+                    v.decision(),
+                    o.seconds(),
+                    o.reused(),
+                    now));
         }
         ctx.tables().replace(Table.CANDIDATES, rows, Scope.run(ctx.runId()));
     }
 
     /** Publishes the chosen candidate under its own run id (the version, unless publish.version is set). */
     private ArtifactStore.Published publish(Product chosen, String sourceSha) {
-        return new PublishJob(ctx.withRunId(chosen.runId())).publish(chosen.modelName(), chosen.kind(), chosen.file(),
-                sourceSha, chosen.provenance());
+        return new PublishJob(ctx.withRunId(chosen.runId()))
+                .publish(chosen.modelName(), chosen.kind(), chosen.file(), sourceSha, chosen.provenance());
     }
 
     private void print(Result r, double sourceAccuracy, long sourceSize, Selection.Constraints limits) {
         Console.out("");
-        Console.out("pipeline run %s: %d candidates; constraints: accuracy drop <= %s points, size <= %s,"
-                        + " latency <= %s", ctx.runId(), r.outcomes().size(), limit(limits.maxAccuracyDropPoints()),
+        Console.out(
+                "pipeline run %s: %d candidates; constraints: accuracy drop <= %s points, size <= %s,"
+                        + " latency <= %s",
+                ctx.runId(),
+                r.outcomes().size(),
+                limit(limits.maxAccuracyDropPoints()),
                 limits.maxSizeBytes() > 0 ? String.format(Locale.ROOT, "%,d bytes", limits.maxSizeBytes()) : "any",
                 limits.maxLatencyMs() > 0 ? limits.maxLatencyMs() + " ms" : "any");
-        Console.out("  %-40s %8s %7s %12s %7s %9s  %s", "source " + ctx.locations().modelName(),
-                String.format(Locale.ROOT, "%.4f", sourceAccuracy), "", String.format(Locale.ROOT, "%,d", sourceSize),
-                "1.0x", String.format(Locale.ROOT, "%.3f", r.source().getOrDefault("latency_single_p50_ms", Double.NaN)),
+        Console.out(
+                "  %-40s %8s %7s %12s %7s %9s  %s",
+                "source " + ctx.locations().modelName(),
+                String.format(Locale.ROOT, "%.4f", sourceAccuracy),
+                "",
+                String.format(Locale.ROOT, "%,d", sourceSize),
+                "1.0x",
+                String.format(Locale.ROOT, "%.3f", r.source().getOrDefault("latency_single_p50_ms", Double.NaN)),
                 "");
         for (Outcome o : r.outcomes()) {
             Selection.Verdict v = o.verdict();
-            Console.out("  %-40s %8.4f %+7.2f %,12d %6.1fx %9.3f  %s%s", o.candidate().name(), v.measured().accuracy(),
-                    -v.accuracyDropPoints(), v.measured().sizeBytes(), sourceSize / (double) v.measured().sizeBytes(),
-                    v.measured().latencyMs(), v.decision(), o.reused() ? " (reused)" : "");
+            Console.out(
+                    "  %-40s %8.4f %+7.2f %,12d %6.1fx %9.3f  %s%s",
+                    o.candidate().name(),
+                    v.measured().accuracy(),
+                    -v.accuracyDropPoints(),
+                    v.measured().sizeBytes(),
+                    sourceSize / (double) v.measured().sizeBytes(),
+                    v.measured().latencyMs(),
+                    v.decision(),
+                    o.reused() ? " (reused)" : "");
         }
-        r.published().ifPresent(p -> Console.out("  published %s%s", p.dir(),
-                p.alreadyPresent() ? " (already published)" : ""));
+        r.published()
+                .ifPresent(p ->
+                        Console.out("  published %s%s", p.dir(), p.alreadyPresent() ? " (already published)" : ""));
         if (r.chosen().isEmpty()) {
             Console.out("  no candidate meets the constraints: nothing published");
         }

@@ -50,13 +50,16 @@ public final class ImportanceJob {
     }
 
     /** Scores per criterion (one array per weight tensor, in the order of {@code layers}) and their stability. */
-    public record Result(String modelSha256, int[] layers, Map<Criterion, float[][]> scores, long batches,
-                         long examples, Map<Criterion, Double> globalOverlap) {
-    }
+    public record Result(
+            String modelSha256,
+            int[] layers,
+            Map<Criterion, float[][]> scores,
+            long batches,
+            long examples,
+            Map<Criterion, Double> globalOverlap) {}
 
     /** The scores of one criterion: all the data's, and the even and odd halves' (null for magnitude). */
-    private record Scored(float[][] all, float[][] even, float[][] odd) {
-    }
+    private record Scored(float[][] all, float[][] even, float[][] odd) {}
 
     public Result run() {
         return compute(LoadedModel.read(ctx), ImportanceSettings.from(ctx.config()));
@@ -68,8 +71,11 @@ public final class ImportanceJob {
         ImportanceAccumulator acc = settings.needsData() ? accumulate(model, settings) : null;
         Map<Criterion, Scored> scored = new EnumMap<>(Criterion.class);
         for (Criterion k : settings.criteria()) {
-            scored.put(k, k.needsData() ? new Scored(acc.scores(k, -1), acc.scores(k, 0), acc.scores(k, 1))
-                    : new Scored(ImportanceAccumulator.magnitude(net, layers), null, null));
+            scored.put(
+                    k,
+                    k.needsData()
+                            ? new Scored(acc.scores(k, -1), acc.scores(k, 0), acc.scores(k, 1))
+                            : new Scored(ImportanceAccumulator.magnitude(net, layers), null, null));
         }
         double s = settings.stabilitySparsity();
         Map<Criterion, Double> global = new EnumMap<>(Criterion.class);
@@ -81,8 +87,9 @@ public final class ImportanceJob {
         long batches = acc == null ? 0 : acc.batches();
         long examples = acc == null ? 0 : acc.examples();
         write(model, layers, scored, global, s, batches, examples);
-        global.forEach((k, v) -> Console.out("  %-9s pruned sets at sparsity %.2f from the two halves of the data"
-                + " overlap %.1f %%", k.id(), s, 100 * v));
+        global.forEach((k, v) -> Console.out(
+                "  %-9s pruned sets at sparsity %.2f from the two halves of the data" + " overlap %.1f %%",
+                k.id(), s, 100 * v));
         Map<Criterion, float[][]> scores = new EnumMap<>(Criterion.class);
         scored.forEach((k, v) -> scores.put(k, v.all()));
         return new Result(model.sha256(), layers, scores, batches, examples, global);
@@ -91,23 +98,26 @@ public final class ImportanceJob {
     private ImportanceAccumulator accumulate(LoadedModel model, ImportanceSettings settings) {
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "train");
         if (!spec.labeled()) {
-            throw Errors.unlabeled(spec, "importance.criteria " + settings.criteria().stream().map(Criterion::id)
-                    .toList() + " needs gradients");
+            throw Errors.unlabeled(
+                    spec,
+                    "importance.criteria "
+                            + settings.criteria().stream().map(Criterion::id).toList() + " needs gradients");
         }
         long t0 = System.nanoTime();
         MultiLayerNetwork net = model.net();
         int inputs = ModelShapes.inputs(net);
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, settings.batchSize());
-        JavaRDD<Tuple2<Long, DataSet>> batches = SparkData.numberedMinibatches(data, inputs,
-                ModelShapes.outputs(net), ModelShapes.task(net), settings.batchSize());
+        JavaRDD<Tuple2<Long, DataSet>> batches = SparkData.numberedMinibatches(
+                data, inputs, ModelShapes.outputs(net), ModelShapes.task(net), settings.batchSize());
         Broadcast<byte[]> zip = ctx.jsc().broadcast(model.zip());
         try {
             ImportanceAccumulator acc = accumulate(batches, zip, model.uri());
             if (acc.batches() == 0) {
                 throw Errors.emptyDataset(spec);
             }
-            Console.out("importance pass: %,d examples in %,d minibatches, %.2f s", acc.examples(), acc.batches(),
-                    (System.nanoTime() - t0) / 1e9);
+            Console.out(
+                    "importance pass: %,d examples in %,d minibatches, %.2f s",
+                    acc.examples(), acc.batches(), (System.nanoTime() - t0) / 1e9);
             return acc;
         } finally {
             zip.destroy();
@@ -118,17 +128,18 @@ public final class ImportanceJob {
      * The importance pass: per partition one network and one accumulator, every numbered minibatch's forward
      * and backward pass added to it; the partial sums tree-reduced.
      */
-    public static ImportanceAccumulator accumulate(JavaRDD<Tuple2<Long, DataSet>> batches, Broadcast<byte[]> model,
-                                                   String uri) {
+    public static ImportanceAccumulator accumulate(
+            JavaRDD<Tuple2<Long, DataSet>> batches, Broadcast<byte[]> model, String uri) {
         return batches.mapPartitions((Iterator<Tuple2<Long, DataSet>> it) -> {
-            MultiLayerNetwork net = ModelIO.fromBytes(model.value(), uri);
-            ImportanceAccumulator acc = new ImportanceAccumulator(net);
-            while (it.hasNext()) {
-                Tuple2<Long, DataSet> b = it.next();
-                acc.add(net, b._2(), b._1());
-            }
-            return Collections.singletonList(acc).iterator();
-        }).treeReduce(ImportanceAccumulator::merge);
+                    MultiLayerNetwork net = ModelIO.fromBytes(model.value(), uri);
+                    ImportanceAccumulator acc = new ImportanceAccumulator(net);
+                    while (it.hasNext()) {
+                        Tuple2<Long, DataSet> b = it.next();
+                        acc.add(net, b._2(), b._1());
+                    }
+                    return Collections.singletonList(acc).iterator();
+                })
+                .treeReduce(ImportanceAccumulator::merge);
     }
 
     /** |pruned in both| / |pruned in a|: how much of one pruned set the other chose too (1 when none is pruned). */
@@ -148,29 +159,58 @@ public final class ImportanceJob {
         return prunedA == 0 ? 1.0 : both / (double) prunedA;
     }
 
-    private void write(LoadedModel model, int[] layers, Map<Criterion, Scored> scored, Map<Criterion, Double> global,
-                       double sparsity, long batches, long examples) {
+    private void write(
+            LoadedModel model,
+            int[] layers,
+            Map<Criterion, Scored> scored,
+            Map<Criterion, Double> global,
+            double sparsity,
+            long batches,
+            long examples) {
         Timestamp now = Timestamp.from(Instant.now());
         MultiLayerNetwork net = model.net();
         List<ParamImportanceRow> rows = new ArrayList<>();
         scored.forEach((k, v) -> {
             for (int t = 0; t < layers.length; t++) {
                 float[] scores = v.all()[t];
-                Double stability = v.even() == null ? null
-                        : overlap(new boolean[][] {PruneSelection.mask(v.even()[t], sparsity)},
+                Double stability = v.even() == null
+                        ? null
+                        : overlap(
+                                new boolean[][] {PruneSelection.mask(v.even()[t], sparsity)},
                                 new boolean[][] {PruneSelection.mask(v.odd()[t], sparsity)});
                 Summary sum = Summary.of(scores);
-                int[] shape = Arrays.stream(net.getLayer(layers[t]).getParam("W").shape()).mapToInt(d -> (int) d)
+                int[] shape = Arrays.stream(
+                                net.getLayer(layers[t]).getParam("W").shape())
+                        .mapToInt(d -> (int) d)
                         .toArray();
-                rows.add(new ParamImportanceRow(ctx.runId(), model.sha256(), k.id(), layers[t],
-                        Pruning.layerName(net, layers[t]), net.getLayer(layers[t]).conf().getLayer().getClass()
-                        .getSimpleName(), "W", shape, (long) scores.length, k.needsData() ? batches : 0L,
-                        k.needsData() ? examples : 0L, sum.mean(), sum.std(), sum.min(), sum.p50(), sum.p90(),
-                        sum.p99(), sum.max(), v.even() == null ? null : sparsity, stability, global.get(k), scores,
+                rows.add(new ParamImportanceRow(
+                        ctx.runId(),
+                        model.sha256(),
+                        k.id(),
+                        layers[t],
+                        Pruning.layerName(net, layers[t]),
+                        net.getLayer(layers[t]).conf().getLayer().getClass().getSimpleName(),
+                        "W",
+                        shape,
+                        (long) scores.length,
+                        k.needsData() ? batches : 0L,
+                        k.needsData() ? examples : 0L,
+                        sum.mean(),
+                        sum.std(),
+                        sum.min(),
+                        sum.p50(),
+                        sum.p90(),
+                        sum.p99(),
+                        sum.max(),
+                        v.even() == null ? null : sparsity,
+                        stability,
+                        global.get(k),
+                        scores,
                         now));
             }
         });
-        ctx.tables().replace(Table.PARAM_IMPORTANCE, rows, Scope.run(ctx.runId()).and("model_sha256", model.sha256()));
+        ctx.tables()
+                .replace(Table.PARAM_IMPORTANCE, rows, Scope.run(ctx.runId()).and("model_sha256", model.sha256()));
     }
 
     /** Summary statistics of one tensor's scores; quantiles at positions floor(q n) of the sorted scores. */
@@ -185,8 +225,14 @@ public final class ImportanceJob {
                 sq += (double) x * x;
             }
             double mean = sum / v.length;
-            return new Summary(mean, Math.sqrt(Math.max(0, sq / v.length - mean * mean)), sorted[0],
-                    quantile(sorted, 0.5), quantile(sorted, 0.9), quantile(sorted, 0.99), sorted[sorted.length - 1]);
+            return new Summary(
+                    mean,
+                    Math.sqrt(Math.max(0, sq / v.length - mean * mean)),
+                    sorted[0],
+                    quantile(sorted, 0.5),
+                    quantile(sorted, 0.9),
+                    quantile(sorted, 0.99),
+                    sorted[sorted.length - 1]);
         }
 
         private static float quantile(float[] sorted, double q) {

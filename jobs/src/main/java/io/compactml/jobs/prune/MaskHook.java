@@ -41,8 +41,7 @@ final class MaskHook implements TrainingHook {
     }
 
     @Override
-    public void preUpdate(DataSet minibatch, Model model) {
-    }
+    public void preUpdate(DataSet minibatch, Model model) {}
 
     @Override
     public void postUpdate(DataSet minibatch, Model model) {
@@ -50,8 +49,7 @@ final class MaskHook implements TrainingHook {
     }
 
     @Override
-    public void preUpdate(MultiDataSet minibatch, Model model) {
-    }
+    public void preUpdate(MultiDataSet minibatch, Model model) {}
 
     @Override
     public void postUpdate(MultiDataSet minibatch, Model model) {

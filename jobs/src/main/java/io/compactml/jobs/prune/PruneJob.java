@@ -62,18 +62,23 @@ public final class PruneJob {
     }
 
     /** The pruned model as stored, the network it restores to, and what was measured. */
-    public record Result(String name, String uri, byte[] sparse, String sourceSha256, PruneSettings settings,
-                         String importanceRun, MultiLayerNetwork net, Map<String, Double> metrics,
-                         List<SparsityRow> sparsity, long denseSize) {
-    }
+    public record Result(
+            String name,
+            String uri,
+            byte[] sparse,
+            String sourceSha256,
+            PruneSettings settings,
+            String importanceRun,
+            MultiLayerNetwork net,
+            Map<String, Double> metrics,
+            List<SparsityRow> sparsity,
+            long denseSize) {}
 
     /** The weight layers of the source, those excluded, and those that lose weights or channels. */
-    private record Layers(int[] all, Set<Integer> excluded, int[] prunable) {
-    }
+    private record Layers(int[] all, Set<Integer> excluded, int[] prunable) {}
 
     /** A pruned network (fine-tuned if asked) and the accuracy of the target pruning before any fine-tuning. */
-    private record Pruned(MultiLayerNetwork net, double oneShotAccuracy) {
-    }
+    private record Pruned(MultiLayerNetwork net, double oneShotAccuracy) {}
 
     public Result run() {
         return prune(LoadedModel.read(ctx), PruneSettings.from(ctx.config()));
@@ -83,9 +88,11 @@ public final class PruneJob {
         Layers layers = layers(model.net(), settings);
         String importanceRun = ctx.runIdOr(settings.importanceRun());
         Map<Integer, float[]> stored = settings.criterion().needsData()
-                ? storedScores(model.sha256(), settings.criterion(), importanceRun, layers.all()) : null;
+                ? storedScores(model.sha256(), settings.criterion(), importanceRun, layers.all())
+                : null;
         String name = ModelKind.PRUNED.nameFor(model.name());
-        Pruned pruned = settings.channels() ? pruneChannels(model.net(), settings, layers, stored, name)
+        Pruned pruned = settings.channels()
+                ? pruneChannels(model.net(), settings, layers, stored, name)
                 : pruneUnstructured(model.net(), settings, layers, stored, name);
         return store(model, settings, importanceRun, layers, pruned);
     }
@@ -94,23 +101,31 @@ public final class PruneJob {
         Set<Integer> excluded = Pruning.resolveLayers(source, settings.excludeLayers(), "prune.exclude-layers");
         int[] all = Pruning.weightLayers(source);
         int[] prunable = Arrays.stream(all)
-                .filter(l -> !excluded.contains(l) && !(settings.channels() && l == source.getnLayers() - 1)).toArray();
+                .filter(l -> !excluded.contains(l) && !(settings.channels() && l == source.getnLayers() - 1))
+                .toArray();
         if (prunable.length == 0) {
-            throw Errors.badConfigValue("prune.exclude-layers", settings.excludeLayers(),
+            throw Errors.badConfigValue(
+                    "prune.exclude-layers",
+                    settings.excludeLayers(),
                     "a list that leaves at least one prunable weight layer");
         }
         return new Layers(all, excluded, prunable);
     }
 
     /** Whole channels removed by summed score, the network rebuilt smaller, then fine-tuned. */
-    private Pruned pruneChannels(MultiLayerNetwork source, PruneSettings settings, Layers layers,
-                                 Map<Integer, float[]> stored, String name) {
+    private Pruned pruneChannels(
+            MultiLayerNetwork source,
+            PruneSettings settings,
+            Layers layers,
+            Map<Integer, float[]> stored,
+            String name) {
         Map<Integer, boolean[]> kept = new LinkedHashMap<>();
         float[][] scores = scores(stored, source, layers.prunable());
         for (int t = 0; t < layers.prunable().length; t++) {
             long[] shape = source.getLayer(layers.prunable()[t]).getParam("W").shape();
-            kept.put(layers.prunable()[t], Pruning.keptUnits(Pruning.unitScores(scores[t], shape),
-                    settings.targetSparsity()));
+            kept.put(
+                    layers.prunable()[t],
+                    Pruning.keptUnits(Pruning.unitScores(scores[t], shape), settings.targetSparsity()));
         }
         MultiLayerNetwork work = Pruning.removeUnits(source, kept);
         double oneShot = accuracy(work);
@@ -118,8 +133,12 @@ public final class PruneJob {
     }
 
     /** Single weights masked to zero along the schedule, fine-tuned under the masks; the masks checked after. */
-    private Pruned pruneUnstructured(MultiLayerNetwork source, PruneSettings settings, Layers layers,
-                                     Map<Integer, float[]> stored, String name) {
+    private Pruned pruneUnstructured(
+            MultiLayerNetwork source,
+            PruneSettings settings,
+            Layers layers,
+            Map<Integer, float[]> stored,
+            String name) {
         boolean global = settings.scope() == PruneScope.GLOBAL;
         ScheduledMasks.MaskChoice choice = (net, s) -> masks(stored, net, layers, s, global);
         MultiLayerNetwork oneShot = source.clone();
@@ -139,8 +158,8 @@ public final class PruneJob {
     }
 
     /** Writes the sparse model and evaluates what it restores to (what ships), with its sparsity rows. */
-    private Result store(LoadedModel model, PruneSettings settings, String importanceRun, Layers layers,
-                         Pruned pruned) {
+    private Result store(
+            LoadedModel model, PruneSettings settings, String importanceRun, Layers layers, Pruned pruned) {
         byte[] sparse = SparseModel.of(pruned.net(), settings.int8()).toBytes();
         String name = ModelKind.PRUNED.nameFor(model.name());
         String uri = ctx.modelUri(ModelKind.PRUNED, model.name());
@@ -149,23 +168,42 @@ public final class PruneJob {
         Map<String, Double> extra = new LinkedHashMap<>();
         extra.put("accuracy_one_shot", pruned.oneShotAccuracy());
         extra.put("dense_size_bytes", (double) model.zip().length);
-        extra.put("weight_sparsity", Pruning.zeroCount(restored, layers.all()) / (double) weightCount(restored,
-                layers.all()));
-        EvaluateJob.Result eval = new EvaluateJob(ctx).evaluate(uri, ModelIO.toBytes(restored), restored,
-                new EvaluateJob.Subject(name, ModelIO.sha256(sparse), sparse.length,
-                        settings.int8() ? "pruned-int8" : "pruned"), extra);
+        extra.put(
+                "weight_sparsity",
+                Pruning.zeroCount(restored, layers.all()) / (double) weightCount(restored, layers.all()));
+        EvaluateJob.Result eval = new EvaluateJob(ctx)
+                .evaluate(
+                        uri,
+                        ModelIO.toBytes(restored),
+                        restored,
+                        new EvaluateJob.Subject(
+                                name,
+                                ModelIO.sha256(sparse),
+                                sparse.length,
+                                settings.int8() ? "pruned-int8" : "pruned"),
+                        extra);
         List<SparsityRow> rows = sparsityRows(name, model, restored, layers, settings);
         ctx.tables().replace(Table.SPARSITY, rows, Scope.run(ctx.runId()).and("model_name", name));
-        return new Result(name, uri, sparse, model.sha256(), settings, importanceRun, restored, eval.metrics(), rows,
+        return new Result(
+                name,
+                uri,
+                sparse,
+                model.sha256(),
+                settings,
+                importanceRun,
+                restored,
+                eval.metrics(),
+                rows,
                 model.zip().length);
     }
 
-    private MultiLayerNetwork fineTune(MultiLayerNetwork net, PruneSettings settings, TrainJob.EpochStart start,
-                                       String name) {
+    private MultiLayerNetwork fineTune(
+            MultiLayerNetwork net, PruneSettings settings, TrainJob.EpochStart start, String name) {
         net.setLearningRate(settings.learningRate());
         SparkData.Loaded train = SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "train"));
         TrainJob trainer = new TrainJob(ctx);
-        return trainer.fit(net, trainer.labeledBatches(net, train), name, settings.fineTuneEpochs(), start).net();
+        return trainer.fit(net, trainer.labeledBatches(net, train), name, settings.fineTuneEpochs(), start)
+                .net();
     }
 
     private double accuracy(MultiLayerNetwork net) {
@@ -176,8 +214,8 @@ public final class PruneJob {
     }
 
     /** Masks (true = kept) for every weight layer; only the prunable layers lose weights. */
-    private static boolean[][] masks(Map<Integer, float[]> stored, MultiLayerNetwork net, Layers layers,
-                                     double sparsity, boolean global) {
+    private static boolean[][] masks(
+            Map<Integer, float[]> stored, MultiLayerNetwork net, Layers layers, double sparsity, boolean global) {
         int[] prunable = layers.prunable();
         float[][] scores = scores(stored, net, prunable);
         boolean[][] chosen;
@@ -216,15 +254,21 @@ public final class PruneJob {
 
     private Map<Integer, float[]> storedScores(String sha, Criterion criterion, String run, int[] layers) {
         Map<Integer, float[]> out = new HashMap<>();
-        for (ParamImportanceRow r : ctx.tables().rows(Table.PARAM_IMPORTANCE, Scope.run(run).and("model_sha256", sha)
-                .and("criterion", criterion.id()), ParamImportanceRow.class)) {
+        for (ParamImportanceRow r : ctx.tables()
+                .rows(
+                        Table.PARAM_IMPORTANCE,
+                        Scope.run(run).and("model_sha256", sha).and("criterion", criterion.id()),
+                        ParamImportanceRow.class)) {
             out.put(r.layer(), r.scores());
         }
         for (int layer : layers) {
             if (!out.containsKey(layer)) {
-                throw Errors.missingUpstream("'" + criterion.id() + "' importance of model " + sha.substring(0, 12),
-                        run, "param_importance (layer " + layer + " missing)", "importance --run-id " + run
-                                + "` (with importance.criteria including '" + criterion.id() + "')",
+                throw Errors.missingUpstream(
+                        "'" + criterion.id() + "' importance of model " + sha.substring(0, 12),
+                        run,
+                        "param_importance (layer " + layer + " missing)",
+                        "importance --run-id " + run + "` (with importance.criteria including '" + criterion.id()
+                                + "')",
                         "prune.importance-run");
             }
         }
@@ -239,15 +283,37 @@ public final class PruneJob {
         return n;
     }
 
-    private List<SparsityRow> sparsityRows(String name, LoadedModel model, MultiLayerNetwork pruned, Layers layers,
-                                           PruneSettings settings) {
+    /** What every sparsity row of one pruned model shares. */
+    private record SparsityOf(
+            String runId, String name, String sha, String criterion, String structure, String scope, Timestamp now) {
+        SparsityRow row(
+                int layer,
+                String layerName,
+                long weights,
+                Double target,
+                double actual,
+                Integer before,
+                Integer after,
+                boolean excluded) {
+            return new SparsityRow(
+                    runId, name, sha, criterion, structure, scope, layer, layerName, weights, target, actual, before,
+                    after, excluded, now);
+        }
+    }
+
+    private List<SparsityRow> sparsityRows(
+            String name, LoadedModel model, MultiLayerNetwork pruned, Layers layers, PruneSettings settings) {
         MultiLayerNetwork source = model.net();
         boolean channels = settings.channels();
-        String structure = settings.structure().id();
-        String scope = settings.effectiveScope().id();
-        String criterion = settings.criterion().id();
         double target = settings.targetSparsity();
-        Timestamp now = Timestamp.from(Instant.now());
+        SparsityOf of = new SparsityOf(
+                ctx.runId(),
+                name,
+                model.sha256(),
+                settings.criterion().id(),
+                settings.structure().id(),
+                settings.effectiveScope().id(),
+                Timestamp.from(Instant.now()));
         List<SparsityRow> rows = new ArrayList<>();
         long weights = 0;
         long zeros = 0;
@@ -255,32 +321,41 @@ public final class PruneJob {
         for (int layer : layers.all()) {
             INDArray before = source.getLayer(layer).getParam("W");
             INDArray after = pruned.getLayer(layer).getParam("W");
-            boolean output = layer == source.getnLayers() - 1;
-            boolean kept = layers.excluded().contains(layer) || channels && output;
+            boolean kept = layers.excluded().contains(layer) || channels && layer == source.getnLayers() - 1;
             long layerZeros = Pruning.zeroCount(pruned, new int[] {layer});
             weights += after.length();
             sourceWeights += before.length();
             zeros += layerZeros;
             // unstructured global: the target holds over all prunable layers together, not per layer
-            Double layerTarget = kept ? Double.valueOf(0.0)
+            Double layerTarget = kept
+                    ? Double.valueOf(0.0)
                     : channels || settings.scope() == PruneScope.LAYER ? Double.valueOf(target) : null;
-            rows.add(new SparsityRow(ctx.runId(), name, model.sha256(), criterion, structure, scope, layer,
-                    Pruning.layerName(source, layer), after.length(), layerTarget, layerZeros / (double) after.length(),
-                    Pruning.units(before.shape()), Pruning.units(after.shape()), kept, now));
+            rows.add(of.row(
+                    layer,
+                    Pruning.layerName(source, layer),
+                    after.length(),
+                    layerTarget,
+                    layerZeros / (double) after.length(),
+                    Pruning.units(before.shape()),
+                    Pruning.units(after.shape()),
+                    kept));
         }
         // the total: for structured pruning, the share of the source's weights gone (removed or zero)
         double totalActual = 1.0 - (weights - zeros) / (double) sourceWeights;
-        rows.add(new SparsityRow(ctx.runId(), name, model.sha256(), criterion, structure, scope, -1, "all", weights,
-                channels ? null : Double.valueOf(target), totalActual, null, null, false, now));
+        rows.add(of.row(-1, "all", weights, channels ? null : Double.valueOf(target), totalActual, null, null, false));
         return rows;
     }
 
     /** A one-line summary of a result, for the command line and the demo. */
     public static String summary(Result r) {
         Map<String, Double> m = r.metrics();
-        return String.format(Locale.ROOT, "accuracy %.4f (one-shot %.4f), weight sparsity %.3f, %,d bytes: %.2fx"
-                        + " smaller than the dense zip", m.getOrDefault("accuracy", Double.NaN),
-                m.getOrDefault("accuracy_one_shot", Double.NaN), m.get("weight_sparsity"), r.sparse().length,
+        return String.format(
+                Locale.ROOT,
+                "accuracy %.4f (one-shot %.4f), weight sparsity %.3f, %,d bytes: %.2fx" + " smaller than the dense zip",
+                m.getOrDefault("accuracy", Double.NaN),
+                m.getOrDefault("accuracy_one_shot", Double.NaN),
+                m.get("weight_sparsity"),
+                r.sparse().length,
                 r.denseSize() / (double) r.sparse().length);
     }
 }

@@ -76,10 +76,12 @@ public final class PublishJob {
     }
 
     /** The manifest's account of an int8 model: its calibration run, method and data set. */
-    public static Map<String, String> calibration(QuantizeSettings settings, String calibrationRun,
-                                                  DatasetSpec calibration) {
-        return Map.of("calibration", "run " + calibrationRun + ", method " + settings.method().id() + ", "
-                + calibration.name() + " " + calibration.uri());
+    public static Map<String, String> calibration(
+            QuantizeSettings settings, String calibrationRun, DatasetSpec calibration) {
+        return Map.of(
+                "calibration",
+                "run " + calibrationRun + ", method " + settings.method().id() + ", " + calibration.name() + " "
+                        + calibration.uri());
     }
 
     /** The manifest's account of a pruned model. */
@@ -99,8 +101,8 @@ public final class PublishJob {
      * @param provenance what the manifest says about how it was made, beside the data sets
      * @throws io.compactml.common.CompactMLException (usage) when the model has no evaluation
      */
-    public ArtifactStore.Published publish(String name, ModelKind kind, byte[] bytes, String sourceSha,
-                                           Map<String, String> provenance) {
+    public ArtifactStore.Published publish(
+            String name, ModelKind kind, byte[] bytes, String sourceSha, Map<String, String> provenance) {
         CompactConfig c = ctx.config();
         String version = PublishSettings.from(c).versionOr(ctx.runId());
         String sha = ModelIO.sha256(bytes);
@@ -115,13 +117,38 @@ public final class PublishJob {
         data.put("eval", eval.name() + " " + eval.uri());
         data.putAll(provenance);
         ArtifactStore store = new ArtifactStore(ctx.locations().artifactsRoot(), ctx.hadoop());
-        ArtifactStore.Published published = store.publish(name, version, Map.of(kind.format().fileName(), bytes),
-                files -> new Manifest(name, version, kind.technique(), kind.format().id(), Instant.now().toString(),
-                        ctx.runId(), sourceSha, RunLog.PROJECT_VERSION, c.describe(), data, metrics, files));
+        ArtifactStore.Published published = store.publish(
+                name,
+                version,
+                Map.of(kind.format().fileName(), bytes),
+                files -> new Manifest(
+                        name,
+                        version,
+                        kind.technique(),
+                        kind.format().id(),
+                        Instant.now().toString(),
+                        ctx.runId(),
+                        sourceSha,
+                        RunLog.PROJECT_VERSION,
+                        c.describe(),
+                        data,
+                        metrics,
+                        files));
         byte[] manifest = store.read(name, version, Manifest.FILE_NAME);
-        ctx.tables().upsert(Table.ARTIFACTS, List.of(new ArtifactRow(name, version, published.manifest().runId(),
-                kind.technique(), published.dir(), sha, sourceSha, (long) bytes.length, ModelIO.sha256(manifest),
-                Timestamp.from(Instant.now()))));
+        ctx.tables()
+                .upsert(
+                        Table.ARTIFACTS,
+                        List.of(new ArtifactRow(
+                                name,
+                                version,
+                                published.manifest().runId(),
+                                kind.technique(),
+                                published.dir(),
+                                sha,
+                                sourceSha,
+                                (long) bytes.length,
+                                ModelIO.sha256(manifest),
+                                Timestamp.from(Instant.now()))));
         return published;
     }
 
@@ -131,8 +158,10 @@ public final class PublishJob {
      */
     private Map<String, Double> latestMetrics(String model, String sha) {
         Map<String, Double> out = new TreeMap<>();
-        ctx.tables().rows(Table.EVALUATIONS, Scope.where("model_sha256", sha).and("model_name", model),
-                        EvaluationRow.class).stream()
+        ctx
+                .tables()
+                .rows(Table.EVALUATIONS, Scope.where("model_sha256", sha).and("model_name", model), EvaluationRow.class)
+                .stream()
                 .sorted(Comparator.comparing(EvaluationRow::createdAt))
                 .forEach(r -> out.put(r.metric(), r.value()));
         return out;

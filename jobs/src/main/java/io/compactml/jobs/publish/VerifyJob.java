@@ -35,8 +35,7 @@ public final class VerifyJob {
     }
 
     /** The artifact verified, the manifest's metrics and the fresh ones. */
-    public record Result(String dir, Manifest manifest, Map<String, Double> metrics) {
-    }
+    public record Result(String dir, Manifest manifest, Map<String, Double> metrics) {}
 
     public Result run() {
         PublishSettings s = PublishSettings.from(ctx.config());
@@ -44,7 +43,8 @@ public final class VerifyJob {
         String root = ctx.locations().artifactsRoot();
         ArtifactStore store = new ArtifactStore(root, ctx.hadoop());
         String version = s.verifyVersion().isEmpty()
-                ? store.latest(model).orElseThrow(() -> Errors.nothingPublished(model, root)) : s.verifyVersion();
+                ? store.latest(model).orElseThrow(() -> Errors.nothingPublished(model, root))
+                : s.verifyVersion();
         Manifest m = store.verify(model, version);
         String dir = store.dir(model, version);
         Manifest.FileEntry file = m.files().get(0);
@@ -53,9 +53,14 @@ public final class VerifyJob {
         ModelFormat format = ModelFormat.byId(m.format(), dir);
         Map<String, Double> fresh = evaluate(format.load(bytes, source), format.network(bytes, source));
         compare(dir, m, fresh, s.tolerance());
-        Console.out("verified %s: %d file(s) match the manifest; accuracy %.4f on %,d examples (manifest %.4f on %,d)",
-                dir, m.files().size(), fresh.get("accuracy"), fresh.get("examples").longValue(),
-                m.metrics().getOrDefault("accuracy", Double.NaN), m.metrics().getOrDefault("examples", 0.0).longValue());
+        Console.out(
+                "verified %s: %d file(s) match the manifest; accuracy %.4f on %,d examples (manifest %.4f on %,d)",
+                dir,
+                m.files().size(),
+                fresh.get("accuracy"),
+                fresh.get("examples").longValue(),
+                m.metrics().getOrDefault("accuracy", Double.NaN),
+                m.metrics().getOrDefault("examples", 0.0).longValue());
         return new Result(dir, m, fresh);
     }
 
@@ -64,10 +69,11 @@ public final class VerifyJob {
         int outputs = ModelShapes.outputs(net);
         EvaluateSettings settings = EvaluateSettings.from(ctx.config());
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), inputs, 1);
-        JavaRDD<DataSet> batches = SparkData.minibatches(data, inputs, outputs, ModelShapes.task(net),
-                settings.batchSize());
-        return VariantEvaluator.evaluate(ctx.jsc(), List.of(variant), batches, ModelShapes.task(net), outputs,
-                settings.topK(outputs)).get(variant.name());
+        JavaRDD<DataSet> batches =
+                SparkData.minibatches(data, inputs, outputs, ModelShapes.task(net), settings.batchSize());
+        return VariantEvaluator.evaluate(
+                        ctx.jsc(), List.of(variant), batches, ModelShapes.task(net), outputs, settings.topK(outputs))
+                .get(variant.name());
     }
 
     private static void compare(String dir, Manifest m, Map<String, Double> fresh, double tolerance) {
@@ -81,8 +87,15 @@ public final class VerifyJob {
         double diff = Math.abs(fresh.get(metric) - recorded) * scale;
         double allowed = same ? 1e-6 : tolerance;
         if (diff > allowed) {
-            throw Errors.notAsPublished(dir, metric, fresh.get(metric), fresh.get("examples").longValue(), recorded,
-                    m.metrics().getOrDefault("examples", 0.0).longValue(), diff, allowed);
+            throw Errors.notAsPublished(
+                    dir,
+                    metric,
+                    fresh.get(metric),
+                    fresh.get("examples").longValue(),
+                    recorded,
+                    m.metrics().getOrDefault("examples", 0.0).longValue(),
+                    diff,
+                    allowed);
         }
     }
 }

@@ -52,9 +52,8 @@ public final class CalibrateJob {
     }
 
     /** The calibrated tensors and their parameters per method. */
-    public record Result(String modelSha256, List<String> tensors, FloatHistogram[] histograms,
-                         List<QuantParamRow> quantParams) {
-    }
+    public record Result(
+            String modelSha256, List<String> tensors, FloatHistogram[] histograms, List<QuantParamRow> quantParams) {}
 
     public Result run() {
         return calibrate(LoadedModel.read(ctx), CalibrationSettings.from(ctx.config()));
@@ -68,8 +67,9 @@ public final class CalibrateJob {
         long t0 = System.nanoTime();
         FloatHistogram[] hists = observe(model, data, settings.batchSize());
         FloatHistogram in = hists[0];
-        Console.out("calibration pass: %,d examples in %.2f s", (in.count() + in.nanCount() + in.infCount()) / inputs,
-                (System.nanoTime() - t0) / 1e9);
+        Console.out(
+                "calibration pass: %,d examples in %.2f s",
+                (in.count() + in.nanCount() + in.infCount()) / inputs, (System.nanoTime() - t0) / 1e9);
         List<String> names = ActivationObserver.tensorNames(net);
         checkData(spec, names, hists, settings.maxNonfiniteFraction());
         Timestamp now = Timestamp.from(Instant.now());
@@ -104,8 +104,12 @@ public final class CalibrateJob {
     }
 
     /** Per tensor boundary and method: the clip range the method chooses and the affine parameters for it. */
-    private List<QuantParamRow> activationParams(LoadedModel model, List<String> names, FloatHistogram[] hists,
-                                                 CalibrationSettings settings, Timestamp now) {
+    private List<QuantParamRow> activationParams(
+            LoadedModel model,
+            List<String> names,
+            FloatHistogram[] hists,
+            CalibrationSettings settings,
+            Timestamp now) {
         ActivationType type = settings.activations();
         boolean softmaxOut = ModelShapes.task(model.net()) == Task.CLASSIFICATION;
         List<QuantParamRow> rows = new ArrayList<>();
@@ -126,8 +130,8 @@ public final class CalibrateJob {
     }
 
     /** Per weight layer the symmetric weight parameters, per output channel or per tensor. */
-    private List<QuantParamRow> weightParams(LoadedModel model, List<String> names, CalibrationSettings settings,
-                                             Timestamp now) {
+    private List<QuantParamRow> weightParams(
+            LoadedModel model, List<String> names, CalibrationSettings settings, Timestamp now) {
         boolean perChannel = settings.weights().perChannel();
         MultiLayerNetwork net = model.net();
         List<QuantParamRow> rows = new ArrayList<>();
@@ -139,8 +143,17 @@ public final class CalibrateJob {
             List<QuantParams> ws = WeightQuantizer.params(w, perChannel);
             for (int ch = 0; ch < ws.size(); ch++) {
                 QuantParams q = ws.get(ch);
-                rows.add(row(model.sha256(), layer + 1, names.get(layer + 1), "weight", "minmax",
-                        settings.weights().id(), perChannel ? ch : -1, q, new float[] {q.clipMin(), q.clipMax()}, now));
+                rows.add(row(
+                        model.sha256(),
+                        layer + 1,
+                        names.get(layer + 1),
+                        "weight",
+                        "minmax",
+                        settings.weights().id(),
+                        perChannel ? ch : -1,
+                        q,
+                        new float[] {q.clipMin(), q.clipMax()},
+                        now));
             }
         }
         return rows;
@@ -159,21 +172,62 @@ public final class CalibrateJob {
         }
     }
 
-    private QuantParamRow row(String sha, int tensor, String name, String kind, String method, String granularity,
-                              int channel, QuantParams q, float[] clip, Timestamp now) {
-        return new QuantParamRow(ctx.runId(), sha, tensor, name, kind, method, granularity, channel, q.scale(),
-                q.zeroPoint(), q.qmin(), q.qmax(), clip[0], clip[1], now);
+    private QuantParamRow row(
+            String sha,
+            int tensor,
+            String name,
+            String kind,
+            String method,
+            String granularity,
+            int channel,
+            QuantParams q,
+            float[] clip,
+            Timestamp now) {
+        return new QuantParamRow(
+                ctx.runId(),
+                sha,
+                tensor,
+                name,
+                kind,
+                method,
+                granularity,
+                channel,
+                q.scale(),
+                q.zeroPoint(),
+                q.qmin(),
+                q.qmax(),
+                clip[0],
+                clip[1],
+                now);
     }
 
-    private void write(String sha, String dataset, List<String> names, FloatHistogram[] hists,
-                       List<QuantParamRow> params, Timestamp now) {
+    private void write(
+            String sha,
+            String dataset,
+            List<String> names,
+            FloatHistogram[] hists,
+            List<QuantParamRow> params,
+            Timestamp now) {
         List<CalibrationStatsRow> stats = new ArrayList<>();
         for (int t = 0; t < hists.length; t++) {
             FloatHistogram h = hists[t];
             float lo = h.count() == 0 ? 0f : h.min();
             float hi = h.count() == 0 ? 0f : h.max();
-            stats.add(new CalibrationStatsRow(ctx.runId(), sha, dataset, t, names.get(t), h.count(), h.nanCount(),
-                    h.infCount(), lo, hi, lo, hi, h.uniform(STORED_BINS, lo, hi), now));
+            stats.add(new CalibrationStatsRow(
+                    ctx.runId(),
+                    sha,
+                    dataset,
+                    t,
+                    names.get(t),
+                    h.count(),
+                    h.nanCount(),
+                    h.infCount(),
+                    lo,
+                    hi,
+                    lo,
+                    hi,
+                    h.uniform(STORED_BINS, lo, hi),
+                    now));
         }
         Scope scope = Scope.run(ctx.runId()).and("model_sha256", sha);
         ctx.tables().replace(Table.CALIBRATION_STATS, stats, scope);

@@ -61,10 +61,17 @@ public final class QuantizeJob {
      * @param int8Metrics   the metrics recorded for the chosen int8 model
      * @param floatZipBytes the size of the float model's zip
      */
-    public record Result(String name, String uri, byte[] file, String sourceSha256, QuantizeSettings settings,
-                         String calibrationRun, Set<Integer> floatLayers, Map<String, Map<String, Double>> variants,
-                         Map<String, Double> int8Metrics, long floatZipBytes) {
-    }
+    public record Result(
+            String name,
+            String uri,
+            byte[] file,
+            String sourceSha256,
+            QuantizeSettings settings,
+            String calibrationRun,
+            Set<Integer> floatLayers,
+            Map<String, Map<String, Double>> variants,
+            Map<String, Double> int8Metrics,
+            long floatZipBytes) {}
 
     public Result run() {
         return quantize(LoadedModel.read(ctx), QuantizeSettings.from(ctx.config()));
@@ -74,8 +81,8 @@ public final class QuantizeJob {
         MultiLayerNetwork net = model.net();
         Task task = ModelShapes.task(net);
         if (settings.maxAccuracyDrop() >= 0 && task != Task.CLASSIFICATION) {
-            throw Errors.badConfigValue("quantize.max-accuracy-drop", settings.maxAccuracyDrop(),
-                    "-1 for a regression model");
+            throw Errors.badConfigValue(
+                    "quantize.max-accuracy-drop", settings.maxAccuracyDrop(), "-1 for a regression model");
         }
         String calibrationRun = ctx.runIdOr(settings.calibrationRun());
         QuantParams[] acts = activationParams(model, settings, calibrationRun);
@@ -90,8 +97,11 @@ public final class QuantizeJob {
             Timestamp now = Timestamp.from(Instant.now());
             writeSensitivity(model, settings, weightLayers, results, reference, now);
 
-            AccuracyBudget.Outcome<Trial> chosen = AccuracyBudget.apply(reference, settings.maxAccuracyDrop(),
-                    Set.copyOf(settings.floatLayers()), evaluated(new Trial(fullBytes, results.get("int8"))),
+            AccuracyBudget.Outcome<Trial> chosen = AccuracyBudget.apply(
+                    reference,
+                    settings.maxAccuracyDrop(),
+                    Set.copyOf(settings.floatLayers()),
+                    evaluated(new Trial(fullBytes, results.get("int8"))),
                     AccuracyBudget.rank(weightLayers, aloneAccuracy(results, weightLayers, metric), reference),
                     trials::mixed);
             writeDecisions(model.sha256(), chosen.steps(), now);
@@ -102,8 +112,7 @@ public final class QuantizeJob {
     }
 
     /** An int8 model file and its metrics. */
-    private record Trial(byte[] file, Map<String, Double> metrics) {
-    }
+    private record Trial(byte[] file, Map<String, Double> metrics) {}
 
     /** The runs of the int8 variants of one model over the same cached evaluation minibatches. */
     private final class Trials {
@@ -129,14 +138,21 @@ public final class QuantizeJob {
 
         /** Float, int8 weights only, simulated int8, and each layer alone in int8, in one pass. */
         Map<String, Map<String, Double>> sideBySide(byte[] fullBytes, List<Integer> weightLayers) {
-            List<Variant> variants = new ArrayList<>(List.of(new Variant("float", Variant.Kind.FLOAT, model.zip()),
+            List<Variant> variants = new ArrayList<>(List.of(
+                    new Variant("float", Variant.Kind.FLOAT, model.zip()),
                     new Variant("int8-weights", Variant.Kind.WEIGHT_ONLY, fullBytes),
                     new Variant("int8", Variant.Kind.QDQ, fullBytes)));
             if (settings.sensitivity()) {
                 for (int layer : weightLayers) {
-                    variants.add(new Variant("layer " + layer, Variant.Kind.QDQ, Int8Model.quantize(model.net(),
-                            aloneAt(acts, layer), settings.weights().perChannel(), othersThan(model.net(), layer))
-                            .toBytes()));
+                    variants.add(new Variant(
+                            "layer " + layer,
+                            Variant.Kind.QDQ,
+                            Int8Model.quantize(
+                                            model.net(),
+                                            aloneAt(acts, layer),
+                                            settings.weights().perChannel(),
+                                            othersThan(model.net(), layer))
+                                    .toBytes()));
                 }
             }
             return evaluate(variants);
@@ -145,13 +161,22 @@ public final class QuantizeJob {
         /** The int8 model with {@code floatLayers} in float, evaluated (what the accuracy budget tries). */
         AccuracyBudget.Evaluated<Trial> mixed(Set<Integer> floatLayers) {
             byte[] bytes = int8(floatLayers).toBytes();
-            return evaluated(new Trial(bytes, evaluate(List.of(new Variant("float", Variant.Kind.FLOAT, model.zip()),
-                    new Variant("int8", Variant.Kind.QDQ, bytes))).get("int8")));
+            return evaluated(new Trial(
+                    bytes,
+                    evaluate(List.of(
+                                    new Variant("float", Variant.Kind.FLOAT, model.zip()),
+                                    new Variant("int8", Variant.Kind.QDQ, bytes)))
+                            .get("int8")));
         }
 
         private Map<String, Map<String, Double>> evaluate(List<Variant> variants) {
             int outputs = ModelShapes.outputs(model.net());
-            return VariantEvaluator.evaluate(ctx.jsc(), variants, batches, ModelShapes.task(model.net()), outputs,
+            return VariantEvaluator.evaluate(
+                    ctx.jsc(),
+                    variants,
+                    batches,
+                    ModelShapes.task(model.net()),
+                    outputs,
                     EvaluateSettings.from(ctx.config()).topK(outputs));
         }
     }
@@ -163,14 +188,23 @@ public final class QuantizeJob {
     private JavaRDD<DataSet> evaluationBatches(MultiLayerNetwork net) {
         int inputs = ModelShapes.inputs(net);
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), inputs, 1);
-        return SparkData.minibatches(data, inputs, ModelShapes.outputs(net), ModelShapes.task(net),
-                EvaluateSettings.from(ctx.config()).batchSize()).persist(StorageLevel.MEMORY_ONLY());
+        return SparkData.minibatches(
+                        data,
+                        inputs,
+                        ModelShapes.outputs(net),
+                        ModelShapes.task(net),
+                        EvaluateSettings.from(ctx.config()).batchSize())
+                .persist(StorageLevel.MEMORY_ONLY());
     }
 
     /** Writes the chosen int8 model and the evaluation rows of it and of its int8-weights-only form. */
-    private Result record(LoadedModel model, QuantizeSettings settings, String calibrationRun,
-                          AccuracyBudget.Outcome<Trial> chosen, Map<String, Map<String, Double>> results,
-                          byte[] fullBytes) {
+    private Result record(
+            LoadedModel model,
+            QuantizeSettings settings,
+            String calibrationRun,
+            AccuracyBudget.Outcome<Trial> chosen,
+            Map<String, Map<String, Double>> results,
+            byte[] fullBytes) {
         byte[] bytes = chosen.chosen().model().file();
         Map<String, Double> chosenMetrics = chosen.chosen().model().metrics();
         String name = ModelKind.INT8.nameFor(model.name());
@@ -179,12 +213,25 @@ public final class QuantizeJob {
         long params = model.net().numParams();
         Map<String, Double> int8Metrics = withSize(chosenMetrics, bytes.length, params);
         String dataset = DatasetSpec.from(ctx.config(), "eval").name();
-        EvaluateJob.record(ctx, new EvaluateJob.Subject(name, ModelIO.sha256(bytes), bytes.length, "int8"), dataset,
-                int8Metrics);
-        EvaluateJob.record(ctx, new EvaluateJob.Subject(name + "-weights", ModelIO.sha256(fullBytes), fullBytes.length,
-                "int8-weight-only"), dataset, withSize(results.get("int8-weights"), fullBytes.length, params));
-        return new Result(name, uri, bytes, model.sha256(), settings, calibrationRun, chosen.floatLayers(), results,
-                int8Metrics, model.zip().length);
+        EvaluateJob.record(
+                ctx, new EvaluateJob.Subject(name, ModelIO.sha256(bytes), bytes.length, "int8"), dataset, int8Metrics);
+        EvaluateJob.record(
+                ctx,
+                new EvaluateJob.Subject(
+                        name + "-weights", ModelIO.sha256(fullBytes), fullBytes.length, "int8-weight-only"),
+                dataset,
+                withSize(results.get("int8-weights"), fullBytes.length, params));
+        return new Result(
+                name,
+                uri,
+                bytes,
+                model.sha256(),
+                settings,
+                calibrationRun,
+                chosen.floatLayers(),
+                results,
+                int8Metrics,
+                model.zip().length);
     }
 
     private static Map<String, Double> withSize(Map<String, Double> m, long bytes, long params) {
@@ -198,15 +245,25 @@ public final class QuantizeJob {
     private QuantParams[] activationParams(LoadedModel model, QuantizeSettings settings, String run) {
         QuantParams[] acts = new QuantParams[model.net().getnLayers() + 1];
         String method = settings.method().id();
-        for (QuantParamRow r : ctx.tables().rows(Table.QUANT_PARAMS, Scope.run(run).and("model_sha256", model.sha256())
-                .and("kind", "activation").and("method", method), QuantParamRow.class)) {
+        for (QuantParamRow r : ctx.tables()
+                .rows(
+                        Table.QUANT_PARAMS,
+                        Scope.run(run)
+                                .and("model_sha256", model.sha256())
+                                .and("kind", "activation")
+                                .and("method", method),
+                        QuantParamRow.class)) {
             acts[r.tensorIndex()] = new QuantParams(r.scale(), r.zeroPoint(), r.qmin(), r.qmax());
         }
         for (QuantParams a : acts) {
             if (a == null) {
-                throw Errors.missingUpstream("'" + method + "' calibration of model " + model.sha256().substring(0, 12),
-                        run, "quant_params", "calibrate --run-id " + run + "` (with calibrate.methods including '"
-                                + method + "')", "quantize.calibration-run");
+                throw Errors.missingUpstream(
+                        "'" + method + "' calibration of model "
+                                + model.sha256().substring(0, 12),
+                        run,
+                        "quant_params",
+                        "calibrate --run-id " + run + "` (with calibrate.methods including '" + method + "')",
+                        "quantize.calibration-run");
             }
         }
         return acts;
@@ -222,8 +279,8 @@ public final class QuantizeJob {
         return layers;
     }
 
-    private static Map<Integer, Double> aloneAccuracy(Map<String, Map<String, Double>> results, List<Integer> layers,
-                                                      String metric) {
+    private static Map<Integer, Double> aloneAccuracy(
+            Map<String, Map<String, Double>> results, List<Integer> layers, String metric) {
         Map<Integer, Double> out = new LinkedHashMap<>();
         for (int layer : layers) {
             Map<String, Double> trial = results.get("layer " + layer);
@@ -252,8 +309,13 @@ public final class QuantizeJob {
         return others;
     }
 
-    private void writeSensitivity(LoadedModel model, QuantizeSettings settings, List<Integer> layers,
-                                  Map<String, Map<String, Double>> results, double reference, Timestamp now) {
+    private void writeSensitivity(
+            LoadedModel model,
+            QuantizeSettings settings,
+            List<Integer> layers,
+            Map<String, Map<String, Double>> results,
+            double reference,
+            Timestamp now) {
         List<String> names = ActivationObserver.tensorNames(model.net());
         List<LayerSensitivityRow> rows = new ArrayList<>();
         for (int layer : layers) {
@@ -262,21 +324,39 @@ public final class QuantizeJob {
                 continue;
             }
             Double acc = m.get("accuracy");
-            rows.add(new LayerSensitivityRow(ctx.runId(), model.sha256(), settings.method().id(), layer,
-                    names.get(layer + 1), acc, acc == null ? null : 100 * (reference - acc), m.get("sqnr_db"), now));
+            rows.add(new LayerSensitivityRow(
+                    ctx.runId(),
+                    model.sha256(),
+                    settings.method().id(),
+                    layer,
+                    names.get(layer + 1),
+                    acc,
+                    acc == null ? null : 100 * (reference - acc),
+                    m.get("sqnr_db"),
+                    now));
         }
         if (!rows.isEmpty()) {
-            ctx.tables().replace(Table.LAYER_SENSITIVITY, rows, Scope.run(ctx.runId())
-                    .and("model_sha256", model.sha256()));
+            ctx.tables()
+                    .replace(
+                            Table.LAYER_SENSITIVITY,
+                            rows,
+                            Scope.run(ctx.runId()).and("model_sha256", model.sha256()));
         }
     }
 
     private void writeDecisions(String sha, List<AccuracyBudget.Step> steps, Timestamp now) {
         List<QuantDecisionRow> rows = new ArrayList<>();
         for (AccuracyBudget.Step s : steps) {
-            rows.add(new QuantDecisionRow(ctx.runId(), sha, s.step(),
-                    s.floatLayers().stream().mapToInt(Integer::intValue).toArray(), TrainJob.nullIfNaN(s.accuracy()),
-                    TrainJob.nullIfNaN(s.dropPoints()), s.withinBudget(), s.decision(), now));
+            rows.add(new QuantDecisionRow(
+                    ctx.runId(),
+                    sha,
+                    s.step(),
+                    s.floatLayers().stream().mapToInt(Integer::intValue).toArray(),
+                    TrainJob.nullIfNaN(s.accuracy()),
+                    TrainJob.nullIfNaN(s.dropPoints()),
+                    s.withinBudget(),
+                    s.decision(),
+                    now));
         }
         ctx.tables().replace(Table.QUANT_DECISIONS, rows, Scope.run(ctx.runId()).and("model_sha256", sha));
     }

@@ -36,12 +36,19 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /** The report's charts, each built from the rows it shows (JFreeChart), in one style. */
 final class Charts {
-    static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
-        new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
+    static final Color[] PALETTE = {
+        new Color(0x1f77b4),
+        new Color(0xff7f0e),
+        new Color(0x2ca02c),
+        new Color(0xd62728),
+        new Color(0x9467bd),
+        new Color(0x8c564b),
+        new Color(0xe377c2),
+        new Color(0x7f7f7f)
+    };
     private static final Font LABEL = new Font("DejaVu Sans", Font.PLAIN, 10);
 
-    private Charts() {
-    }
+    private Charts() {}
 
     /** Accuracy against size (MB, log scale) of every candidate: the Pareto front dashed, the chosen one circled. */
     static JFreeChart candidates(String run, List<CandidateRow> rows) {
@@ -85,8 +92,8 @@ final class Charts {
         renderer.setSeriesLinesVisible(0, false);
         renderer.setSeriesLinesVisible(1, true);
         renderer.setSeriesShapesVisible(1, false);
-        renderer.setSeriesStroke(1, new BasicStroke(1.5f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f,
-                new float[] {6f, 4f}, 0f));
+        renderer.setSeriesStroke(
+                1, new BasicStroke(1.5f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f));
         renderer.setSeriesLinesVisible(2, false);
         renderer.setSeriesShape(2, new Ellipse2D.Double(-9, -9, 18, 18));
         renderer.setSeriesShapesFilled(2, false);
@@ -104,8 +111,15 @@ final class Charts {
     static JFreeChart trainingCurves(Map<String, XYSeries> series) {
         XYSeriesCollection data = new XYSeriesCollection();
         series.values().forEach(data::addSeries);
-        JFreeChart chart = ChartFactory.createXYLineChart("Validation accuracy per epoch", "epoch",
-                "validation accuracy", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Validation accuracy per epoch",
+                "epoch",
+                "validation accuracy",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         ((NumberAxis) chart.getXYPlot().getRangeAxis()).setAutoRangeIncludesZero(false);
         ((NumberAxis) chart.getXYPlot().getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         chart.getXYPlot().setRenderer(new XYLineAndShapeRenderer(true, true));
@@ -115,8 +129,15 @@ final class Charts {
 
     /** Accuracy lost with only one layer in int8, per layer, one series per model. */
     static JFreeChart sensitivity(DefaultCategoryDataset data) {
-        JFreeChart chart = ChartFactory.createBarChart("Accuracy lost with only this layer in int8", "layer",
-                "accuracy drop (points)", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createBarChart(
+                "Accuracy lost with only this layer in int8",
+                "layer",
+                "accuracy drop (points)",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -161,19 +182,28 @@ final class Charts {
             hi.setLabelOffset(new RectangleInsets(4 + 12 * (m + 1), 2, 2, 2));
             plot.addDomainMarker(hi);
         }
-        return new JFreeChart("Tensor " + s.tensorIndex() + ": " + s.tensor(), JFreeChart.DEFAULT_TITLE_FONT, plot,
-                false);
+        return new JFreeChart(
+                "Tensor " + s.tensorIndex() + ": " + s.tensor(), JFreeChart.DEFAULT_TITLE_FONT, plot, false);
     }
 
     private static ValueMarker clipMarker(float at, Color c) {
-        return new ValueMarker(at, c, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f,
-                new float[] {5f, 3f}, 0f));
+        return new ValueMarker(
+                at,
+                c,
+                new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {5f, 3f}, 0f));
     }
 
     /** The distribution of log10 importance scores, one series per layer. */
     static JFreeChart importance(String title, HistogramDataset data) {
-        JFreeChart chart = ChartFactory.createHistogram("Importance scores: " + title, "log10(score)",
-                "fraction of the layer's weights", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createHistogram(
+                "Importance scores: " + title,
+                "log10(score)",
+                "fraction of the layer's weights",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         XYPlot plot = chart.getXYPlot();
         style(plot);
         plot.setForegroundAlpha(0.6f);

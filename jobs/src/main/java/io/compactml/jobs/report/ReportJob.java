@@ -56,23 +56,28 @@ public final class ReportJob {
     }
 
     /** Where the report went and the files written. */
-    public record Result(String index, List<String> files) {
-    }
+    public record Result(String index, List<String> files) {}
 
     public Result run() {
         System.setProperty("java.awt.headless", "true");
         StringBuilder html = new StringBuilder();
         html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>CompactML run ")
-                .append(esc(run)).append("</title>\n<style>body{font-family:DejaVu Sans,Helvetica,sans-serif;"
+                .append(esc(run))
+                .append("</title>\n<style>body{font-family:DejaVu Sans,Helvetica,sans-serif;"
                         + "margin:2em;max-width:1000px;color:#222}table{border-collapse:collapse;font-size:13px}"
                         + "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td.l,th.l{text-align:left}"
                         + "tr.chosen{background:#e6f4e6;font-weight:bold}h2{margin-top:1.6em}p.none{color:#888}"
-                        + "</style></head><body>\n<h1>CompactML run ").append(esc(run)).append("</h1>\n");
-        int sections = candidates(html) + trainingCurves(html) + sensitivity(html) + activations(html)
-                + importance(html);
+                        + "</style></head><body>\n<h1>CompactML run ")
+                .append(esc(run))
+                .append("</h1>\n");
+        int sections =
+                candidates(html) + trainingCurves(html) + sensitivity(html) + activations(html) + importance(html);
         if (sections == 0) {
-            throw Errors.badConfigValue("report.run", run, "a run id with rows in the tables under "
-                    + ctx.locations().tablesRoot() + " (a pipeline or demo run)");
+            throw Errors.badConfigValue(
+                    "report.run",
+                    run,
+                    "a run id with rows in the tables under " + ctx.locations().tablesRoot()
+                            + " (a pipeline or demo run)");
         }
         html.append("</body></html>\n");
         write("index.html", html.toString().getBytes(StandardCharsets.UTF_8));
@@ -87,14 +92,23 @@ public final class ReportJob {
             return List.of();
         }
         RowCodec<R> codec = RowCodec.of(type);
-        return ctx.tables().read(t).filter(functions.col("run_id").equalTo(run)
-                        .or(functions.col("run_id").startsWith(run + "."))).collectAsList().stream()
-                .map(codec::fromRow).sorted(order).toList();
+        return ctx
+                .tables()
+                .read(t)
+                .filter(functions
+                        .col("run_id")
+                        .equalTo(run)
+                        .or(functions.col("run_id").startsWith(run + ".")))
+                .collectAsList()
+                .stream()
+                .map(codec::fromRow)
+                .sorted(order)
+                .toList();
     }
 
     private int candidates(StringBuilder html) {
-        List<CandidateRow> rows = rows(Table.CANDIDATES, CandidateRow.class,
-                Comparator.comparing(CandidateRow::sizeBytes));
+        List<CandidateRow> rows =
+                rows(Table.CANDIDATES, CandidateRow.class, Comparator.comparing(CandidateRow::sizeBytes));
         if (!section(html, "Candidates: accuracy against size", rows, "No pipeline candidates in this run.")) {
             return 0;
         }
@@ -102,23 +116,36 @@ public final class ReportJob {
         html.append("<table><tr><th class=\"l\">candidate</th><th class=\"l\">model</th><th>accuracy</th>"
                 + "<th>drop (points)</th><th>bytes</th><th>smaller</th><th>latency p50 (ms)</th><th>Pareto</th>"
                 + "<th class=\"l\">decision</th></tr>\n");
-        html.append(String.format(Locale.ROOT, "<tr><td class=\"l\">source</td><td class=\"l\"></td><td>%.4f</td>"
-                + "<td></td><td>%,d</td><td>1.0x</td><td></td><td></td><td class=\"l\"></td></tr>%n",
-                rows.get(0).sourceAccuracy(), rows.get(0).sourceSizeBytes()));
+        html.append(String.format(
+                Locale.ROOT,
+                "<tr><td class=\"l\">source</td><td class=\"l\"></td><td>%.4f</td>"
+                        + "<td></td><td>%,d</td><td>1.0x</td><td></td><td></td><td class=\"l\"></td></tr>%n",
+                rows.get(0).sourceAccuracy(),
+                rows.get(0).sourceSizeBytes()));
         for (CandidateRow r : rows) {
-            html.append(String.format(Locale.ROOT, "<tr%s><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.4f</td>"
+            html.append(String.format(
+                    Locale.ROOT,
+                    "<tr%s><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.4f</td>"
                             + "<td>%.2f</td><td>%,d</td><td>%.1fx</td><td>%s</td><td>%s</td><td class=\"l\">%s</td></tr>%n",
-                    r.chosen() ? " class=\"chosen\"" : "", esc(r.candidate()), esc(r.modelName()), r.accuracy(),
-                    r.accuracyDropPoints(), r.sizeBytes(), r.sourceSizeBytes() / (double) r.sizeBytes(),
+                    r.chosen() ? " class=\"chosen\"" : "",
+                    esc(r.candidate()),
+                    esc(r.modelName()),
+                    r.accuracy(),
+                    r.accuracyDropPoints(),
+                    r.sizeBytes(),
+                    r.sourceSizeBytes() / (double) r.sizeBytes(),
                     r.latencySingleP50Ms() == null ? "" : String.format(Locale.ROOT, "%.3f", r.latencySingleP50Ms()),
-                    r.paretoOptimal() ? "yes" : "", esc(r.decision())));
+                    r.paretoOptimal() ? "yes" : "",
+                    esc(r.decision())));
         }
         html.append("</table>\n");
         return 1;
     }
 
     private int trainingCurves(StringBuilder html) {
-        List<TrainingHistoryRow> rows = rows(Table.TRAINING_HISTORY, TrainingHistoryRow.class,
+        List<TrainingHistoryRow> rows = rows(
+                Table.TRAINING_HISTORY,
+                TrainingHistoryRow.class,
                 Comparator.comparing(TrainingHistoryRow::runId).thenComparing(TrainingHistoryRow::epoch));
         if (!section(html, "Training curves", rows, "No training in this run.")) {
             return 0;
@@ -135,15 +162,19 @@ public final class ReportJob {
     }
 
     private int sensitivity(StringBuilder html) {
-        List<LayerSensitivityRow> rows = rows(Table.LAYER_SENSITIVITY, LayerSensitivityRow.class,
+        List<LayerSensitivityRow> rows = rows(
+                Table.LAYER_SENSITIVITY,
+                LayerSensitivityRow.class,
                 Comparator.comparing(LayerSensitivityRow::runId).thenComparing(LayerSensitivityRow::layer));
         if (!section(html, "Per-layer sensitivity to int8", rows, "No quantization in this run.")) {
             return 0;
         }
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         for (LayerSensitivityRow r : rows) {
-            if (r.accuracyDrop() != null) {  // regression models have no accuracy drop
-                data.addValue(r.accuracyDrop(), r.runId().equals(run) ? run : r.runId().substring(run.length() + 1),
+            if (r.accuracyDrop() != null) { // regression models have no accuracy drop
+                data.addValue(
+                        r.accuracyDrop(),
+                        r.runId().equals(run) ? run : r.runId().substring(run.length() + 1),
                         r.layer() + ":" + (r.layerName() == null ? "" : r.layerName()));
             }
         }
@@ -152,22 +183,34 @@ public final class ReportJob {
     }
 
     private int activations(StringBuilder html) {
-        List<CalibrationStatsRow> stats = rows(Table.CALIBRATION_STATS, CalibrationStatsRow.class,
+        List<CalibrationStatsRow> stats = rows(
+                Table.CALIBRATION_STATS,
+                CalibrationStatsRow.class,
                 Comparator.comparing(CalibrationStatsRow::runId).thenComparing(CalibrationStatsRow::tensorIndex));
         if (!section(html, "Activation histograms and chosen clip ranges", stats, "No calibration in this run.")) {
             return 0;
         }
-        List<QuantParamRow> clips = rows(Table.QUANT_PARAMS, QuantParamRow.class,
+        List<QuantParamRow> clips = rows(
+                Table.QUANT_PARAMS,
+                QuantParamRow.class,
                 Comparator.comparing(QuantParamRow::runId).thenComparing(QuantParamRow::tensorIndex));
         String first = stats.get(0).runId();
-        html.append("<p>Calibration of run ").append(esc(first)).append(": counts on a log scale; a dashed pair of"
-                + " lines per method marks the range it keeps (values outside are clipped).</p>\n");
+        html.append("<p>Calibration of run ")
+                .append(esc(first))
+                .append(": counts on a log scale; a dashed pair of"
+                        + " lines per method marks the range it keeps (values outside are clipped).</p>\n");
         for (CalibrationStatsRow s : stats) {
             if (s.runId().equals(first)) {
-                List<QuantParamRow> mine = clips.stream().filter(q -> q.runId().equals(first)
-                        && q.modelSha256().equals(s.modelSha256()) && q.tensorIndex() == s.tensorIndex()
-                        && "activation".equals(q.kind())).toList();
-                figure(html, "activations-" + s.tensorIndex() + ".png", Charts.activation(s, mine),
+                List<QuantParamRow> mine = clips.stream()
+                        .filter(q -> q.runId().equals(first)
+                                && q.modelSha256().equals(s.modelSha256())
+                                && q.tensorIndex() == s.tensorIndex()
+                                && "activation".equals(q.kind()))
+                        .toList();
+                figure(
+                        html,
+                        "activations-" + s.tensorIndex() + ".png",
+                        Charts.activation(s, mine),
                         "activation histogram of " + esc(s.tensor()));
             }
         }
@@ -175,9 +218,14 @@ public final class ReportJob {
     }
 
     private int importance(StringBuilder html) {
-        List<ParamImportanceRow> rows = rows(Table.PARAM_IMPORTANCE, ParamImportanceRow.class,
+        List<ParamImportanceRow> rows = rows(
+                Table.PARAM_IMPORTANCE,
+                ParamImportanceRow.class,
                 Comparator.comparing(ParamImportanceRow::runId).thenComparing(ParamImportanceRow::layer));
-        if (!section(html, "Importance scores per layer", rows,
+        if (!section(
+                html,
+                "Importance scores per layer",
+                rows,
                 "No importance scores in this run (magnitude pruning needs none).")) {
             return 0;
         }
@@ -191,16 +239,23 @@ public final class ReportJob {
                 }
             }
             if (n > 0) {
-                byCriterion.computeIfAbsent(r.criterion() + ", run " + r.runId(), k -> {
-                    HistogramDataset h = new HistogramDataset();
-                    h.setType(HistogramType.RELATIVE_FREQUENCY);
-                    return h;
-                }).addSeries("layer " + r.layer() + (r.layerName() == null ? "" : " " + r.layerName()),
-                        java.util.Arrays.copyOf(logs, n), 60);
+                byCriterion
+                        .computeIfAbsent(r.criterion() + ", run " + r.runId(), k -> {
+                            HistogramDataset h = new HistogramDataset();
+                            h.setType(HistogramType.RELATIVE_FREQUENCY);
+                            return h;
+                        })
+                        .addSeries(
+                                "layer " + r.layer() + (r.layerName() == null ? "" : " " + r.layerName()),
+                                java.util.Arrays.copyOf(logs, n),
+                                60);
             }
         }
-        byCriterion.forEach((title, data) -> figure(html, "importance-" + title.replaceAll("[^A-Za-z0-9.-]+", "-")
-                + ".png", Charts.importance(title, data), "importance scores"));
+        byCriterion.forEach((title, data) -> figure(
+                html,
+                "importance-" + title.replaceAll("[^A-Za-z0-9.-]+", "-") + ".png",
+                Charts.importance(title, data),
+                "importance scores"));
         return 1;
     }
 

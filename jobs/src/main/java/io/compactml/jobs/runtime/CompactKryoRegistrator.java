@@ -4,10 +4,10 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Scaling;
+import io.compactml.common.eval.Variant;
 import io.compactml.common.prune.ImportanceAccumulator;
 import io.compactml.common.quant.FloatHistogram;
 import io.compactml.common.quant.QuantParams;
-import io.compactml.common.eval.Variant;
 import org.nd4j.kryo.Nd4jRegistrator;
 
 /**
@@ -20,13 +20,21 @@ import org.nd4j.kryo.Nd4jRegistrator;
  * executors; in local mode a broadcast is never deserialized, so only a real cluster shows it).
  */
 public final class CompactKryoRegistrator extends Nd4jRegistrator {
-    private static final String[] JDK_UNMODIFIABLE = {"java.util.ImmutableCollections$List12",
-        "java.util.ImmutableCollections$ListN", "java.util.ImmutableCollections$Set12",
-        "java.util.ImmutableCollections$SetN", "java.util.ImmutableCollections$Map1",
-        "java.util.ImmutableCollections$MapN", "java.util.Arrays$ArrayList",
-        "java.util.Collections$UnmodifiableRandomAccessList", "java.util.Collections$UnmodifiableList",
-        "java.util.Collections$UnmodifiableSet", "java.util.Collections$UnmodifiableMap",
-        "java.util.Collections$SingletonList", "java.util.Collections$EmptyList"};
+    private static final String[] JDK_UNMODIFIABLE = {
+        "java.util.ImmutableCollections$List12",
+        "java.util.ImmutableCollections$ListN",
+        "java.util.ImmutableCollections$Set12",
+        "java.util.ImmutableCollections$SetN",
+        "java.util.ImmutableCollections$Map1",
+        "java.util.ImmutableCollections$MapN",
+        "java.util.Arrays$ArrayList",
+        "java.util.Collections$UnmodifiableRandomAccessList",
+        "java.util.Collections$UnmodifiableList",
+        "java.util.Collections$UnmodifiableSet",
+        "java.util.Collections$UnmodifiableMap",
+        "java.util.Collections$SingletonList",
+        "java.util.Collections$EmptyList"
+    };
 
     @Override
     public void registerClasses(Kryo kryo) {
@@ -34,8 +42,9 @@ public final class CompactKryoRegistrator extends Nd4jRegistrator {
         kryo.register(FloatHistogram.class, new JavaSerializer());
         kryo.register(FloatHistogram[].class);
         kryo.register(ImportanceAccumulator.class, new JavaSerializer());
-        for (Class<?> record : new Class<?>[] {Variant.class, Variant.Kind.class, QuantParams.class,
-            DatasetSpec.class, Scaling.class}) {
+        for (Class<?> record :
+                new Class<?>[] {Variant.class, Variant.Kind.class, QuantParams.class, DatasetSpec.class, Scaling.class
+                }) {
             kryo.register(record, new JavaSerializer());
         }
         for (String jdk : JDK_UNMODIFIABLE) {

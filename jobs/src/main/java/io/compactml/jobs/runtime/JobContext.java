@@ -14,7 +14,8 @@ import org.apache.spark.sql.SparkSession;
 public record JobContext(SparkSession spark, CompactConfig config, String runId, Tables tables) {
 
     public static JobContext of(SparkSession spark, CompactConfig config, String runId) {
-        return new JobContext(spark, config, runId, new Tables(spark, Locations.from(config).tablesRoot()));
+        return new JobContext(
+                spark, config, runId, new Tables(spark, Locations.from(config).tablesRoot()));
     }
 
     /** The same session, config and tables under another run id (a plan's candidates run under their own). */

@@ -1,8 +1,8 @@
 package io.compactml.jobs.runtime;
 
-import io.compactml.jobs.tables.RunLog;
 import io.compactml.common.CompactMLException;
 import io.compactml.common.config.CompactConfig;
+import io.compactml.jobs.tables.RunLog;
 import java.util.function.Consumer;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -15,8 +15,7 @@ import org.slf4j.LoggerFactory;
 public final class JobRunner {
     private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
 
-    private JobRunner() {
-    }
+    private JobRunner() {}
 
     /** Runs {@code body} as job {@code job} of run {@code runId} with a validated {@code config}. */
     public static void run(String job, CompactConfig config, String runId, Consumer<JobContext> body) {

@@ -7,8 +7,7 @@ import org.apache.spark.sql.SparkSession;
 
 /** Builds the one SparkSession a job uses: Delta enabled, Kryo with ND4J's registrator. */
 public final class SparkSessions {
-    private SparkSessions() {
-    }
+    private SparkSessions() {}
 
     /**
      * A session for {@code job}. The master comes from spark-submit when it set one, else from
@@ -24,8 +23,8 @@ public final class SparkSessions {
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .config("spark.kryo.registrator", CompactKryoRegistrator.class.getName())
                 .config("spark.sql.session.timeZone", "UTC");
-        String master = fromSubmit.contains("spark.master") ? fromSubmit.get("spark.master")
-                : config.getString("spark.master");
+        String master =
+                fromSubmit.contains("spark.master") ? fromSubmit.get("spark.master") : config.getString("spark.master");
         b.master(master);
         if (master.startsWith("local")) {
             // an embedded run serves nobody: no UI, loopback only, few shuffle partitions, and Delta's log read

@@ -14,7 +14,8 @@ public record ArtifactRow(
         String sourceModelSha256,
         Long sizeBytes,
         String manifestSha256,
-        Timestamp publishedAt) implements TableRow {
+        Timestamp publishedAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code artifacts}, read by column name. */
     public static ArtifactRow from(Row r) {

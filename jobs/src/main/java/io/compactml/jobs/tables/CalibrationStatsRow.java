@@ -18,7 +18,8 @@ public record CalibrationStatsRow(
         Float histogramMin,
         Float histogramMax,
         long[] histogram,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code calibration_stats}, read by column name. */
     public static CalibrationStatsRow from(Row r) {

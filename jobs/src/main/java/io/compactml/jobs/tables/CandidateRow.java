@@ -1,7 +1,7 @@
 package io.compactml.jobs.tables;
 
-import java.util.List;
 import java.sql.Timestamp;
+import java.util.List;
 import org.apache.spark.sql.Row;
 
 /** A row of {@code candidates}: one candidate of a compression plan: how it was made, what was measured, the verdict. */
@@ -26,7 +26,8 @@ public record CandidateRow(
         String decision,
         Double seconds,
         Boolean reused,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code candidates}, read by column name. */
     public static CandidateRow from(Row r) {

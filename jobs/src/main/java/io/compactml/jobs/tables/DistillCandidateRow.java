@@ -21,7 +21,8 @@ public record DistillCandidateRow(
         Double meanEpochSeconds,
         Double samplesPerSec,
         Boolean chosen,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code distill_candidates}, read by column name. */
     public static DistillCandidateRow from(Row r) {

@@ -12,7 +12,8 @@ public record EvaluationRow(
         @Key String dataset,
         @Key String metric,
         Double value,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code evaluations}, read by column name. */
     public static EvaluationRow from(Row r) {

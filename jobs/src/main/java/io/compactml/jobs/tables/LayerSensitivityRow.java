@@ -13,7 +13,8 @@ public record LayerSensitivityRow(
         Double accuracy,
         Double accuracyDrop,
         Double sqnrDb,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code layer_sensitivity}, read by column name. */
     public static LayerSensitivityRow from(Row r) {

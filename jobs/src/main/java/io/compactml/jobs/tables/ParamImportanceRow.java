@@ -27,7 +27,8 @@ public record ParamImportanceRow(
         Double halfOverlap,
         Double globalHalfOverlap,
         float[] scores,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code param_importance}, read by column name. */
     public static ParamImportanceRow from(Row r) {

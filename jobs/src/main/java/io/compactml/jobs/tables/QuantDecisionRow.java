@@ -13,7 +13,8 @@ public record QuantDecisionRow(
         Double accuracyDrop,
         Boolean withinBudget,
         String decision,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code quant_decisions}, read by column name. */
     public static QuantDecisionRow from(Row r) {

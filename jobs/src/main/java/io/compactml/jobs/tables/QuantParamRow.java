@@ -19,7 +19,8 @@ public record QuantParamRow(
         Integer qmax,
         Float clipMin,
         Float clipMax,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code quant_params}, read by column name. */
     public static QuantParamRow from(Row r) {

@@ -8,5 +8,4 @@ import java.lang.annotation.Target;
 /** A column of a table row record that is never null but is not a key (primitive components are never null too). */
 @Retention(RetentionPolicy.RUNTIME)
 @Target({ElementType.RECORD_COMPONENT, ElementType.METHOD})
-public @interface Required {
-}
+public @interface Required {}

@@ -32,13 +32,29 @@ public final class RowCodec<R extends TableRow> {
             return new RowCodec(type);
         }
     };
-    private static final Map<Class<?>, DataType> SCALARS = Map.of(String.class, DataTypes.StringType,
-            int.class, DataTypes.IntegerType, Integer.class, DataTypes.IntegerType, long.class, DataTypes.LongType,
-            Long.class, DataTypes.LongType, float.class, DataTypes.FloatType, Float.class, DataTypes.FloatType,
-            double.class, DataTypes.DoubleType, Double.class, DataTypes.DoubleType, Timestamp.class,
+    private static final Map<Class<?>, DataType> SCALARS = Map.of(
+            String.class,
+            DataTypes.StringType,
+            int.class,
+            DataTypes.IntegerType,
+            Integer.class,
+            DataTypes.IntegerType,
+            long.class,
+            DataTypes.LongType,
+            Long.class,
+            DataTypes.LongType,
+            float.class,
+            DataTypes.FloatType,
+            Float.class,
+            DataTypes.FloatType,
+            double.class,
+            DataTypes.DoubleType,
+            Double.class,
+            DataTypes.DoubleType,
+            Timestamp.class,
             DataTypes.TimestampType);
-    private static final Map<Class<?>, DataType> ARRAYS = Map.of(float[].class, DataTypes.FloatType,
-            long[].class, DataTypes.LongType, int[].class, DataTypes.IntegerType);
+    private static final Map<Class<?>, DataType> ARRAYS = Map.of(
+            float[].class, DataTypes.FloatType, long[].class, DataTypes.LongType, int[].class, DataTypes.IntegerType);
 
     private final Class<R> type;
     private final RecordComponent[] components;
@@ -58,7 +74,8 @@ public final class RowCodec<R extends TableRow> {
             RecordComponent c = components[i];
             types[i] = c.getType();
             boolean key = c.isAnnotationPresent(Key.class);
-            boolean required = key || c.isAnnotationPresent(Required.class) || c.getType().isPrimitive();
+            boolean required =
+                    key || c.isAnnotationPresent(Required.class) || c.getType().isPrimitive();
             s = s.add(column(c.getName()), sparkType(c), !required);
             if (key) {
                 keys.add(column(c.getName()));
@@ -148,7 +165,9 @@ public final class RowCodec<R extends TableRow> {
             return DataTypes.createArrayType(ARRAYS.get(t), false);
         }
         Type generic = c.getGenericType();
-        if (t == List.class && generic instanceof ParameterizedType p && p.getActualTypeArguments()[0] == String.class) {
+        if (t == List.class
+                && generic instanceof ParameterizedType p
+                && p.getActualTypeArguments()[0] == String.class) {
             return DataTypes.createArrayType(DataTypes.StringType, false);
         }
         throw new IllegalArgumentException("no Spark type for " + c + " of " + c.getDeclaringRecord());

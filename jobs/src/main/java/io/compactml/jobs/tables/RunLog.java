@@ -31,8 +31,19 @@ public final class RunLog {
     }
 
     private void write(String status, Timestamp ended, String error) {
-        ctx.tables().upsert(Table.RUNS, List.of(new RunRow(ctx.runId(), job, status, ctx.config().hash(),
-                PROJECT_VERSION, ctx.spark().sparkContext().master(), started, ended, error)));
+        ctx.tables()
+                .upsert(
+                        Table.RUNS,
+                        List.of(new RunRow(
+                                ctx.runId(),
+                                job,
+                                status,
+                                ctx.config().hash(),
+                                PROJECT_VERSION,
+                                ctx.spark().sparkContext().master(),
+                                started,
+                                ended,
+                                error)));
     }
 
     private static String versionOf() {

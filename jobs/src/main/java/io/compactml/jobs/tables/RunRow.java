@@ -13,7 +13,8 @@ public record RunRow(
         String sparkMaster,
         Timestamp startedAt,
         Timestamp endedAt,
-        String error) implements TableRow {
+        String error)
+        implements TableRow {
 
     /** The row {@code r} of {@code runs}, read by column name. */
     public static RunRow from(Row r) {

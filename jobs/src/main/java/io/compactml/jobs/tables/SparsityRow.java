@@ -19,7 +19,8 @@ public record SparsityRow(
         Integer unitsBefore,
         Integer unitsAfter,
         Boolean excluded,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code sparsity}, read by column name. */
     public static SparsityRow from(Row r) {

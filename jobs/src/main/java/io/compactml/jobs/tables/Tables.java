@@ -69,14 +69,18 @@ public final class Tables {
     /** {@link #replace(Table, List, Scope)} for rows computed on the executors, written by them. */
     public void replace(Table t, Dataset<Row> df, Scope scope) {
         if (!t.keys().containsAll(scope.columns())) {
-            throw new IllegalArgumentException("a replace of " + t.tableName() + " is scoped by its keys "
-                    + t.keys() + ", not " + scope.columns());
+            throw new IllegalArgumentException("a replace of " + t.tableName() + " is scoped by its keys " + t.keys()
+                    + ", not " + scope.columns());
         }
         if (!exists(t)) {
             df.write().format("delta").mode("append").save(path(t));
             return;
         }
-        df.write().format("delta").mode("overwrite").option("replaceWhere", scope.predicate()).save(path(t));
+        df.write()
+                .format("delta")
+                .mode("overwrite")
+                .option("replaceWhere", scope.predicate())
+                .save(path(t));
     }
 
     /** MERGE on the table's keys: matching rows are updated, others inserted. */
@@ -86,11 +90,16 @@ public final class Tables {
             df.write().format("delta").mode("append").save(path(t));
             return;
         }
-        String on = t.keys().stream().map(k -> "t." + Scope.quoted(k) + " = s." + Scope.quoted(k))
+        String on = t.keys().stream()
+                .map(k -> "t." + Scope.quoted(k) + " = s." + Scope.quoted(k))
                 .collect(Collectors.joining(" AND "));
-        DeltaTable.forPath(spark, path(t)).as("t").merge(df.as("s"), on)
-                .whenMatched().updateAll()
-                .whenNotMatched().insertAll()
+        DeltaTable.forPath(spark, path(t))
+                .as("t")
+                .merge(df.as("s"), on)
+                .whenMatched()
+                .updateAll()
+                .whenNotMatched()
+                .insertAll()
                 .execute();
     }
 

@@ -10,7 +10,8 @@ public record TeacherOutputRow(
         @Required String datasetVersion,
         @Key long rowId,
         Double label,
-        @Required float[] outputs) implements TableRow {
+        @Required float[] outputs)
+        implements TableRow {
 
     /** The row {@code r} of {@code teacher_outputs}, read by column name. */
     public static TeacherOutputRow from(Row r) {

@@ -16,7 +16,8 @@ public record TrainingHistoryRow(
         Double epochSeconds,
         Double elapsedSeconds,
         Integer workers,
-        Timestamp createdAt) implements TableRow {
+        Timestamp createdAt)
+        implements TableRow {
 
     /** The row {@code r} of {@code training_history}, read by column name. */
     public static TrainingHistoryRow from(Row r) {

@@ -46,9 +46,15 @@ public final class TrainJob {
     }
 
     /** One epoch's numbers. */
-    public record Epoch(int epoch, double trainLoss, double valLoss, double valAccuracy, long examples,
-                        double samplesPerSec, double epochSeconds, double elapsedSeconds) {
-    }
+    public record Epoch(
+            int epoch,
+            double trainLoss,
+            double valLoss,
+            double valAccuracy,
+            long examples,
+            double samplesPerSec,
+            double epochSeconds,
+            double elapsedSeconds) {}
 
     /** The trained model and how training went. */
     public record Result(String modelUri, byte[] modelZip, String modelSha256, List<Epoch> history, int workers) {
@@ -65,12 +71,12 @@ public final class TrainJob {
     }
 
     /** A network after a distributed fit. */
-    public record Fitted(MultiLayerNetwork net, List<Epoch> history, int workers) {
-    }
+    public record Fitted(MultiLayerNetwork net, List<Epoch> history, int workers) {}
 
     public Result run() {
         SparkData.Loaded train = SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "train"));
-        MultiLayerNetwork init = new MultiLayerNetwork(NetworkSpec.from(ctx.config()).build(train.inputs()));
+        MultiLayerNetwork init =
+                new MultiLayerNetwork(NetworkSpec.from(ctx.config()).build(train.inputs()));
         init.init();
         String name = ctx.locations().modelName();
         Fitted fitted = fit(init, labeledBatches(init, train), name, settings.epochs(), null);
@@ -82,8 +88,8 @@ public final class TrainJob {
 
     /** Minibatches of {@code train.batch-size} for {@code net} from {@code train}, labels as the net needs them. */
     public JavaRDD<DataSet> labeledBatches(MultiLayerNetwork net, SparkData.Loaded train) {
-        return SparkData.minibatches(train, ModelShapes.inputs(net), ModelShapes.outputs(net), ModelShapes.task(net),
-                settings.batchSize());
+        return SparkData.minibatches(
+                train, ModelShapes.inputs(net), ModelShapes.outputs(net), ModelShapes.task(net), settings.batchSize());
     }
 
     /**
@@ -100,8 +106,9 @@ public final class TrainJob {
             long examples = batches.map(DataSet::numExamples).reduce(Integer::sum);
             ParameterAveragingTrainingMaster tm = trainingMaster(workers);
             SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(ctx.jsc(), net, tm);
-            Console.out("train %s: %,d examples, %d epochs, %d workers, batch %d per worker", modelName, examples,
-                    epochs, workers, settings.batchSize());
+            Console.out(
+                    "train %s: %,d examples, %d epochs, %d workers, batch %d per worker",
+                    modelName, examples, epochs, workers, settings.batchSize());
             List<Epoch> history = new ArrayList<>();
             for (int e = 1; e <= epochs; e++) {
                 if (start != null) {
@@ -139,29 +146,42 @@ public final class TrainJob {
     private JavaRDD<DataSet> validationBatches(MultiLayerNetwork net) {
         int inputs = ModelShapes.inputs(net);
         SparkData.Loaded eval = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), inputs, 1);
-        return SparkData.minibatches(eval, inputs, ModelShapes.outputs(net), ModelShapes.task(net),
-                EvaluateSettings.from(ctx.config()).batchSize()).persist(StorageLevel.MEMORY_ONLY());
+        return SparkData.minibatches(
+                        eval,
+                        inputs,
+                        ModelShapes.outputs(net),
+                        ModelShapes.task(net),
+                        EvaluateSettings.from(ctx.config()).batchSize())
+                .persist(StorageLevel.MEMORY_ONLY());
     }
 
     /** One epoch of training, then the validation pass when there is one; prints the progress line. */
-    private Epoch epoch(SparkDl4jMultiLayer sparkNet, JavaRDD<DataSet> batches, JavaRDD<DataSet> validation, int e,
-                        int epochs, long examples, List<Epoch> before) {
+    private Epoch epoch(
+            SparkDl4jMultiLayer sparkNet,
+            JavaRDD<DataSet> batches,
+            JavaRDD<DataSet> validation,
+            int e,
+            int epochs,
+            long examples,
+            List<Epoch> before) {
         long t0 = System.nanoTime();
         sparkNet.fit(batches);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double elapsed = seconds + before.stream().mapToDouble(Epoch::epochSeconds).sum();
+        double elapsed =
+                seconds + before.stream().mapToDouble(Epoch::epochSeconds).sum();
         MultiLayerNetwork net = sparkNet.getNetwork();
         Task task = ModelShapes.task(net);
         double valLoss = Double.NaN;
         double valAcc = Double.NaN;
         if (validation != null) {
-            Map<String, Double> m = VariantEvaluator.evaluate(ctx.jsc(), ModelIO.toBytes(net), "epoch " + e,
-                    validation, task, ModelShapes.outputs(net), 1);
+            Map<String, Double> m = VariantEvaluator.evaluate(
+                    ctx.jsc(), ModelIO.toBytes(net), "epoch " + e, validation, task, ModelShapes.outputs(net), 1);
             valLoss = m.get("loss");
             valAcc = task == Task.CLASSIFICATION ? m.get("accuracy") : Double.NaN;
         }
         Epoch ep = new Epoch(e, sparkNet.getScore(), valLoss, valAcc, examples, examples / seconds, seconds, elapsed);
-        Console.out("epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
+        Console.out(
+                "epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
                 e, epochs, ep.trainLoss(), orDash(valLoss), orDash(valAcc), ep.samplesPerSec(), seconds, elapsed);
         return ep;
     }
@@ -170,11 +190,22 @@ public final class TrainJob {
         Timestamp now = Timestamp.from(Instant.now());
         List<TrainingHistoryRow> rows = new ArrayList<>();
         for (Epoch e : history) {
-            rows.add(new TrainingHistoryRow(ctx.runId(), model, e.epoch(), e.trainLoss(), nullIfNaN(e.valLoss()),
-                    nullIfNaN(e.valAccuracy()), e.examples(), e.samplesPerSec(), e.epochSeconds(), e.elapsedSeconds(),
-                    workers, now));
+            rows.add(new TrainingHistoryRow(
+                    ctx.runId(),
+                    model,
+                    e.epoch(),
+                    e.trainLoss(),
+                    nullIfNaN(e.valLoss()),
+                    nullIfNaN(e.valAccuracy()),
+                    e.examples(),
+                    e.samplesPerSec(),
+                    e.epochSeconds(),
+                    e.elapsedSeconds(),
+                    workers,
+                    now));
         }
-        ctx.tables().replace(Table.TRAINING_HISTORY, rows, Scope.run(ctx.runId()).and("model_name", model));
+        ctx.tables()
+                .replace(Table.TRAINING_HISTORY, rows, Scope.run(ctx.runId()).and("model_name", model));
     }
 
     private static String orDash(double v) {

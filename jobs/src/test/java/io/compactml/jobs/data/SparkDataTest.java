@@ -1,10 +1,5 @@
 package io.compactml.jobs.data;
 
-import io.compactml.jobs.SharedSpark;
-import io.compactml.jobs.eval.EvaluateJob;
-import io.compactml.jobs.eval.VariantEvaluator;
-import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.train.TrainJob;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,6 +11,11 @@ import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.NetworkSpec;
+import io.compactml.jobs.SharedSpark;
+import io.compactml.jobs.eval.EvaluateJob;
+import io.compactml.jobs.eval.VariantEvaluator;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.train.TrainJob;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,8 +59,13 @@ class SparkDataTest {
     void csvNumberedColumnsAreAssembledInNumericOrder() throws IOException {
         Path csv = dir.resolve("t.csv");
         Files.writeString(csv, "px0,px1,px10,px2,label\n1,2,4,3,1\n5,6,8,7,0\n");
-        SparkData.Loaded d = SparkData.load(SharedSpark.session(), spec("data.eval.format=csv",
-                "data.eval.uri=\"" + csv + "\"", "data.eval.features=\"px*\"", "data.eval.scaling=none"));
+        SparkData.Loaded d = SparkData.load(
+                SharedSpark.session(),
+                spec(
+                        "data.eval.format=csv",
+                        "data.eval.uri=\"" + csv + "\"",
+                        "data.eval.features=\"px*\"",
+                        "data.eval.scaling=none"));
         assertEquals(4, d.inputs());
         List<float[]> f = features(d);
         assertArrayEquals(new float[] {1, 2, 3, 4}, f.get(0), "px0, px1, px2, px10");
@@ -69,16 +74,25 @@ class SparkDataTest {
 
     @Test
     void parquetVectorAndArrayColumnsAreRead() {
-        StructType schema = new StructType().add("v", new VectorUDT()).add("a",
-                DataTypes.createArrayType(DataTypes.DoubleType)).add("y", DataTypes.IntegerType);
+        StructType schema = new StructType()
+                .add("v", new VectorUDT())
+                .add("a", DataTypes.createArrayType(DataTypes.DoubleType))
+                .add("y", DataTypes.IntegerType);
         List<Row> rows = List.of(RowFactory.create(Vectors.dense(0.5, 1.5), new double[] {3, 4}, 1));
         String path = dir.resolve("p.parquet").toString();
         SharedSpark.session().createDataFrame(rows, schema).write().parquet(path);
         for (String column : List.of("v", "a")) {
-            SparkData.Loaded d = SparkData.load(SharedSpark.session(), spec("data.eval.format=parquet",
-                    "data.eval.uri=\"" + path + "\"", "data.eval.features=" + column, "data.eval.label=y"));
+            SparkData.Loaded d = SparkData.load(
+                    SharedSpark.session(),
+                    spec(
+                            "data.eval.format=parquet",
+                            "data.eval.uri=\"" + path + "\"",
+                            "data.eval.features=" + column,
+                            "data.eval.label=y"));
             assertEquals(2, d.inputs());
-            assertArrayEquals(column.equals("v") ? new float[] {0.5f, 1.5f} : new float[] {3, 4}, features(d).get(0));
+            assertArrayEquals(
+                    column.equals("v") ? new float[] {0.5f, 1.5f} : new float[] {3, 4},
+                    features(d).get(0));
         }
     }
 
@@ -93,8 +107,13 @@ class SparkDataTest {
         }
         Files.write(images, img);
         Files.write(labels, new byte[] {0, 0, 8, 1, 0, 0, 0, 5, 4, 3, 2, 1, 0});
-        SparkData.Loaded d = SparkData.load(SharedSpark.session(), spec("data.eval.uri=\"" + images + "\"",
-                "data.eval.labels-uri=\"" + labels + "\"", "data.eval.partitions=3", "data.eval.scaling=none"));
+        SparkData.Loaded d = SparkData.load(
+                SharedSpark.session(),
+                spec(
+                        "data.eval.uri=\"" + images + "\"",
+                        "data.eval.labels-uri=\"" + labels + "\"",
+                        "data.eval.partitions=3",
+                        "data.eval.scaling=none"));
         assertEquals(3, d.rows().rdd().getNumPartitions());
         List<float[]> f = features(d);
         assertEquals(5, f.size());
@@ -106,20 +125,31 @@ class SparkDataTest {
 
     @Test
     void missingDatasetNamesThePathAndHowToGetFashionMnist() {
-        CompactMLException e = assertThrows(CompactMLException.class, () -> SparkData.load(SharedSpark.session(),
-                spec("data.eval.uri=\"/nonexistent/fashion-mnist/t10k-images-idx3-ubyte.gz\"")));
+        CompactMLException e = assertThrows(
+                CompactMLException.class,
+                () -> SparkData.load(
+                        SharedSpark.session(),
+                        spec("data.eval.uri=\"/nonexistent/fashion-mnist/t10k-images-idx3-ubyte.gz\"")));
         assertEquals(2, e.exitCode());
-        assertTrue(e.getMessage().contains("/nonexistent/fashion-mnist/t10k-images-idx3-ubyte.gz")
-                && e.getMessage().contains("apt-get install dataset-fashion-mnist"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("/nonexistent/fashion-mnist/t10k-images-idx3-ubyte.gz")
+                        && e.getMessage().contains("apt-get install dataset-fashion-mnist"),
+                e.getMessage());
     }
 
     @Test
     void aBadLabelInsideASparkTaskSurfacesAsTheSameClearError() throws IOException {
         Path csv = dir.resolve("bad.csv");
         Files.writeString(csv, "f0,label\n0.5,1\n0.25,12\n");
-        SparkData.Loaded d = SparkData.load(SharedSpark.session(), spec("data.eval.format=csv",
-                "data.eval.uri=\"" + csv + "\"", "data.eval.features=\"f*\"", "data.eval.scaling=none"));
-        Exception e = assertThrows(Exception.class,
+        SparkData.Loaded d = SparkData.load(
+                SharedSpark.session(),
+                spec(
+                        "data.eval.format=csv",
+                        "data.eval.uri=\"" + csv + "\"",
+                        "data.eval.features=\"f*\"",
+                        "data.eval.scaling=none"));
+        Exception e = assertThrows(
+                Exception.class,
                 () -> SparkData.minibatches(d, 1, 10, Task.CLASSIFICATION, 8).count());
         CompactMLException cause = CompactMLException.find(e);
         assertNotNull(cause, "Spark keeps the task's exception as the cause: " + e);
@@ -128,17 +158,22 @@ class SparkDataTest {
 
     @Test
     void evaluationDoesNotDependOnPartitioning() {
-        MultiLayerNetwork net = new MultiLayerNetwork(NetworkSpec.from(SharedSpark.config("network.hidden=[16]"))
-                .build(784));
+        MultiLayerNetwork net = new MultiLayerNetwork(
+                NetworkSpec.from(SharedSpark.config("network.hidden=[16]")).build(784));
         net.init();
         byte[] zip = ModelIO.toBytes(net);
         Map<String, Double> reference = null;
         for (int parts : new int[] {1, 3}) {
-            SparkData.Loaded d = SparkData.load(SharedSpark.session(), spec("data.eval.limit=600",
-                    "data.eval.partitions=" + parts));
+            SparkData.Loaded d =
+                    SparkData.load(SharedSpark.session(), spec("data.eval.limit=600", "data.eval.partitions=" + parts));
             Map<String, Double> m = VariantEvaluator.evaluate(
-                    JavaSparkContext.fromSparkContext(SharedSpark.session().sparkContext()), zip, "random",
-                    SparkData.minibatches(d, 784, 10, Task.CLASSIFICATION, 64), Task.CLASSIFICATION, 10, 3);
+                    JavaSparkContext.fromSparkContext(SharedSpark.session().sparkContext()),
+                    zip,
+                    "random",
+                    SparkData.minibatches(d, 784, 10, Task.CLASSIFICATION, 64),
+                    Task.CLASSIFICATION,
+                    10,
+                    3);
             if (reference == null) {
                 reference = m;
                 continue;
@@ -159,12 +194,23 @@ class SparkDataTest {
         for (int i = 0; i < 1024; i++) {
             double a = rnd.nextDouble();
             double b = rnd.nextDouble();
-            sb.append(a).append(',').append(b).append(',').append(2 * a - b + 0.5).append('\n');
+            sb.append(a)
+                    .append(',')
+                    .append(b)
+                    .append(',')
+                    .append(2 * a - b + 0.5)
+                    .append('\n');
         }
         Files.writeString(csv, sb);
         String[] data = {"format=csv", "uri=\"" + csv + "\"", "features=\"x*\"", "label=y", "scaling=none"};
-        List<String> sets = new ArrayList<>(List.of("task=regression", "network.outputs=1", "network.hidden=[16]",
-                "train.epochs=15", "train.batch-size=32", "train.learning-rate=0.01", "train.averaging-frequency=4"));
+        List<String> sets = new ArrayList<>(List.of(
+                "task=regression",
+                "network.outputs=1",
+                "network.hidden=[16]",
+                "train.epochs=15",
+                "train.batch-size=32",
+                "train.learning-rate=0.01",
+                "train.averaging-frequency=4"));
         for (String split : List.of("train", "eval")) {
             for (String kv : data) {
                 sets.add("data." + split + "." + kv);

@@ -1,11 +1,5 @@
 package io.compactml.jobs.distill;
 
-import io.compactml.jobs.SharedSpark;
-import io.compactml.jobs.publish.PublishJob;
-import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.runtime.LoadedModel;
-import io.compactml.jobs.tables.Table;
-import io.compactml.jobs.train.TrainJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,6 +12,12 @@ import io.compactml.common.config.CompactConfig;
 import io.compactml.common.distill.DistillSettings;
 import io.compactml.common.distill.TeacherOutputs;
 import io.compactml.common.model.ModelIO;
+import io.compactml.jobs.SharedSpark;
+import io.compactml.jobs.publish.PublishJob;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.tables.Table;
+import io.compactml.jobs.train.TrainJob;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -36,10 +36,19 @@ class DistillJobTest {
 
     @BeforeAll
     void trainTeacherAndStoreItsOutputs() {
-        ctx = SharedSpark.context("d-1", "data.train.limit=2000", "data.eval.limit=1000", "train.epochs=3",
-                "network.hidden=[128]", "train.batch-size=64", "train.averaging-frequency=4",
-                "train.validate=false", "distill.student.hidden=[16]",
-                "distill.settings=[\"4:0.7\"]", "distill.learning-rate=0.01", "distill.epochs=4");
+        ctx = SharedSpark.context(
+                "d-1",
+                "data.train.limit=2000",
+                "data.eval.limit=1000",
+                "train.epochs=3",
+                "network.hidden=[128]",
+                "train.batch-size=64",
+                "train.averaging-frequency=4",
+                "train.validate=false",
+                "distill.student.hidden=[16]",
+                "distill.settings=[\"4:0.7\"]",
+                "distill.learning-rate=0.01",
+                "distill.epochs=4");
         TrainJob.Result trained = new TrainJob(ctx).run();
         teacher = trained.model("fmnist-mlp");
         long before = TeacherOutputs.INFERENCES.get();
@@ -55,7 +64,9 @@ class DistillJobTest {
     void softLabelsStoreTheTeachersLogitsOncePerExample() {
         assertEquals(2000, labels.rows());
         assertEquals(2000, teacherInferences, "one teacher inference per example");
-        List<Row> rows = ctx.tables().read(Table.TEACHER_OUTPUTS).filter("run_id = 'd-1' AND row_id = 7")
+        List<Row> rows = ctx.tables()
+                .read(Table.TEACHER_OUTPUTS)
+                .filter("run_id = 'd-1' AND row_id = 7")
                 .collectAsList();
         assertEquals(1, rows.size());
         Row r = rows.get(0);
@@ -75,25 +86,41 @@ class DistillJobTest {
         long before = TeacherOutputs.INFERENCES.get();
         DistillJob.Result r = new DistillJob(ctx).distill(teacher, DistillSettings.from(ctx.config()));
         assertEquals(0, TeacherOutputs.INFERENCES.get() - before, "no teacher inference during distill");
-        assertEquals(List.of("T4-a0.7", DistillSettings.NO_KD),
+        assertEquals(
+                List.of("T4-a0.7", DistillSettings.NO_KD),
                 r.students().stream().map(c -> c.setting().name()).toList());
         for (DistillJob.Student c : r.students()) {
-            assertTrue(c.metrics().get("accuracy") > 0.6, c.setting() + " " + c.metrics().get("accuracy"));
+            assertTrue(
+                    c.metrics().get("accuracy") > 0.6,
+                    c.setting() + " " + c.metrics().get("accuracy"));
             assertEquals(784 * 16 + 16 + 16 * 10 + 10, c.net().numParams());
         }
         // the chosen student is a plain DL4J model: standard loss, loads without CompactML's classes
-        assertTrue(((OutputLayer) ModelIO.fromBytes(r.zip(), "student").getLayerWiseConfigurations().getConf(1)
-                .getLayer()).getLossFn() instanceof LossMCXENT);
-        List<Row> rows = ctx.tables().read(Table.DISTILL_CANDIDATES).filter("run_id = 'd-1'").collectAsList();
+        assertTrue(
+                ((OutputLayer) ModelIO.fromBytes(r.zip(), "student")
+                                        .getLayerWiseConfigurations()
+                                        .getConf(1)
+                                        .getLayer())
+                                .getLossFn()
+                        instanceof LossMCXENT);
+        List<Row> rows = ctx.tables()
+                .read(Table.DISTILL_CANDIDATES)
+                .filter("run_id = 'd-1'")
+                .collectAsList();
         assertEquals(2, rows.size());
-        assertEquals(1, rows.stream().filter(x -> x.getBoolean(x.fieldIndex("chosen"))).count());
-        List<Row> history = ctx.tables().read(Table.TRAINING_HISTORY)
-                .filter("run_id = 'd-1' AND model_name = 'fmnist-mlp-student-T4-a0.7'").collectAsList();
+        assertEquals(
+                1,
+                rows.stream().filter(x -> x.getBoolean(x.fieldIndex("chosen"))).count());
+        List<Row> history = ctx.tables()
+                .read(Table.TRAINING_HISTORY)
+                .filter("run_id = 'd-1' AND model_name = 'fmnist-mlp-student-T4-a0.7'")
+                .collectAsList();
         assertEquals(4, history.size(), "one row per epoch");
 
         // as `compactml publish --set publish.model=student` does it
-        ArtifactStore.Published p = new PublishJob(JobContext.of(ctx.spark(),
-                ctx.config().with("publish.model", "student"), ctx.runId())).run();
+        ArtifactStore.Published p = new PublishJob(
+                        JobContext.of(ctx.spark(), ctx.config().with("publish.model", "student"), ctx.runId()))
+                .run();
         Manifest m = new ArtifactStore(ctx.config().getString("artifacts.root"), ctx.hadoop())
                 .verify("fmnist-mlp-student", "d-1");
         assertEquals(teacher.sha256(), m.sourceModelSha256());
@@ -104,19 +131,23 @@ class DistillJobTest {
     @Test
     void outputsOfAnotherTeacherOrDataVersionAreRefused() {
         LoadedModel other = LoadedModel.of("fmnist-mlp", "other", ModelIO.toBytes(otherTeacher()));
-        CompactMLException e = assertThrows(CompactMLException.class, () -> new DistillJob(ctx).distill(other, DistillSettings.from(ctx.config())));
+        CompactMLException e = assertThrows(
+                CompactMLException.class, () -> new DistillJob(ctx).distill(other, DistillSettings.from(ctx.config())));
         assertEquals(2, e.exitCode());
-        assertTrue(e.getMessage().contains("come from teacher " + teacher.sha256().substring(0, 12)), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("come from teacher " + teacher.sha256().substring(0, 12)), e.getMessage());
 
         JobContext otherData = with("data.train.name", "other-data");
-        CompactMLException data = assertThrows(CompactMLException.class, () -> new DistillJob(otherData)
-                .distill(teacher, DistillSettings.from(otherData.config())));
+        CompactMLException data = assertThrows(
+                CompactMLException.class,
+                () -> new DistillJob(otherData).distill(teacher, DistillSettings.from(otherData.config())));
         assertEquals(2, data.exitCode());
         assertTrue(data.getMessage().contains("are of data set fashion-mnist-train"), data.getMessage());
 
         JobContext seven = with("network.outputs", 7);
-        CompactMLException width = assertThrows(CompactMLException.class, () -> new TeacherOutputsJob(seven)
-                .label(teacher, DistillSettings.from(seven.config())));
+        CompactMLException width = assertThrows(
+                CompactMLException.class,
+                () -> new TeacherOutputsJob(seven).label(teacher, DistillSettings.from(seven.config())));
         assertEquals(2, width.exitCode());
         assertTrue(width.getMessage().contains("has 10 outputs, but network.outputs"), width.getMessage());
     }
@@ -129,13 +160,15 @@ class DistillJobTest {
             assertEquals(2, e.exitCode());
             assertTrue(e.getMessage().contains("distill.settings"), e.getMessage());
         }
-        assertFalse(DistillSettings.from(ctx.config().with("distill.no-kd-baseline", false)).settings().isEmpty());
+        assertFalse(DistillSettings.from(ctx.config().with("distill.no-kd-baseline", false))
+                .settings()
+                .isEmpty());
     }
 
     private org.deeplearning4j.nn.multilayer.MultiLayerNetwork otherTeacher() {
-        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = new org.deeplearning4j.nn.multilayer
-                .MultiLayerNetwork(io.compactml.common.model.NetworkSpec.from(ctx.config().with("train.seed", 9))
-                .build(784));
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(
+                io.compactml.common.model.NetworkSpec.from(ctx.config().with("train.seed", 9))
+                        .build(784));
         net.init();
         return net;
     }

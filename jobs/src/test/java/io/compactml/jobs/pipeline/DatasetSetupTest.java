@@ -18,18 +18,20 @@ class DatasetSetupTest {
 
     @Test
     void onlyMissingFilesOfThePackageAreInstalled() {
-        assertTrue(DatasetSetup.missingFashionMnist(List.of(spec(
-                "data.train.uri=\"/usr/share/datasets/fashion-mnist/nope-images-idx3-ubyte.gz\""))));
-        assertFalse(DatasetSetup.missingFashionMnist(List.of(spec("data.train.uri=\"/elsewhere/images.gz\""))),
+        assertTrue(DatasetSetup.missingFashionMnist(
+                List.of(spec("data.train.uri=\"/usr/share/datasets/fashion-mnist/nope-images-idx3-ubyte.gz\""))));
+        assertFalse(
+                DatasetSetup.missingFashionMnist(List.of(spec("data.train.uri=\"/elsewhere/images.gz\""))),
                 "the user's own data is never installed");
-        assertFalse(DatasetSetup.missingFashionMnist(List.of(spec("data.train.format=csv",
-                "data.train.uri=\"/usr/share/datasets/fashion-mnist/x.csv\""))));
+        assertFalse(DatasetSetup.missingFashionMnist(
+                List.of(spec("data.train.format=csv", "data.train.uri=\"/usr/share/datasets/fashion-mnist/x.csv\""))));
     }
 
     @Test
     void aptGetRunsAsRootOrThroughSudoWithoutAPromptOrNotAtAll() {
         assertEquals(Optional.of(List.of()), DatasetSetup.privilege(true, false));
-        assertEquals(Optional.of(List.of("sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive")),
+        assertEquals(
+                Optional.of(List.of("sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive")),
                 DatasetSetup.privilege(false, true));
         assertEquals(Optional.empty(), DatasetSetup.privilege(false, false));
     }

@@ -1,8 +1,5 @@
 package io.compactml.jobs.quant;
 
-import io.compactml.jobs.SharedSpark;
-import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.tables.Table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.compactml.common.CompactMLException;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.NetworkSpec;
+import io.compactml.jobs.SharedSpark;
+import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.tables.QuantParamRow;
+import io.compactml.jobs.tables.Table;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +35,8 @@ class CalibrateJobTest {
     @BeforeAll
     void saveModel() throws IOException {
         // calibration needs a network, not a good one: a seeded random 784-32-10 MLP
-        MultiLayerNetwork net = new MultiLayerNetwork(NetworkSpec.from(SharedSpark.config("network.hidden=[32]"))
-                .build(784));
+        MultiLayerNetwork net = new MultiLayerNetwork(
+                NetworkSpec.from(SharedSpark.config("network.hidden=[32]")).build(784));
         net.init();
         model = dir.resolve("model.zip");
         Files.write(model, ModelIO.toBytes(net));
@@ -50,9 +50,10 @@ class CalibrateJobTest {
 
     /** tensor/kind/method/channel -> "scale zero_point clip_min clip_max", exact float text. */
     private static Map<String, String> params(CalibrateJob.Result r) {
-        return r.quantParams().stream().collect(Collectors.toMap(
-                p -> p.tensorIndex() + "/" + p.kind() + "/" + p.method() + "/" + p.channel(),
-                p -> p.scale() + " " + p.zeroPoint() + " " + p.clipMin() + " " + p.clipMax()));
+        return r.quantParams().stream()
+                .collect(Collectors.toMap(
+                        p -> p.tensorIndex() + "/" + p.kind() + "/" + p.method() + "/" + p.channel(),
+                        p -> p.scale() + " " + p.zeroPoint() + " " + p.clipMin() + " " + p.clipMax()));
     }
 
     @Test
@@ -68,19 +69,23 @@ class CalibrateJobTest {
 
     @Test
     void statisticsOfTheInputArePixelsOverTheirDivisor() {
-        JobContext ctx = SharedSpark.context("cal-stats", "model.path=\"" + model + "\"",
-                "data.calibration.limit=700");
+        JobContext ctx = SharedSpark.context("cal-stats", "model.path=\"" + model + "\"", "data.calibration.limit=700");
         CalibrateJob.Result r = new CalibrateJob(ctx).run();
         assertEquals(700L * 784, r.histograms()[0].count());
         assertEquals(0f, r.histograms()[0].min());
         assertEquals(1f, r.histograms()[0].max(), "255 / 255: some pixel is saturated in 700 images");
-        Row input = ctx.tables().read(Table.CALIBRATION_STATS).filter("tensor_index = 0").first();
+        Row input = ctx.tables()
+                .read(Table.CALIBRATION_STATS)
+                .filter("tensor_index = 0")
+                .first();
         List<Long> hist = input.getList(input.fieldIndex("histogram"));
         assertEquals(2048, hist.size());
         assertEquals(700L * 784, hist.stream().mapToLong(Long::longValue).sum(), "every finite value is binned");
         // minmax of the input: [0, 1] -> scale 1/255, zero point -128
-        QuantParamRow minmax = r.quantParams().stream().filter(p -> p.tensorIndex() == 0 && p.method().equals("minmax"))
-                .findFirst().orElseThrow();
+        QuantParamRow minmax = r.quantParams().stream()
+                .filter(p -> p.tensorIndex() == 0 && p.method().equals("minmax"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(1f / 255, minmax.scale(), 1e-9f);
         assertEquals(-128, minmax.zeroPoint());
         assertEquals(3 * 4 + 32 + 10, ctx.tables().read(Table.QUANT_PARAMS).count());
@@ -95,17 +100,23 @@ class CalibrateJobTest {
         }
         sb.append("NaN,1,0\n");
         Files.writeString(csv, sb);
-        MultiLayerNetwork net = new MultiLayerNetwork(NetworkSpec.from(SharedSpark.config("network.hidden=[4]"))
-                .build(2));
+        MultiLayerNetwork net = new MultiLayerNetwork(
+                NetworkSpec.from(SharedSpark.config("network.hidden=[4]")).build(2));
         net.init();
         Path small = dir.resolve("small.zip");
         Files.write(small, ModelIO.toBytes(net));
-        String[] data = {"model.path=\"" + small + "\"", "data.calibration.format=csv",
-            "data.calibration.uri=\"" + csv + "\"", "data.calibration.features=\"f*\"", "data.calibration.scaling=none"};
-        CompactMLException e = assertThrows(CompactMLException.class,
-                () -> new CalibrateJob(SharedSpark.context("cal-nan", data)).run());
+        String[] data = {
+            "model.path=\"" + small + "\"",
+            "data.calibration.format=csv",
+            "data.calibration.uri=\"" + csv + "\"",
+            "data.calibration.features=\"f*\"",
+            "data.calibration.scaling=none"
+        };
+        CompactMLException e = assertThrows(
+                CompactMLException.class, () -> new CalibrateJob(SharedSpark.context("cal-nan", data)).run());
         assertEquals(1, e.exitCode());
-        assertTrue(e.getMessage().contains("Tensor input: 1 of 200 values (0.5000 %) are NaN or infinite"),
+        assertTrue(
+                e.getMessage().contains("Tensor input: 1 of 200 values (0.5000 %) are NaN or infinite"),
                 e.getMessage());
         List<String> lenient = new ArrayList<>(List.of(data));
         lenient.add("calibrate.max-nonfinite-fraction=0.5");
@@ -117,9 +128,13 @@ class CalibrateJobTest {
 
     @Test
     void featureLengthMismatchIsAUsageError() {
-        CompactMLException e = assertThrows(CompactMLException.class, () -> calibrate("cal-shape",
-                "data.calibration.format=csv", "data.calibration.uri=\"" + writeTiny() + "\"",
-                "data.calibration.features=\"f*\""));
+        CompactMLException e = assertThrows(
+                CompactMLException.class,
+                () -> calibrate(
+                        "cal-shape",
+                        "data.calibration.format=csv",
+                        "data.calibration.uri=\"" + writeTiny() + "\"",
+                        "data.calibration.features=\"f*\""));
         assertEquals(2, e.exitCode());
         assertTrue(e.getMessage().startsWith("Model expects 784 inputs"), e.getMessage());
     }

@@ -19,8 +19,9 @@ import scala.reflect.ClassTag$;
  * as the same object, so only this round trip shows a value Kryo cannot rebuild).
  */
 class CompactKryoRegistratorTest {
-    private final SerializerInstance kryo = new KryoSerializer(new SparkConf()
-            .set("spark.kryo.registrator", CompactKryoRegistrator.class.getName())).newInstance();
+    private final SerializerInstance kryo = new KryoSerializer(
+                    new SparkConf().set("spark.kryo.registrator", CompactKryoRegistrator.class.getName()))
+            .newInstance();
 
     @SuppressWarnings("unchecked")
     private <T> T roundTrip(T value) {

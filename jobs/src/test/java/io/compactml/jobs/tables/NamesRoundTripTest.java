@@ -46,11 +46,21 @@ class NamesRoundTripTest {
     void aModelNamedWithAQuoteTrainsTwice() {
         // C14: the second run replaces the first run's rows of training_history under a quoted predicate
         for (String run : List.of("q1", "q2")) {
-            JobContext ctx = JobContext.of(SharedSpark.session(), SharedSpark.config(SharedSpark.onCsv(
-                    "train_basic.csv", "f*", "label", "model.name=\"o'brien-mlp\"").toArray(String[]::new)), run);
+            JobContext ctx = JobContext.of(
+                    SharedSpark.session(),
+                    SharedSpark.config(SharedSpark.onCsv("train_basic.csv", "f*", "label", "model.name=\"o'brien-mlp\"")
+                            .toArray(String[]::new)),
+                    run);
             TrainJob.Result r = new TrainJob(ctx).run();
-            assertEquals(2, ctx.tables().rows(Table.TRAINING_HISTORY, Scope.run(run).and("model_name", "o'brien-mlp"),
-                    TrainingHistoryRow.class).size(), run);
+            assertEquals(
+                    2,
+                    ctx.tables()
+                            .rows(
+                                    Table.TRAINING_HISTORY,
+                                    Scope.run(run).and("model_name", "o'brien-mlp"),
+                                    TrainingHistoryRow.class)
+                            .size(),
+                    run);
             assertEquals(2, r.history().size());
         }
     }
@@ -122,8 +132,12 @@ class NamesRoundTripTest {
         List<String> out = new ArrayList<>();
         for (RecordComponent c : r.getClass().getRecordComponents()) {
             Object v = c.getAccessor().invoke(r);
-            out.add(v instanceof float[] f ? Arrays.toString(f) : v instanceof long[] l ? Arrays.toString(l)
-                    : v instanceof int[] i ? Arrays.toString(i) : String.valueOf(v));
+            out.add(
+                    v instanceof float[] f
+                            ? Arrays.toString(f)
+                            : v instanceof long[] l
+                                    ? Arrays.toString(l)
+                                    : v instanceof int[] i ? Arrays.toString(i) : String.valueOf(v));
         }
         return String.join("|", out);
     }
