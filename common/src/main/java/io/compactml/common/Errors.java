@@ -174,6 +174,30 @@ public final class Errors {
                         + " to '" + key + "' to keep it in float.");
     }
 
+    public static CompactMLException unsupportedExport(int layer, String what) {
+        return new CompactMLException(
+                USAGE,
+                "Layer " + layer + " (" + what + ") has no ONNX export: supported are"
+                        + " dense and output layers, 2D convolutions, max pooling, the reshape and flattening between them, and"
+                        + " ReLU, tanh, sigmoid, softmax and identity activations.");
+    }
+
+    public static CompactMLException unsupportedOnnx(String op, String node, String supported) {
+        return new CompactMLException(
+                USAGE,
+                "ONNX node '" + node + "' is a " + op + ", which CompactML cannot turn"
+                        + " into a DL4J layer; supported are " + supported
+                        + ". Export the model without it, or compress a"
+                        + " model of these layers.");
+    }
+
+    public static CompactMLException unreadableOnnx(String source, String detail) {
+        return new CompactMLException(
+                USAGE,
+                "Model " + source + " is not an ONNX model CompactML can read (" + detail
+                        + "). Point 'model.path' at an .onnx file written by torch.onnx.export, tf2onnx or CompactML.");
+    }
+
     /* ---------------------------------------- runs that a job needs first ---------------------------------------- */
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.compactml.common.onnx.OnnxSignature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.Map;
  * @param name              model name
  * @param version           immutable version
  * @param technique         baseline, int8, pruned, distilled, ...
- * @param format            how to load {@code files}: {@code dl4j-multilayer-zip} for now
+ * @param format            the format of the model file ({@link ModelFormat#id()}), which the first of {@code files}
+ *                          is
  * @param createdAt         ISO-8601 instant
  * @param runId             the run that published it
  * @param sourceModelSha256 sha256 of the model it was made from (the model itself for a baseline)
@@ -24,7 +26,8 @@ import java.util.Map;
  * @param config            effective config of the producing run, secrets masked
  * @param data              data set names and locations used for training and evaluation
  * @param metrics           evaluation metrics, name to value
- * @param files             every file of the artifact except the manifest
+ * @param files             every file of the artifact except the manifest: the model file, then {@code model.onnx}
+ * @param onnx              what {@code model.onnx} takes and gives (null in artifacts published before it existed)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Manifest(
@@ -39,7 +42,8 @@ public record Manifest(
         Map<String, Object> config,
         Map<String, String> data,
         Map<String, Double> metrics,
-        List<FileEntry> files) {
+        List<FileEntry> files,
+        OnnxSignature onnx) {
 
     public static final String FILE_NAME = "manifest.json";
 

@@ -1,16 +1,19 @@
 package io.compactml.common.artifact;
 
 import io.compactml.common.Errors;
+import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.eval.Variant;
 import io.compactml.common.model.ModelIO;
+import io.compactml.common.onnx.OnnxExport;
 import io.compactml.common.prune.SparseModel;
 import io.compactml.common.quant.Int8Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * The file formats CompactML writes models in: the {@code format} of a manifest and of the {@code candidates}
- * table, the file's name in an artifact, and the loader a serving process uses for it. Adding a format is adding
- * a constant here.
+ * table, the file's name in an artifact, the loader a serving process uses for it in DL4J, and its ONNX form
+ * ({@code model.onnx} beside it, what ONNX Runtime, Triton and KServe run). Adding a format is adding a constant
+ * here.
  */
 public enum ModelFormat {
     /** A DL4J {@code ModelSerializer} zip without updater state: {@code ModelSerializer.restoreMultiLayerNetwork}. */
@@ -25,8 +28,13 @@ public enum ModelFormat {
         public MultiLayerNetwork network(byte[] bytes, String source) {
             return ModelIO.fromBytes(bytes, source);
         }
+
+        @Override
+        public byte[] toOnnx(byte[] bytes, String source) {
+            return OnnxExport.of(network(bytes, source));
+        }
     },
-    /** {@link Int8Model}: served with simulated int8 activations (the QDQ variant). */
+    /** {@link Int8Model}: served in DL4J with simulated int8 activations (the QDQ variant), in ONNX as QDQ. */
     INT8("compactml-int8", "model.int8") {
         @Override
         public Variant load(byte[] bytes, String source) {
@@ -37,6 +45,11 @@ public enum ModelFormat {
         @Override
         public MultiLayerNetwork network(byte[] bytes, String source) {
             return Int8Model.fromBytes(bytes, source).toNetwork();
+        }
+
+        @Override
+        public byte[] toOnnx(byte[] bytes, String source) {
+            return OnnxExport.of(Int8Model.fromBytes(bytes, source));
         }
     },
     /** {@link SparseModel}: restored to a DL4J network with the pruned weights at zero, served as float. */
@@ -49,6 +62,12 @@ public enum ModelFormat {
         @Override
         public MultiLayerNetwork network(byte[] bytes, String source) {
             return SparseModel.fromBytes(bytes, source).toNetwork();
+        }
+
+        @Override
+        public byte[] toOnnx(byte[] bytes, String source) {
+            // the pruned weights as zeros of a dense graph: the runtime multiplies dense matrices either way
+            return OnnxExport.of(network(bytes, source));
         }
     };
 
@@ -71,7 +90,7 @@ public enum ModelFormat {
     }
 
     /**
-     * The serving loader: parses {@code bytes} and returns how to run them.
+     * The DL4J serving loader: parses {@code bytes} and returns how to run them.
      *
      * @throws io.compactml.common.CompactMLException (runtime) when the file is not readable, naming {@code source}
      */
@@ -79,6 +98,16 @@ public enum ModelFormat {
 
     /** The DL4J network the file restores to (int8 weights dequantized, pruned weights zero). */
     public abstract MultiLayerNetwork network(byte[] bytes, String source);
+
+    /** The model as ONNX ({@link OnnxExport}): an int8 model as QDQ, the others as float graphs. */
+    public abstract byte[] toOnnx(byte[] bytes, String source);
+
+    /** How {@code runtime} serves the file: its ONNX form in ONNX Runtime, or its own loader in DL4J. */
+    public Variant serving(byte[] bytes, String source, ServingRuntime runtime) {
+        return runtime == ServingRuntime.ONNXRUNTIME
+                ? new Variant(source, Variant.Kind.ONNX, toOnnx(bytes, source))
+                : load(bytes, source);
+    }
 
     /**
      * The format with id {@code id}.

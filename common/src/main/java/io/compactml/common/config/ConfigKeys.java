@@ -11,9 +11,11 @@ import static io.compactml.common.config.ConfigKey.string;
 import static io.compactml.common.config.ConfigKey.stringList;
 
 import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.artifact.PublishLayout;
 import io.compactml.common.data.DataFormat;
 import io.compactml.common.data.ScalingMethod;
 import io.compactml.common.data.Task;
+import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.model.NetworkType;
 import io.compactml.common.prune.Criterion;
 import io.compactml.common.prune.PruneScope;
@@ -134,6 +136,17 @@ public final class ConfigKeys {
                 1_000_000,
                 "Timed single-sample inferences for the latency metrics (0 = skip)."));
         add(integer("evaluate.latency-batch-size", 256, 1, 1_000_000, "Batch size of the batch-latency metric."));
+        add(oneOf(
+                "evaluate.runtime",
+                ServingRuntime.ONNXRUNTIME,
+                "What runs the models measured: onnxruntime (the model's ONNX form, as served) or dl4j (its own"
+                        + " format; int8 simulated)."));
+        add(integer(
+                "evaluate.latency-threads",
+                1,
+                1,
+                256,
+                "Threads of the latency measurement (ONNX Runtime's intra-op threads; DL4J follows OMP_NUM_THREADS)."));
 
         add(oneOrMoreOf(
                 "calibrate.methods",
@@ -334,6 +347,15 @@ public final class ConfigKeys {
                 ModelKind.FLOAT,
                 "Which model of the run `publish` ships: the float model, the int8 model `quantize` made, the"
                         + " sparse model `prune` made, or the student `distill` chose."));
+        add(oneOf(
+                "publish.layout",
+                PublishLayout.ARTIFACT,
+                "artifact: the artifact (model file, model.onnx, manifest); triton: also its model.onnx in a Triton"
+                        + " model repository (config.pbtxt, numbered versions) that Triton and KServe load as it is."));
+        add(string(
+                "publish.triton-root",
+                "",
+                "The Triton model repository of publish.layout = triton; empty means <artifacts.root>/triton."));
     }
 
     private static void add(ConfigKey key) {

@@ -57,7 +57,7 @@ public final class Int8Model {
     /**
      * Quantizes {@code net}: weights ("W") of every layer not in {@code floatLayers} to int8, and the
      * activation boundaries with {@code activations} (index = tensor number; null keeps a boundary float).
-     * The output of a float layer stays float.
+     * The output of a float layer stays float; a max-pooling output takes its input's parameters.
      *
      * @throws CompactMLException (usage) naming an unsupported layer not listed in {@code floatLayers}
      */
@@ -78,6 +78,10 @@ public final class Int8Model {
             }
             if (keepFloat) {
                 acts[i + 1] = null;
+            } else if (isMaxPooling(layer) && acts[i] != null) {
+                // a max-pooling output is a subset of its input's values: its input's parameters, so that a QDQ
+                // graph can drop the Q/DQ pair around it (ONNX Runtime's QDQ rules require equal parameters)
+                acts[i + 1] = acts[i];
             }
             for (Map.Entry<String, INDArray> e : new LinkedHashMap<>(layer.paramTable()).entrySet()) {
                 INDArray p = e.getValue().castTo(DataType.FLOAT);
@@ -91,6 +95,11 @@ public final class Int8Model {
             }
         }
         return new Int8Model(net.getLayerWiseConfigurations().toJson(), params, acts);
+    }
+
+    private static boolean isMaxPooling(Layer layer) {
+        return layer.conf().getLayer() instanceof SubsamplingLayer sub
+                && sub.getPoolingType() == org.deeplearning4j.nn.conf.layers.PoolingType.MAX;
     }
 
     private static Param quantizeWeights(int layer, INDArray w, List<QuantParams> qp) {
@@ -112,6 +121,21 @@ public final class Int8Model {
 
     private static float[] dequantize(Param p) {
         return p.q() == null ? p.f() : WeightQuantizer.dequantize(p.q(), p.shape(), p.scales());
+    }
+
+    /**
+     * The int8 weights of one layer, as stored: c-order values over {@code shape} (DL4J's: dense [nIn, nOut],
+     * convolution [nOut, nIn, kH, kW]) and one symmetric scale per output channel (or one for the tensor).
+     */
+    public record Int8Weights(long[] shape, byte[] values, float[] scales) {}
+
+    /** The int8 weights of {@code layer}, or empty when the layer keeps float weights (or has none). */
+    public java.util.Optional<Int8Weights> int8Weights(int layer) {
+        return params.stream()
+                .filter(p -> p.layer() == layer && p.name().equals("W") && p.q() != null)
+                .findFirst()
+                .map(p -> new Int8Weights(
+                        p.shape().clone(), p.q().clone(), p.scales().clone()));
     }
 
     /** Activation parameters per tensor boundary (null where the boundary stays float). */

@@ -35,7 +35,8 @@ class ArtifactStoreTest {
                 Map.of("train.epochs", 3),
                 Map.of("eval", "toy"),
                 Map.of("accuracy", 0.9),
-                files);
+                files,
+                null);
     }
 
     private ArtifactStore.Published publish(ArtifactStore store, String content) {

@@ -1,6 +1,7 @@
 package io.compactml.jobs.distill;
 
 import io.compactml.common.Errors;
+import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.artifact.ModelKind;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
@@ -14,6 +15,7 @@ import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.runtime.ModelFiles;
 import io.compactml.jobs.tables.DistillCandidateRow;
 import io.compactml.jobs.tables.Scope;
 import io.compactml.jobs.tables.Table;
@@ -160,7 +162,7 @@ public final class DistillJob {
         String metric = task.metric();
         byte[] zip = ModelIO.toBytes(chosen.net());
         String uri = ctx.modelUri(ModelKind.STUDENT, teacher.name());
-        ModelIO.writeBytes(uri, zip, ctx.hadoop());
+        ModelFiles.write(uri, ModelFormat.DL4J_ZIP, zip, ctx.hadoop());
         Map<String, Double> extra = new LinkedHashMap<>();
         extra.put("temperature", chosen.setting().temperature());
         extra.put("alpha", chosen.setting().alpha());
@@ -173,8 +175,8 @@ public final class DistillJob {
         Map<String, Double> evaluation = new EvaluateJob(ctx)
                 .evaluate(
                         uri,
+                        ModelFormat.DL4J_ZIP,
                         zip,
-                        chosen.net(),
                         new EvaluateJob.Subject(name, ModelIO.sha256(zip), zip.length, "distilled"),
                         extra)
                 .metrics();

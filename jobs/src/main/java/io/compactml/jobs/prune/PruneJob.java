@@ -1,6 +1,7 @@
 package io.compactml.jobs.prune;
 
 import io.compactml.common.Errors;
+import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.artifact.ModelKind;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.model.ModelIO;
@@ -16,6 +17,7 @@ import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.runtime.ModelFiles;
 import io.compactml.jobs.tables.ParamImportanceRow;
 import io.compactml.jobs.tables.Scope;
 import io.compactml.jobs.tables.SparsityRow;
@@ -163,7 +165,7 @@ public final class PruneJob {
         byte[] sparse = SparseModel.of(pruned.net(), settings.int8()).toBytes();
         String name = ModelKind.PRUNED.nameFor(model.name());
         String uri = ctx.modelUri(ModelKind.PRUNED, model.name());
-        ModelIO.writeBytes(uri, sparse, ctx.hadoop());
+        ModelFiles.write(uri, ModelFormat.SPARSE, sparse, ctx.hadoop());
         MultiLayerNetwork restored = SparseModel.fromBytes(sparse, uri).toNetwork();
         Map<String, Double> extra = new LinkedHashMap<>();
         extra.put("accuracy_one_shot", pruned.oneShotAccuracy());
@@ -174,8 +176,8 @@ public final class PruneJob {
         EvaluateJob.Result eval = new EvaluateJob(ctx)
                 .evaluate(
                         uri,
-                        ModelIO.toBytes(restored),
-                        restored,
+                        ModelFormat.SPARSE,
+                        sparse,
                         new EvaluateJob.Subject(
                                 name,
                                 ModelIO.sha256(sparse),

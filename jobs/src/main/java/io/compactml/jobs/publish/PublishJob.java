@@ -4,13 +4,18 @@ import io.compactml.common.Errors;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
 import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.artifact.PublishLayout;
 import io.compactml.common.artifact.PublishSettings;
+import io.compactml.common.artifact.TritonRepository;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.distill.DistillSettings;
+import io.compactml.common.eval.EvaluateSettings;
 import io.compactml.common.model.ModelIO;
+import io.compactml.common.onnx.OnnxSignature;
 import io.compactml.common.prune.PruneSettings;
 import io.compactml.common.quant.QuantizeSettings;
+import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.tables.ArtifactRow;
 import io.compactml.jobs.tables.EvaluationRow;
@@ -116,12 +121,18 @@ public final class PublishJob {
         data.put("train", train.name() + " " + train.uri());
         data.put("eval", eval.name() + " " + eval.uri());
         data.putAll(provenance);
+        PublishSettings settings = PublishSettings.from(c);
+        data.put("runtime", EvaluateSettings.from(c).runtime().id());
+        byte[] onnx = kind.format().toOnnx(bytes, name);
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(kind.format().fileName(), bytes);
+        files.put(OnnxSignature.FILE, onnx);
         ArtifactStore store = new ArtifactStore(ctx.locations().artifactsRoot(), ctx.hadoop());
         ArtifactStore.Published published = store.publish(
                 name,
                 version,
-                Map.of(kind.format().fileName(), bytes),
-                files -> new Manifest(
+                files,
+                entries -> new Manifest(
                         name,
                         version,
                         kind.technique(),
@@ -133,7 +144,13 @@ public final class PublishJob {
                         c.describe(),
                         data,
                         metrics,
-                        files));
+                        entries,
+                        OnnxSignature.of(onnx)));
+        if (settings.layout() == PublishLayout.TRITON) {
+            Console.out(
+                    "  triton model repository: %s",
+                    new TritonRepository(settings.tritonRoot(c), ctx.hadoop()).publish(name, onnx));
+        }
         byte[] manifest = store.read(name, version, Manifest.FILE_NAME);
         ctx.tables()
                 .upsert(

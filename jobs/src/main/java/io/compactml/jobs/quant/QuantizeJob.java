@@ -1,13 +1,16 @@
 package io.compactml.jobs.quant;
 
 import io.compactml.common.Errors;
+import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.artifact.ModelKind;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.EvaluateSettings;
+import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.eval.Variant;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
+import io.compactml.common.onnx.OnnxExport;
 import io.compactml.common.quant.AccuracyBudget;
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.Int8Model;
@@ -18,6 +21,7 @@ import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.eval.VariantEvaluator;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.runtime.ModelFiles;
 import io.compactml.jobs.tables.LayerSensitivityRow;
 import io.compactml.jobs.tables.QuantDecisionRow;
 import io.compactml.jobs.tables.QuantParamRow;
@@ -91,7 +95,7 @@ public final class QuantizeJob {
             Int8Model full = trials.int8(Set.copyOf(settings.floatLayers()));
             byte[] fullBytes = full.toBytes();
             List<Integer> weightLayers = weightLayers(net, settings.floatLayers());
-            Map<String, Map<String, Double>> results = trials.sideBySide(fullBytes, weightLayers);
+            Map<String, Map<String, Double>> results = trials.sideBySide(full, weightLayers);
             String metric = task.metric();
             double reference = results.get("float").get(metric);
             Timestamp now = Timestamp.from(Instant.now());
@@ -120,12 +124,26 @@ public final class QuantizeJob {
         private final QuantParams[] acts;
         private final QuantizeSettings settings;
         private final JavaRDD<DataSet> batches;
+        private final ServingRuntime runtime =
+                EvaluateSettings.from(ctx.config()).runtime();
+        private final Variant reference;
 
         Trials(LoadedModel model, QuantParams[] acts, QuantizeSettings settings, JavaRDD<DataSet> batches) {
             this.model = model;
             this.acts = acts;
             this.settings = settings;
             this.batches = batches;
+            this.reference =
+                    ModelFormat.DL4J_ZIP.serving(model.zip(), "float", runtime).withName("float");
+        }
+
+        /** {@code m} as the runtime runs it: QDQ, or with {@code weightsOnly} its dequantized weights in float. */
+        private Variant variant(String name, Int8Model m, boolean weightsOnly) {
+            if (runtime == ServingRuntime.ONNXRUNTIME) {
+                return new Variant(
+                        name, Variant.Kind.ONNX, weightsOnly ? OnnxExport.of(m.toNetwork()) : OnnxExport.of(m));
+            }
+            return new Variant(name, weightsOnly ? Variant.Kind.WEIGHT_ONLY : Variant.Kind.QDQ, m.toBytes());
         }
 
         JavaRDD<DataSet> batches() {
@@ -137,22 +155,19 @@ public final class QuantizeJob {
         }
 
         /** Float, int8 weights only, simulated int8, and each layer alone in int8, in one pass. */
-        Map<String, Map<String, Double>> sideBySide(byte[] fullBytes, List<Integer> weightLayers) {
-            List<Variant> variants = new ArrayList<>(List.of(
-                    new Variant("float", Variant.Kind.FLOAT, model.zip()),
-                    new Variant("int8-weights", Variant.Kind.WEIGHT_ONLY, fullBytes),
-                    new Variant("int8", Variant.Kind.QDQ, fullBytes)));
+        Map<String, Map<String, Double>> sideBySide(Int8Model full, List<Integer> weightLayers) {
+            List<Variant> variants = new ArrayList<>(
+                    List.of(reference, variant("int8-weights", full, true), variant("int8", full, false)));
             if (settings.sensitivity()) {
                 for (int layer : weightLayers) {
-                    variants.add(new Variant(
+                    variants.add(variant(
                             "layer " + layer,
-                            Variant.Kind.QDQ,
                             Int8Model.quantize(
-                                            model.net(),
-                                            aloneAt(acts, layer),
-                                            settings.weights().perChannel(),
-                                            othersThan(model.net(), layer))
-                                    .toBytes()));
+                                    model.net(),
+                                    aloneAt(acts, layer),
+                                    settings.weights().perChannel(),
+                                    othersThan(model.net(), layer)),
+                            false));
                 }
             }
             return evaluate(variants);
@@ -160,13 +175,10 @@ public final class QuantizeJob {
 
         /** The int8 model with {@code floatLayers} in float, evaluated (what the accuracy budget tries). */
         AccuracyBudget.Evaluated<Trial> mixed(Set<Integer> floatLayers) {
-            byte[] bytes = int8(floatLayers).toBytes();
+            Int8Model m = int8(floatLayers);
             return evaluated(new Trial(
-                    bytes,
-                    evaluate(List.of(
-                                    new Variant("float", Variant.Kind.FLOAT, model.zip()),
-                                    new Variant("int8", Variant.Kind.QDQ, bytes)))
-                            .get("int8")));
+                    m.toBytes(),
+                    evaluate(List.of(reference, variant("int8", m, false))).get("int8")));
         }
 
         private Map<String, Map<String, Double>> evaluate(List<Variant> variants) {
@@ -206,15 +218,20 @@ public final class QuantizeJob {
             Map<String, Map<String, Double>> results,
             byte[] fullBytes) {
         byte[] bytes = chosen.chosen().model().file();
-        Map<String, Double> chosenMetrics = chosen.chosen().model().metrics();
         String name = ModelKind.INT8.nameFor(model.name());
         String uri = ctx.modelUri(ModelKind.INT8, model.name());
-        ModelIO.writeBytes(uri, bytes, ctx.hadoop());
+        ModelFiles.write(uri, ModelFormat.INT8, bytes, ctx.hadoop());
         long params = model.net().numParams();
-        Map<String, Double> int8Metrics = withSize(chosenMetrics, bytes.length, params);
+        // what ships, evaluated as it is served (with its latency), plus its SQNR against the float model
+        Map<String, Double> int8Metrics = new EvaluateJob(ctx)
+                .evaluate(
+                        uri,
+                        ModelFormat.INT8,
+                        bytes,
+                        new EvaluateJob.Subject(name, ModelIO.sha256(bytes), bytes.length, "int8"),
+                        Map.of("sqnr_db", chosen.chosen().model().metrics().get("sqnr_db")))
+                .metrics();
         String dataset = DatasetSpec.from(ctx.config(), "eval").name();
-        EvaluateJob.record(
-                ctx, new EvaluateJob.Subject(name, ModelIO.sha256(bytes), bytes.length, "int8"), dataset, int8Metrics);
         EvaluateJob.record(
                 ctx,
                 new EvaluateJob.Subject(

@@ -15,9 +15,12 @@ public record LoadedModel(String name, String uri, byte[] zip, MultiLayerNetwork
         return new LoadedModel(name, uri, zip, ModelIO.fromBytes(zip, uri), ModelIO.sha256(zip));
     }
 
-    /** The job's model, named {@code model.name}: {@code model.path}, else the one trained under the run id. */
+    /**
+     * The job's model, named {@code model.name}: {@code model.path} (a DL4J zip, or an {@code .onnx} file read
+     * into a DL4J network), else the one trained under the run id.
+     */
     public static LoadedModel read(JobContext ctx) {
         String uri = ctx.modelUri();
-        return of(ctx.locations().modelName(), uri, ModelIO.readBytes(uri, ctx.hadoop()));
+        return of(ctx.locations().modelName(), uri, ModelFiles.readModel(uri, ctx.hadoop()));
     }
 }

@@ -1,5 +1,6 @@
 package io.compactml.jobs.train;
 
+import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.EvaluateSettings;
@@ -12,6 +13,7 @@ import io.compactml.jobs.eval.VariantEvaluator;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.runtime.ModelFiles;
 import io.compactml.jobs.tables.Scope;
 import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.tables.TrainingHistoryRow;
@@ -82,7 +84,7 @@ public final class TrainJob {
         Fitted fitted = fit(init, labeledBatches(init, train), name, settings.epochs(), null);
         byte[] zip = ModelIO.toBytes(fitted.net());
         String uri = ctx.trainedModelUri(name, ctx.runId());
-        ModelIO.writeBytes(uri, zip, ctx.hadoop());
+        ModelFiles.write(uri, ModelFormat.DL4J_ZIP, zip, ctx.hadoop());
         return new Result(uri, zip, ModelIO.sha256(zip), fitted.history(), fitted.workers());
     }
 

@@ -1,0 +1,86 @@
+package io.compactml.common.artifact;
+
+import io.compactml.common.HadoopFiles;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.onnx.OnnxSignature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A Triton model repository ({@code <root>/<model>/config.pbtxt}, {@code <root>/<model>/<n>/model.onnx}), which
+ * Triton and KServe's ONNX runtime load as it is. Triton numbers versions 1, 2, ...: publishing an ONNX model
+ * takes the next number, unless a version already holds the same model (a no-op). The model file is written
+ * before the configuration, each through a temporary name.
+ */
+public final class TritonRepository {
+    /** The batch Triton's dynamic batcher may gather (the model's first dimension is the batch). */
+    public static final int MAX_BATCH_SIZE = 256;
+
+    private final Path root;
+    private final Configuration hadoop;
+
+    public TritonRepository(String root, Configuration hadoop) {
+        this.root = new Path(root);
+        this.hadoop = hadoop;
+    }
+
+    /** Publishes {@code onnx} as a version of {@code model}; returns the version directory. */
+    public String publish(String model, byte[] onnx) {
+        Path dir = new Path(root, model);
+        try {
+            FileSystem fs = HadoopFiles.fs(dir, hadoop);
+            int next = 1;
+            if (fs.exists(dir)) {
+                for (FileStatus s : fs.listStatus(dir)) {
+                    if (s.isDirectory() && s.getPath().getName().matches("\\d+")) {
+                        int n = Integer.parseInt(s.getPath().getName());
+                        Path file = new Path(s.getPath(), OnnxSignature.FILE);
+                        if (fs.exists(file)
+                                && ModelIO.sha256(HadoopFiles.readAll(fs, file)).equals(ModelIO.sha256(onnx))) {
+                            return s.getPath().toString();
+                        }
+                        next = Math.max(next, n + 1);
+                    }
+                }
+            }
+            Path version = new Path(dir, Integer.toString(next));
+            HadoopFiles.writeAtomically(fs, new Path(version, OnnxSignature.FILE), onnx);
+            HadoopFiles.writeAtomically(
+                    fs,
+                    new Path(dir, "config.pbtxt"),
+                    config(model, OnnxSignature.of(onnx)).getBytes(StandardCharsets.UTF_8));
+            return version.toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Writing the Triton model " + dir, e);
+        }
+    }
+
+    /** Triton's model configuration: ONNX Runtime, batched on the first dimension, dynamic batching on. */
+    static String config(String model, OnnxSignature sig) {
+        return "name: \"" + model + "\"\n"
+                + "platform: \"onnxruntime_onnx\"\n"
+                + "max_batch_size: " + MAX_BATCH_SIZE + "\n"
+                + "input [\n" + tensors(sig.inputs()) + "]\n"
+                + "output [\n" + tensors(sig.outputs()) + "]\n"
+                + "dynamic_batching { }\n"
+                + "version_policy: { latest { num_versions: 1 } }\n";
+    }
+
+    private static String tensors(List<OnnxSignature.Tensor> tensors) {
+        return tensors.stream()
+                        .map(t -> "  { name: \"" + t.name() + "\" data_type: TYPE_" + t.datatype() + " dims: [ "
+                                + t.shape().subList(1, t.shape().size()).stream()
+                                        .map(String::valueOf)
+                                        .collect(Collectors.joining(", "))
+                                + " ] }")
+                        .collect(Collectors.joining(",\n"))
+                + "\n";
+    }
+}

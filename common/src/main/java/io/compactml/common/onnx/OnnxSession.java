@@ -1,0 +1,150 @@
+package io.compactml.common.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.compactml.common.eval.LatencyProbe;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One ONNX model loaded in ONNX Runtime (the CPU provider, every graph optimization on), run on float input of
+ * [batch, features]: what a serving runtime computes. Not thread-safe to close while running; one per thread or
+ * per Spark partition.
+ */
+public final class OnnxSession implements AutoCloseable {
+    private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
+
+    private final OrtSession session;
+    private final String input;
+    private final long features;
+
+    private OnnxSession(OrtSession session) throws OrtException {
+        this.session = session;
+        this.input = session.getInputNames().iterator().next();
+        long[] shape =
+                ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(input).getInfo()).getShape();
+        this.features = shape[shape.length - 1];
+    }
+
+    /**
+     * Loads {@code model} with {@code threads} intra-op threads (one inter-op thread: the graphs are chains).
+     *
+     * @throws IllegalArgumentException when the runtime refuses the model, with its reason
+     */
+    public static OnnxSession of(byte[] model, int threads) {
+        return of(model, threads, null);
+    }
+
+    /** As {@link #of(byte[], int)}, also writing the graph the runtime optimized to {@code optimized} (may be null). */
+    public static OnnxSession of(byte[] model, int threads, Path optimized) {
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setIntraOpNumThreads(threads);
+            o.setInterOpNumThreads(1);
+            o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (optimized != null) {
+                o.setOptimizedModelFilePath(optimized.toString());
+            }
+            return new OnnxSession(ENV.createSession(model, o));
+        } catch (OrtException e) {
+            throw new IllegalArgumentException("ONNX Runtime refused the model: " + e.getMessage(), e);
+        }
+    }
+
+    /** The op types of the graph ONNX Runtime runs for {@code model} after its optimizations. */
+    public static List<String> optimizedOps(byte[] model, int threads) {
+        try {
+            Path file = Files.createTempFile("compactml-optimized", ".onnx");
+            try (OnnxSession s = of(model, threads, file)) {
+                return OnnxImport.opTypes(Files.readAllBytes(file));
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The model's outputs for {@code x}, rows of {@code features} float values; [rows, outputs]. */
+    public float[][] run(float[] x, int rows) {
+        try (OnnxTensor t = OnnxTensor.createTensor(ENV, FloatBuffer.wrap(x), new long[] {rows, features});
+                OrtSession.Result r = session.run(Map.of(input, t))) {
+            return (float[][]) r.get(0).getValue();
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #run} on a minibatch's features [rows, features], as an INDArray [rows, outputs]. */
+    public INDArray output(INDArray x) {
+        float[] values = x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c'
+                ? x.data().asFloat()
+                : x.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        return Nd4j.create(run(values, (int) x.rows()));
+    }
+
+    /**
+     * A prepared input of {@code rows} rows, run again and again without copying it: for timing what the runtime
+     * itself costs. Close it after use.
+     */
+    public Prepared prepare(float[] x, int rows) {
+        try {
+            java.nio.ByteBuffer direct =
+                    java.nio.ByteBuffer.allocateDirect(x.length * 4).order(java.nio.ByteOrder.nativeOrder());
+            direct.asFloatBuffer().put(x);
+            return new Prepared(OnnxTensor.createTensor(ENV, direct.asFloatBuffer(), new long[] {rows, features}));
+        } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An input tensor held by the runtime, run by {@link #run()}. */
+    public final class Prepared implements LatencyProbe.Prepared {
+        private final OnnxTensor tensor;
+
+        private Prepared(OnnxTensor tensor) {
+            this.tensor = tensor;
+        }
+
+        /** Runs the model on the prepared input; the output stays in the runtime and is released. */
+        public void run() {
+            try (OrtSession.Result r = session.run(Map.of(input, tensor))) {
+                r.get(0);
+            } catch (OrtException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            tensor.close();
+        }
+    }
+
+    /** {@link #prepare} on a minibatch's features [rows, features]: a latency target. */
+    public Prepared prepare(INDArray x) {
+        return prepare(x.castTo(DataType.FLOAT).dup('c').data().asFloat(), (int) x.rows());
+    }
+
+    /** Features each input row has. */
+    public long features() {
+        return features;
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
