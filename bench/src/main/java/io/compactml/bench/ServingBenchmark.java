@@ -53,6 +53,11 @@ public final class ServingBenchmark implements Callable<Integer> {
     @Option(names = "--activations", defaultValue = "int8", description = "int8 or uint8 activations.")
     String activations;
 
+    @Option(
+            names = "--nchw-flatten",
+            description = "Flatten int8 convolution outputs in DL4J's channel-first order instead of NHWC.")
+    private boolean nchwFlatten;
+
     @Option(names = "--per-tensor", description = "One weight scale per tensor instead of per output channel.")
     boolean perTensor;
 
@@ -91,14 +96,10 @@ public final class ServingBenchmark implements Callable<Integer> {
         for (Net n : nets) {
             byte[] fp = OnnxExport.of(n.net());
             ActivationType type = ActivationType.valueOf(activations.toUpperCase(Locale.ROOT));
-            byte[] q =
-                    OnnxExport.of(Int8Model.quantize(n.net(), calibrate(n.net(), images, type), !perTensor, Set.of()));
+            byte[] q = OnnxExport.of(
+                    Int8Model.quantize(n.net(), calibrate(n.net(), images, type), !perTensor, Set.of()), !nchwFlatten);
             // ONNX Runtime float and int8 timed in turn on the same prepared inputs (a slow spell of the machine hits
             // both), one session alive at a time beside the other's: its spinning workers would take cores; then DL4J
-            if (System.getenv("NCHW") != null) {
-                q = OnnxExport.of(
-                        Int8Model.quantize(n.net(), calibrate(n.net(), images, type), !perTensor, Set.of()), false);
-            }
             double[][] ort = interleaved(fp, q, images);
             double[] ortFloat = ort[0];
             double[] ortInt8 = ort[1];

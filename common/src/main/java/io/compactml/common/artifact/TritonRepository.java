@@ -31,7 +31,10 @@ public final class TritonRepository {
         this.hadoop = hadoop;
     }
 
-    /** Publishes {@code onnx} as a version of {@code model}; returns the version directory. */
+    /**
+     * Publishes {@code onnx} as a version of {@code model}; returns the version directory, qualified with its
+     * file system's scheme (the same string whether the version was written now or already held the model).
+     */
     public String publish(String model, byte[] onnx) {
         Path dir = new Path(root, model);
         try {
@@ -56,7 +59,7 @@ public final class TritonRepository {
                     fs,
                     new Path(dir, "config.pbtxt"),
                     config(model, OnnxSignature.of(onnx)).getBytes(StandardCharsets.UTF_8));
-            return version.toString();
+            return fs.makeQualified(version).toString();
         } catch (IOException e) {
             throw new UncheckedIOException("Writing the Triton model " + dir, e);
         }

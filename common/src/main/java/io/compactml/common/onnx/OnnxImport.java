@@ -109,14 +109,7 @@ public final class OnnxImport {
                 return false;
             }
             case "Gemm" -> {
-                if (intAttr(n, "transA", 0) != 0 || floatAttr(n, "alpha", 1) != 1 || floatAttr(n, "beta", 1) != 1) {
-                    throw Errors.unsupportedOnnx("Gemm with transA, alpha or beta", n.getName(), SUPPORTED);
-                }
-                Part p = dense(constant(n, 1, constants), intAttr(n, "transB", 0) == 1, n);
-                if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-                    p.b = constant(n, 2, constants).values();
-                }
-                parts.add(p);
+                parts.add(gemm(n, constants));
                 return false;
             }
             case "MatMul" -> {
@@ -133,30 +126,10 @@ public final class OnnxImport {
                 return false;
             }
             case "Relu", "Tanh", "Sigmoid", "Softmax" -> {
-                if (last == null || last.kind.equals("pool") || last.activation != Activation.IDENTITY) {
-                    throw Errors.unsupportedOnnx(
-                            n.getOpType() + " not right after a weight layer", n.getName(), SUPPORTED);
-                }
-                last.activation = switch (n.getOpType()) {
-                    case "Relu" -> Activation.RELU;
-                    case "Tanh" -> Activation.TANH;
-                    case "Sigmoid" -> Activation.SIGMOID;
-                    default -> Activation.SOFTMAX;
-                };
-                return last.activation == Activation.SOFTMAX;
+                return activation(n, last);
             }
             case "Conv" -> {
-                if (intAttr(n, "group", 1) != 1) {
-                    throw Errors.unsupportedOnnx("grouped Conv", n.getName(), SUPPORTED);
-                }
-                Tensor w = constant(n, 1, constants);
-                Part p = spatial(new Part("conv"), n, (int) w.dims()[2], (int) w.dims()[3]);
-                p.w = w.values();
-                p.wShape = w.dims();
-                if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-                    p.b = constant(n, 2, constants).values();
-                }
-                parts.add(p);
+                parts.add(conv(n, constants));
                 return false;
             }
             case "MaxPool" -> {
@@ -166,6 +139,50 @@ public final class OnnxImport {
             }
             default -> throw Errors.unsupportedOnnx(n.getOpType(), n.getName(), SUPPORTED);
         }
+    }
+
+    /** {@code Gemm(A, B, C)} with alpha = beta = 1 and A not transposed: a dense layer. */
+    private static Part gemm(Onnx.NodeProto n, Map<String, Tensor> constants) {
+        if (intAttr(n, "transA", 0) != 0 || floatAttr(n, "alpha", 1) != 1 || floatAttr(n, "beta", 1) != 1) {
+            throw Errors.unsupportedOnnx("Gemm with transA, alpha or beta", n.getName(), SUPPORTED);
+        }
+        Part p = dense(constant(n, 1, constants), intAttr(n, "transB", 0) == 1, n);
+        p.b = bias(n, constants);
+        return p;
+    }
+
+    /** An ungrouped {@code Conv(X, W, B)}: W is [nOut, nIn, kH, kW], as DL4J keeps it. */
+    private static Part conv(Onnx.NodeProto n, Map<String, Tensor> constants) {
+        if (intAttr(n, "group", 1) != 1) {
+            throw Errors.unsupportedOnnx("grouped Conv", n.getName(), SUPPORTED);
+        }
+        Tensor w = constant(n, 1, constants);
+        Part p = spatial(new Part("conv"), n, (int) w.dims()[2], (int) w.dims()[3]);
+        p.w = w.values();
+        p.wShape = w.dims();
+        p.b = bias(n, constants);
+        return p;
+    }
+
+    /** The optional third input (a bias), or null. */
+    private static float[] bias(Onnx.NodeProto n, Map<String, Tensor> constants) {
+        return n.getInputCount() > 2 && !n.getInput(2).isEmpty()
+                ? constant(n, 2, constants).values()
+                : null;
+    }
+
+    /** An activation node: the activation of the weight layer just before it; true for a softmax. */
+    private static boolean activation(Onnx.NodeProto n, Part last) {
+        if (last == null || last.kind.equals("pool") || last.activation != Activation.IDENTITY) {
+            throw Errors.unsupportedOnnx(n.getOpType() + " not right after a weight layer", n.getName(), SUPPORTED);
+        }
+        last.activation = switch (n.getOpType()) {
+            case "Relu" -> Activation.RELU;
+            case "Tanh" -> Activation.TANH;
+            case "Sigmoid" -> Activation.SIGMOID;
+            default -> Activation.SOFTMAX;
+        };
+        return last.activation == Activation.SOFTMAX;
     }
 
     /** A dense layer's weights as DL4J keeps them: [nIn, nOut] ({@code B} of Gemm, transposed when transB). */

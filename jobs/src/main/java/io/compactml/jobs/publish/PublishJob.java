@@ -115,14 +115,8 @@ public final class PublishJob {
         if (metrics.isEmpty()) {
             throw Errors.notEvaluated(name, sha);
         }
-        DatasetSpec train = DatasetSpec.from(c, "train");
-        DatasetSpec eval = DatasetSpec.from(c, "eval");
-        Map<String, String> data = new LinkedHashMap<>();
-        data.put("train", train.name() + " " + train.uri());
-        data.put("eval", eval.name() + " " + eval.uri());
-        data.putAll(provenance);
+        Map<String, String> data = manifestData(c, provenance);
         PublishSettings settings = PublishSettings.from(c);
-        data.put("runtime", EvaluateSettings.from(c).runtime().id());
         byte[] onnx = kind.format().toOnnx(bytes, name);
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(kind.format().fileName(), bytes);
@@ -151,22 +145,45 @@ public final class PublishJob {
                     "  triton model repository: %s",
                     new TritonRepository(settings.tritonRoot(c), ctx.hadoop()).publish(name, onnx));
         }
-        byte[] manifest = store.read(name, version, Manifest.FILE_NAME);
+        recordArtifact(published, kind, sha, sourceSha, bytes.length, store.read(name, version, Manifest.FILE_NAME));
+        return published;
+    }
+
+    /** The manifest's data entry: the data sets, how the model was made, the runtime its metrics came from. */
+    private static Map<String, String> manifestData(CompactConfig c, Map<String, String> provenance) {
+        DatasetSpec train = DatasetSpec.from(c, "train");
+        DatasetSpec eval = DatasetSpec.from(c, "eval");
+        Map<String, String> data = new LinkedHashMap<>();
+        data.put("train", train.name() + " " + train.uri());
+        data.put("eval", eval.name() + " " + eval.uri());
+        data.putAll(provenance);
+        data.put("runtime", EvaluateSettings.from(c).runtime().id());
+        return data;
+    }
+
+    /** The artifacts table's row of a published version. */
+    private void recordArtifact(
+            ArtifactStore.Published published,
+            ModelKind kind,
+            String sha,
+            String sourceSha,
+            long size,
+            byte[] manifest) {
+        Manifest m = published.manifest();
         ctx.tables()
                 .upsert(
                         Table.ARTIFACTS,
                         List.of(new ArtifactRow(
-                                name,
-                                version,
-                                published.manifest().runId(),
+                                m.name(),
+                                m.version(),
+                                m.runId(),
                                 kind.technique(),
                                 published.dir(),
                                 sha,
                                 sourceSha,
-                                (long) bytes.length,
+                                size,
                                 ModelIO.sha256(manifest),
                                 Timestamp.from(Instant.now()))));
-        return published;
     }
 
     /**
