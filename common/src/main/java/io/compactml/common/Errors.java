@@ -306,6 +306,19 @@ public final class Errors {
         return new CompactMLException(RUNTIME, "Artifact " + dir + " failed verification: " + detail);
     }
 
+    public static CompactMLException notServable(String dir, String detail) {
+        return new CompactMLException(
+                RUNTIME, "Artifact " + dir + " cannot be served: " + detail + ". Publish a version that can.");
+    }
+
+    public static CompactMLException cannotListen(String host, int port, Throwable cause) {
+        return new CompactMLException(
+                RUNTIME,
+                "Cannot listen on " + host + ":" + port + " (" + cause.getMessage()
+                        + "): another process holds the port? Choose another with --port or serve.port.",
+                cause);
+    }
+
     /* ---------------------------------------- tables and queries ---------------------------------------- */
 
     public static CompactMLException queryFailed(String which, String why, String root, List<String> tables) {

@@ -21,6 +21,20 @@ public final class HadoopFiles {
         return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
     }
 
+    /**
+     * A Hadoop configuration outside Spark with the {@code spark.hadoop.*} entries of a config's {@code spark.conf}
+     * (prefix removed), as Spark gives them to its own jobs: one place for S3A endpoints and credential providers.
+     */
+    public static Configuration configuration(java.util.Map<String, String> sparkConf) {
+        Configuration conf = new Configuration();
+        sparkConf.forEach((k, v) -> {
+            if (k.startsWith("spark.hadoop.")) {
+                conf.set(k.substring("spark.hadoop.".length()), v);
+            }
+        });
+        return conf;
+    }
+
     public static byte[] readAll(FileSystem fs, Path p) throws IOException {
         try (InputStream in = fs.open(p)) {
             return in.readAllBytes();

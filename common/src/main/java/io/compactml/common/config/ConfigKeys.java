@@ -356,6 +356,57 @@ public final class ConfigKeys {
                 "publish.triton-root",
                 "",
                 "The Triton model repository of publish.layout = triton; empty means <artifacts.root>/triton."));
+
+        add(integer("serve.port", 8080, 0, 65535, "Port `serve` listens on (0: any free port, logged)."));
+        add(string("serve.host", "0.0.0.0", "Address `serve` binds (0.0.0.0: every interface, as in a container)."));
+        add(integer(
+                "serve.max-batch-size",
+                32,
+                1,
+                100_000,
+                "Dynamic batching: most rows one ONNX Runtime call gathers from concurrent requests; 1 turns"
+                        + " batching off (each request runs on its own, on its HTTP thread)."));
+        add(decimal(
+                "serve.max-queue-delay-ms",
+                2.0,
+                0.0,
+                10_000.0,
+                "Dynamic batching: how long the first request of a batch waits for others to join it (ms)."));
+        add(integer(
+                "serve.max-request-bytes",
+                16 << 20,
+                1024,
+                Integer.MAX_VALUE,
+                "Largest request body `serve` reads; a larger one gets 413."));
+        add(integer("serve.threads", 2, 1, 1024, "ONNX Runtime intra-op threads of the served model (one session)."));
+        add(integer(
+                "serve.poll-interval-ms",
+                5000,
+                50,
+                3_600_000,
+                "How often `serve` reads <model>/LATEST for a new version to verify and swap in (ms)."));
+        add(integer(
+                "serve.drain-timeout-ms",
+                30_000,
+                0,
+                3_600_000,
+                "On SIGTERM, how long in-flight requests may take to finish before the server exits (ms)."));
+        add(decimal(
+                "serve.log-fraction",
+                0.0,
+                0.0,
+                1.0,
+                "Fraction of requests whose inputs and outputs go to the inference_log table (for `monitor`)."));
+        add(string(
+                "serve.log-uri",
+                "",
+                "Where the inference log goes; empty means <tables.root>/inference_log (any Hadoop path)."));
+        add(integer(
+                "serve.log-flush-rows",
+                1000,
+                1,
+                10_000_000,
+                "Rows the inference log gathers before it writes them as one file (also flushed every 10 s)."));
     }
 
     private static void add(ConfigKey key) {
