@@ -5,6 +5,7 @@ import io.delta.kernel.Operation;
 import io.delta.kernel.Table;
 import io.delta.kernel.Transaction;
 import io.delta.kernel.TransactionBuilder;
+import io.delta.kernel.TransactionCommitResult;
 import io.delta.kernel.data.ArrayValue;
 import io.delta.kernel.data.ColumnVector;
 import io.delta.kernel.data.ColumnarBatch;
@@ -12,6 +13,7 @@ import io.delta.kernel.data.FilteredColumnarBatch;
 import io.delta.kernel.data.Row;
 import io.delta.kernel.defaults.engine.DefaultEngine;
 import io.delta.kernel.engine.Engine;
+import io.delta.kernel.exceptions.CheckpointAlreadyExistsException;
 import io.delta.kernel.exceptions.ConcurrentWriteException;
 import io.delta.kernel.exceptions.TableAlreadyExistsException;
 import io.delta.kernel.expressions.Literal;
@@ -27,6 +29,7 @@ import io.delta.kernel.utils.CloseableIterable;
 import io.delta.kernel.utils.CloseableIterator;
 import io.delta.kernel.utils.DataFileStatus;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -48,8 +51,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code prediction} INT: the index of the largest output (null when there is none).</li>
  * </ul>
  * Each {@link #write} is one Delta commit, a blind append of one Parquet file; Kernel retries it by itself over
- * concurrent appends. Another writer creating the table at the same time makes this one's creation fail: the batch
- * is then written again as an append to that table (the Parquet file of the lost attempt stays unreferenced).
+ * concurrent appends, and the table is checkpointed when Kernel says it is due (every 10 commits by default).
+ * Another writer creating the table at the same time makes this one's creation fail: the batch is then written
+ * again as an append to that table (the Parquet file of the lost attempt is deleted).
  */
 final class DeltaInferenceSink implements InferenceLog.Sink {
     private static final Logger LOG = LoggerFactory.getLogger(DeltaInferenceSink.class);
@@ -83,47 +87,85 @@ final class DeltaInferenceSink implements InferenceLog.Sink {
             return;
         }
         Table table = Table.forPath(engine, tableUri);
+        TransactionCommitResult result = null;
         if (!exists) {
             try {
-                long version = commit(table, entries, true);
-                LOG.info("Inference log: created Delta table {} (version {})", tableUri, version);
-                exists = true;
-                return;
+                result = commit(table, entries, true);
+                LOG.info("Inference log: created Delta table {}", tableUri);
             } catch (TableAlreadyExistsException | ConcurrentWriteException e) {
                 // there already, or created by another writer meanwhile: append to it
                 LOG.debug("Inference log: {} exists, appending ({})", tableUri, e.getMessage());
             }
         }
-        commit(table, entries, false);
+        if (result == null) {
+            result = commit(table, entries, false);
+        }
         exists = true;
+        if (result.isReadyForCheckpoint()) {
+            checkpoint(table, result.getVersion());
+        }
+    }
+
+    /** Checkpoints the table (every 10th commit by default), so that its log replays fast; rows stay written. */
+    private void checkpoint(Table table, long version) {
+        try {
+            table.checkpoint(engine, version);
+        } catch (CheckpointAlreadyExistsException e) {
+            LOG.debug("Inference log: {} already has a checkpoint at version {}", tableUri, version);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Inference log: checkpoint of {} at version {} failed: {}", tableUri, version, e.toString());
+        }
     }
 
     /** Writes {@code entries} to one Parquet file and commits it, creating the table if {@code create}. */
-    private long commit(Table table, List<InferenceLog.Entry> entries, boolean create) throws IOException {
-        TransactionBuilder builder = table.createTransactionBuilder(
-                engine, ENGINE_INFO, create ? Operation.CREATE_TABLE : Operation.WRITE);
-        if (create) {
-            builder = builder.withSchema(engine, SCHEMA);
-        }
-        Transaction txn = builder.build(engine);
-        StructType schema = checkedSchema(txn);
+    private TransactionCommitResult commit(Table table, List<InferenceLog.Entry> entries, boolean create)
+            throws IOException {
+        Transaction txn = begin(table, create);
         Row state = txn.getTransactionState(engine);
-        FilteredColumnarBatch logical = new FilteredColumnarBatch(batch(schema, entries), Optional.empty());
+        FilteredColumnarBatch logical = new FilteredColumnarBatch(batch(checkedSchema(txn), entries), Optional.empty());
         CloseableIterator<FilteredColumnarBatch> physical =
                 Transaction.transformLogicalData(engine, state, single(logical), UNPARTITIONED);
         DataWriteContext context = Transaction.getWriteContext(engine, state, UNPARTITIONED);
+        List<String> written = new ArrayList<>();
         CloseableIterator<DataFileStatus> files = engine.getParquetHandler()
-                .writeParquetFiles(context.getTargetDirectory(), physical, context.getStatisticsColumns());
+                .writeParquetFiles(context.getTargetDirectory(), physical, context.getStatisticsColumns())
+                .map(file -> {
+                    written.add(file.getPath());
+                    return file;
+                });
         CloseableIterator<Row> actions = Transaction.generateAppendActions(engine, state, files, context);
         try (CloseableIterable<Row> toCommit = CloseableIterable.inMemoryIterable(actions)) {
-            return txn.commit(engine, toCommit).getVersion();
+            return txn.commit(engine, toCommit);
+        } catch (ConcurrentWriteException e) {
+            delete(written); // not committed, so referenced by no version of the table
+            throw e;
+        }
+    }
+
+    private Transaction begin(Table table, boolean create) {
+        TransactionBuilder builder =
+                table.createTransactionBuilder(engine, ENGINE_INFO, create ? Operation.CREATE_TABLE : Operation.WRITE);
+        if (create) {
+            builder = builder.withSchema(engine, SCHEMA);
+        }
+        return builder.build(engine);
+    }
+
+    private void delete(List<String> files) {
+        for (String file : files) {
+            try {
+                engine.getFileSystemClient().delete(file);
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("Inference log: could not delete uncommitted {}: {}", file, e.toString());
+            }
         }
     }
 
     /** The table's schema, when its columns are this class's (names and types, in order) and it is unpartitioned. */
     private StructType checkedSchema(Transaction txn) {
         StructType schema = txn.getSchema(engine);
-        boolean same = schema.length() == SCHEMA.length() && txn.getPartitionColumns(engine).isEmpty();
+        boolean unpartitioned = txn.getPartitionColumns(engine).isEmpty();
+        boolean same = unpartitioned && schema.length() == SCHEMA.length();
         for (int i = 0; same && i < SCHEMA.length(); i++) {
             StructField ours = SCHEMA.at(i);
             StructField theirs = schema.at(i);
@@ -132,7 +174,7 @@ final class DeltaInferenceSink implements InferenceLog.Sink {
         }
         if (!same) {
             throw new IllegalStateException("Delta table " + tableUri + " is not an inference log: its schema is "
-                    + schema + (txn.getPartitionColumns(engine).isEmpty() ? "" : ", partitioned"));
+                    + schema + (unpartitioned ? "" : ", partitioned"));
         }
         return schema;
     }

@@ -47,6 +47,19 @@ class InferenceLog implements AutoCloseable {
         }
     }
 
+    /**
+     * The log {@code serve.*} asks for: the {@code inference_log} Delta table at {@code serve.log-uri} when
+     * {@code serve.log-fraction} is above 0, else one that keeps nothing.
+     */
+    static InferenceLog open(
+            ServeSettings s, String model, org.apache.hadoop.conf.Configuration hadoop, ServeMetrics m) {
+        if (s.logFraction() <= 0) {
+            return disabled(m);
+        }
+        return new InferenceLog(
+                s.logFraction(), s.logFlushRows(), new DeltaInferenceSink(s.logUri(), model, hadoop), m);
+    }
+
     /** A log that keeps nothing. */
     static InferenceLog disabled(ServeMetrics metrics) {
         return new InferenceLog(0, 1, entries -> {}, metrics);

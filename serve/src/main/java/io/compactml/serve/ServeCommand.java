@@ -72,8 +72,8 @@ public final class ServeCommand implements Callable<Integer> {
         }
         CompactConfig c = CompactConfig.load(config, all);
         ServeSettings settings = ServeSettings.from(c);
-        ArtifactStore store =
-                new ArtifactStore(settings.artifactsRoot(), HadoopFiles.configuration(c.getMap("spark.conf")));
+        org.apache.hadoop.conf.Configuration hadoop = HadoopFiles.configuration(c.getMap("spark.conf"));
+        ArtifactStore store = new ArtifactStore(settings.artifactsRoot(), hadoop);
         String served = version != null
                 ? version
                 : store.latest(model).orElseThrow(() -> Errors.nothingPublished(model, settings.artifactsRoot()));
@@ -83,7 +83,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (version == null) {
             slot.watchLatest(settings.pollIntervalMs());
         }
-        InferenceLog log = InferenceLog.disabled(metrics);
+        InferenceLog log = InferenceLog.open(settings, model, hadoop, metrics);
         ModelServer server = new ModelServer(slot, settings, metrics, log);
         int bound;
         try {

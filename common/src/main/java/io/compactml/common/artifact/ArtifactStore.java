@@ -1,8 +1,8 @@
 package io.compactml.common.artifact;
 
+import io.compactml.common.Checksums;
 import io.compactml.common.Errors;
 import io.compactml.common.HadoopFiles;
-import io.compactml.common.model.ModelIO;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -53,7 +53,8 @@ public final class ArtifactStore {
             Function<List<Manifest.FileEntry>, Manifest> manifestFor) {
         Path dir = new Path(dir(model, version));
         List<Manifest.FileEntry> entries = new ArrayList<>();
-        files.forEach((name, bytes) -> entries.add(new Manifest.FileEntry(name, bytes.length, ModelIO.sha256(bytes))));
+        files.forEach(
+                (name, bytes) -> entries.add(new Manifest.FileEntry(name, bytes.length, Checksums.sha256(bytes))));
         try {
             FileSystem fs = HadoopFiles.fs(dir, hadoop);
             Path manifestPath = new Path(dir, Manifest.FILE_NAME);
@@ -150,7 +151,7 @@ public final class ArtifactStore {
             throw Errors.artifactCorrupt(
                     dir.toString(), "file " + e.path() + " has " + actual.length + " bytes, manifest says " + e.size());
         }
-        String sha = ModelIO.sha256(actual);
+        String sha = Checksums.sha256(actual);
         if (!sha.equals(e.sha256())) {
             throw Errors.artifactCorrupt(
                     dir.toString(),

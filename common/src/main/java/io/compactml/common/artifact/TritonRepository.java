@@ -1,7 +1,7 @@
 package io.compactml.common.artifact;
 
+import io.compactml.common.Checksums;
 import io.compactml.common.HadoopFiles;
-import io.compactml.common.model.ModelIO;
 import io.compactml.common.onnx.OnnxSignature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,7 +46,8 @@ public final class TritonRepository {
                         int n = Integer.parseInt(s.getPath().getName());
                         Path file = new Path(s.getPath(), OnnxSignature.FILE);
                         if (fs.exists(file)
-                                && ModelIO.sha256(HadoopFiles.readAll(fs, file)).equals(ModelIO.sha256(onnx))) {
+                                && Checksums.sha256(HadoopFiles.readAll(fs, file))
+                                        .equals(Checksums.sha256(onnx))) {
                             return s.getPath().toString();
                         }
                         next = Math.max(next, n + 1);

@@ -17,6 +17,7 @@ import io.compactml.common.data.ScalingMethod;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.model.NetworkType;
+import io.compactml.common.monitor.MonitorSource;
 import io.compactml.common.prune.Criterion;
 import io.compactml.common.prune.PruneScope;
 import io.compactml.common.prune.PruneStructure;
@@ -60,8 +61,8 @@ public final class ConfigKeys {
                 Task.CLASSIFICATION,
                 "classification: softmax + cross-entropy, labels are class indices; regression: identity + MSE."));
 
-        for (String split : List.of("train", "eval", "calibration")) {
-            boolean train = !split.equals("eval");
+        for (String split : List.of("train", "eval", "calibration", "monitor")) {
+            boolean train = split.equals("train") || split.equals("calibration");
             String prefix = "data." + split + ".";
             add(string(
                     prefix + "name",
@@ -407,6 +408,75 @@ public final class ConfigKeys {
                 1,
                 10_000_000,
                 "Rows the inference log gathers before it writes them as one file (also flushed every 10 s)."));
+    }
+
+    static {
+        add(string("monitor.model", "", "Published model `monitor` checks; empty means model.name."));
+        add(string("monitor.version", "", "Its version; empty means the one LATEST names."));
+        add(oneOf(
+                "monitor.source",
+                MonitorSource.INFERENCE_LOG,
+                "inference-log: the rows `serve` logged (serve.log-uri) in [monitor.window-start,"
+                        + " monitor.window-end); data: the data set data.monitor.*."));
+        add(
+                string(
+                        "monitor.window-start",
+                        "",
+                        "Start of the inference-log window, an ISO-8601 instant (2026-12-01T00:00:00Z), inclusive; empty: open."));
+        add(string("monitor.window-end", "", "End of the inference-log window, exclusive; empty: open."));
+        add(string(
+                "monitor.reference-run",
+                "",
+                "Calibration run whose statistics are the reference; empty means the newest of the model's source."));
+        add(string(
+                "monitor.method",
+                "",
+                "Calibration method whose clip ranges define saturation; empty means the artifact's quantize.method."));
+        add(integer(
+                "monitor.quantiles",
+                10,
+                2,
+                1000,
+                "Reference quantile bins of PSI and JS (plus below min and above max)."));
+        add(decimal("monitor.psi-threshold", 0.25, 0.0, 100.0, "A tensor drifted when its PSI is above this."));
+        add(decimal(
+                "monitor.js-threshold",
+                0.1,
+                0.0,
+                1.0,
+                "A tensor drifted when its Jensen-Shannon distance is above this."));
+        add(decimal(
+                "monitor.saturation-factor",
+                2.0,
+                1.0,
+                1e6,
+                "A tensor drifted when its saturation rate is above factor x the calibration set's + margin."));
+        add(decimal(
+                "monitor.saturation-margin",
+                0.001,
+                0.0,
+                1.0,
+                "The margin of monitor.saturation-factor (a share of values: 0.001 = 0.1 %)."));
+        add(decimal(
+                "monitor.prediction-psi-threshold",
+                0.25,
+                0.0,
+                100.0,
+                "The predictions drifted when the PSI of the predicted-class distribution is above this."));
+        add(decimal(
+                "monitor.max-accuracy-drop",
+                2.0,
+                0.0,
+                100.0,
+                "With labels: accuracy drifted when it is more than this many points below the manifest's."));
+        add(integer(
+                "monitor.reference-limit",
+                10_000,
+                1,
+                Integer.MAX_VALUE,
+                "Rows of data.calibration the reference predicted-class distribution is measured on."));
+        add(integer(
+                "monitor.min-rows", 100, 1, Integer.MAX_VALUE, "A window with fewer rows gets no verdict (exit 0)."));
     }
 
     private static void add(ConfigKey key) {

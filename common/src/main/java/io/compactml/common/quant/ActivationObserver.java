@@ -32,13 +32,18 @@ public final class ActivationObserver {
         return names;
     }
 
-    /** Runs the minibatch forward (inference mode) and adds every activation to its histogram. */
-    public void observe(INDArray features) {
+    /**
+     * Runs the minibatch forward (inference mode) and adds every activation to its histogram.
+     *
+     * @return the network's output for the minibatch, [rows, outputs]
+     */
+    public INDArray observe(INDArray features) {
         List<INDArray> acts = net.feedForward(features, false);
         for (int t = 0; t < histograms.length; t++) {
             INDArray a = acts.get(t);
             histograms[t].add(FakeQuant.values(a), 0, (int) a.length());
         }
+        return acts.get(acts.size() - 1);
     }
 
     public FloatHistogram[] histograms() {

@@ -169,6 +169,11 @@ public final class FloatHistogram implements Serializable {
     }
 
     /** Lower edge of a bucket, as a float (the value with that bucket's bits and zero low mantissa bits). */
+    /** The lower edge of the bucket holding {@code v} (its upper edge for negative values): 0.05 % below at most. */
+    public static float bucketEdge(float v) {
+        return lowerEdge(Float.floatToRawIntBits(v) >>> SHIFT) + 0f;
+    }
+
     private static float lowerEdge(int bucket) {
         return Float.intBitsToFloat(bucket << SHIFT);
     }
@@ -218,6 +223,27 @@ public final class FloatHistogram implements Serializable {
             double edge = lowerEdge(b);
             int bin = (int) Math.max(0, Math.min(bins - 1, Math.floor((edge - lo) / width)));
             h[bin] += c;
+        }
+        return h;
+    }
+
+    /**
+     * Counts of the finite values in the {@code edges.length + 1} bins the ascending {@code edges} make: (-inf,
+     * e0), [e0, e1), ..., [e_last, +inf). A bucket goes to the bin of its lower edge (its upper edge for negative
+     * values), as in {@link #uniform}: at bucket resolution, 0.05 % of a value. For drift statistics, where
+     * another data set's bins are laid over these statistics.
+     */
+    public long[] counts(float[] edges) {
+        long[] h = new long[edges.length + 1];
+        for (int b = 0; b < BUCKETS; b++) {
+            long c = counts[b];
+            if (c == 0) {
+                continue;
+            }
+            float edge = lowerEdge(b) + 0f; // -0 reads as 0
+            int bin = java.util.Arrays.binarySearch(edges, edge);
+            // found: the bin starting at that edge; not found: -(insertion point) - 1, the bin left of it
+            h[bin >= 0 ? bin + 1 : -bin - 1] += c;
         }
         return h;
     }

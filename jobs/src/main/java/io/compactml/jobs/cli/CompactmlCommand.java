@@ -3,6 +3,8 @@ package io.compactml.jobs.cli;
 import io.compactml.jobs.distill.DistillJob;
 import io.compactml.jobs.distill.TeacherOutputsJob;
 import io.compactml.jobs.eval.EvaluateJob;
+import io.compactml.jobs.monitor.DriftReport;
+import io.compactml.jobs.monitor.MonitorJob;
 import io.compactml.jobs.pipeline.DemoJob;
 import io.compactml.jobs.pipeline.PipelineJob;
 import io.compactml.jobs.prune.ImportanceJob;
@@ -15,6 +17,7 @@ import io.compactml.jobs.report.ReportJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.JobRunner;
+import io.compactml.jobs.tables.DriftRow;
 import io.compactml.jobs.tables.QuantParamRow;
 import io.compactml.jobs.tables.RunLog;
 import io.compactml.jobs.train.TrainJob;
@@ -46,6 +49,7 @@ import picocli.CommandLine.Mixin;
             CompactmlCommand.Report.class,
             CompactmlCommand.Publish.class,
             CompactmlCommand.Verify.class,
+            CompactmlCommand.Monitor.class,
             CompactmlCommand.Demo.class,
             SqlCommand.class,
             ConfigCommand.class,
@@ -76,6 +80,31 @@ public final class CompactmlCommand {
         public Integer call() {
             JobRunner.run(spec.name(), options.load(), options.runId(spec.name()), this::run);
             return 0;
+        }
+    }
+
+    @Command(
+            name = "monitor",
+            description = "Drift of a served model's inputs and activations (PSI, JS distance, int8 saturation) and"
+                    + " predictions against its calibration statistics (drift); exit 3 on drift.")
+    static final class Monitor extends JobCommand {
+        private DriftReport report;
+
+        @Override
+        void run(JobContext ctx) {
+            report = new MonitorJob(ctx).run();
+            for (DriftRow r : report.drift()) {
+                Console.out(
+                        "  %-22s %-16s %10.5g  threshold %10.5g  %s",
+                        r.tensor(), r.metric(), r.value(), r.threshold(), r.drifted() ? "DRIFT" : "ok");
+            }
+            Console.out("%s", report.summary());
+        }
+
+        @Override
+        public Integer call() {
+            super.call();
+            return report != null && report.drifted() ? DriftReport.DRIFT_EXIT_CODE : 0;
         }
     }
 

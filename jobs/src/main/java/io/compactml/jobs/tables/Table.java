@@ -21,7 +21,8 @@ public enum Table {
     TEACHER_OUTPUTS("teacher_outputs", TeacherOutputRow.class),
     DISTILL_CANDIDATES("distill_candidates", DistillCandidateRow.class),
     CANDIDATES("candidates", CandidateRow.class),
-    ARTIFACTS("artifacts", ArtifactRow.class);
+    ARTIFACTS("artifacts", ArtifactRow.class),
+    DRIFT("drift", DriftRow.class);
 
     private final String tableName;
     private final Class<? extends TableRow> row;

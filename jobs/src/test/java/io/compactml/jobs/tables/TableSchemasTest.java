@@ -224,7 +224,23 @@ class TableSchemasTest {
                         .add("source_model_sha256", DataTypes.StringType)
                         .add("size_bytes", DataTypes.LongType)
                         .add("manifest_sha256", DataTypes.StringType)
-                        .add("published_at", DataTypes.TimestampType));
+                        .add("published_at", DataTypes.TimestampType)),
+        DRIFT(
+                "drift",
+                new StructType()
+                        .add("run_id", DataTypes.StringType, false)
+                        .add("model_name", DataTypes.StringType, false)
+                        .add("version", DataTypes.StringType, false)
+                        .add("window", DataTypes.StringType, false)
+                        .add("rows", DataTypes.LongType)
+                        .add("tensor_index", DataTypes.IntegerType, false)
+                        .add("tensor", DataTypes.StringType, false)
+                        .add("metric", DataTypes.StringType, false)
+                        .add("value", DataTypes.DoubleType)
+                        .add("reference", DataTypes.DoubleType)
+                        .add("threshold", DataTypes.DoubleType)
+                        .add("drifted", DataTypes.BooleanType)
+                        .add("created_at", DataTypes.TimestampType));
 
         final String name;
         final StructType schema;

@@ -1,0 +1,92 @@
+package io.compactml.common.monitor;
+
+import io.compactml.common.quant.ActivationObserver;
+import io.compactml.common.quant.FloatHistogram;
+import java.io.Serializable;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * What {@code monitor} measures over a window of data, exactly mergeable across partitions: per activation tensor
+ * the {@link FloatHistogram} {@code calibrate} keeps (so the same data gives the same statistics), the
+ * predicted-class counts and, with labels, the correct predictions.
+ */
+public final class WindowStatistics implements Serializable {
+    private final FloatHistogram[] histograms;
+    private final long[] predicted;
+    private long rows;
+    private long labeled;
+    private long correct;
+
+    private WindowStatistics(FloatHistogram[] histograms, int classes) {
+        this.histograms = histograms;
+        this.predicted = new long[classes];
+    }
+
+    /** An observer of {@code net}'s tensors: feed it minibatches, then take {@link #result}. */
+    public static final class Observer {
+        private final ActivationObserver activations;
+        private final WindowStatistics stats;
+
+        public Observer(MultiLayerNetwork net, int classes) {
+            this.activations = new ActivationObserver(net);
+            this.stats = new WindowStatistics(activations.histograms(), classes);
+        }
+
+        /**
+         * One minibatch: {@code features} [rows, inputs]; {@code labels} one-hot [rows, classes], or null.
+         * Predictions are the output's argmax (for a regression model, with one output, class 0).
+         */
+        public void observe(INDArray features, INDArray labels) {
+            INDArray out = activations.observe(features);
+            long n = out.rows();
+            INDArray predictedClass = out.argMax(1);
+            INDArray trueClass = labels == null ? null : labels.argMax(1);
+            for (int r = 0; r < n; r++) {
+                int p = predictedClass.getInt(r);
+                if (p < stats.predicted.length) {
+                    stats.predicted[p]++;
+                }
+                if (trueClass != null && trueClass.getInt(r) == p) {
+                    stats.correct++;
+                }
+            }
+            stats.rows += n;
+            stats.labeled += trueClass == null ? 0 : n;
+        }
+
+        public WindowStatistics result() {
+            return stats;
+        }
+    }
+
+    /** Adds {@code o}'s counts into this one; returns this. */
+    public WindowStatistics merge(WindowStatistics o) {
+        ActivationObserver.merge(histograms, o.histograms);
+        for (int c = 0; c < predicted.length; c++) {
+            predicted[c] += o.predicted[c];
+        }
+        rows += o.rows;
+        labeled += o.labeled;
+        correct += o.correct;
+        return this;
+    }
+
+    public FloatHistogram[] histograms() {
+        return histograms;
+    }
+
+    /** Rows predicted as each class. */
+    public long[] predicted() {
+        return predicted.clone();
+    }
+
+    public long rows() {
+        return rows;
+    }
+
+    /** Accuracy over the labeled rows, NaN without labels. */
+    public double accuracy() {
+        return labeled == 0 ? Double.NaN : correct / (double) labeled;
+    }
+}

@@ -1,0 +1,181 @@
+package io.compactml.jobs.monitor;
+
+import io.compactml.common.Errors;
+import io.compactml.common.artifact.ArtifactStore;
+import io.compactml.common.artifact.Manifest;
+import io.compactml.common.artifact.ModelFormat;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Scaling;
+import io.compactml.common.data.Task;
+import io.compactml.common.eval.EvaluateSettings;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
+import io.compactml.common.monitor.MonitorSettings;
+import io.compactml.common.monitor.MonitorSource;
+import io.compactml.common.monitor.WindowStatistics;
+import io.compactml.jobs.data.SparkData;
+import io.compactml.jobs.runtime.Console;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.tables.DriftRow;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * {@code monitor}: drift of a served model's inputs and activations against its calibration statistics. One
+ * distributed forward pass of the artifact's network over the window (the inference log {@code serve} wrote, or
+ * a data set) with the exact mergeable histograms of {@code calibrate}; per activation tensor the PSI and the
+ * Jensen-Shannon distance on the reference's quantile bins and the share of values outside the calibrated clip
+ * range (what int8 saturates); the PSI of the predicted-class distribution against the model's predictions on
+ * {@code data.calibration}; with labels, the accuracy against the manifest's. Writes {@code drift} (see {@link
+ * DriftRow}, {@link DriftReport} for the verdict).
+ */
+public final class MonitorJob {
+    private final JobContext ctx;
+
+    public MonitorJob(JobContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** The served model: its name, version, manifest and network (an int8 model with dequantized weights). */
+    public record Served(String model, String version, Manifest manifest, byte[] zip, MultiLayerNetwork net) {
+        int classes() {
+            return ModelShapes.outputs(net);
+        }
+    }
+
+    public DriftReport run() {
+        MonitorSettings s = MonitorSettings.from(ctx.config());
+        Served served = served(s);
+        Reference ref = Reference.read(ctx, served, s);
+        ref = ref.withPredictions(measure(served, reference(s), false).predicted());
+        SparkData.Loaded window = window(s, served);
+        boolean labeled = s.source() == MonitorSource.DATA && window.spec().labeled();
+        return report(served, ref, window, measure(served, window, labeled), s);
+    }
+
+    /** Compares a measured window with the reference and writes the {@code drift} rows of this run. */
+    public DriftReport report(
+            Served served, Reference ref, SparkData.Loaded window, WindowStatistics w, MonitorSettings s) {
+        String described = s.describeWindow(window.spec().name());
+        if (w.rows() < s.minRows()) {
+            Console.out(
+                    "window %s has %,d rows, fewer than monitor.min-rows = %d: no verdict",
+                    described, w.rows(), s.minRows());
+            return new DriftReport(served.model(), served.version(), described, w.rows(), List.of());
+        }
+        List<DriftRow> rows = new DriftComparison(ctx.runId(), served, ref, s, described).rows(w);
+        ctx.tables().replace(Table.DRIFT, rows, Scope.run(ctx.runId()));
+        return new DriftReport(served.model(), served.version(), described, w.rows(), rows);
+    }
+
+    /** The artifact {@code monitor.model}/{@code monitor.version} (default LATEST), verified as it is read. */
+    public Served served(MonitorSettings s) {
+        String root = ctx.locations().artifactsRoot();
+        ArtifactStore store = new ArtifactStore(root, ctx.hadoop());
+        String version = s.version().isEmpty()
+                ? store.latest(s.model()).orElseThrow(() -> Errors.nothingPublished(s.model(), root))
+                : s.version();
+        Manifest m = store.verify(s.model(), version);
+        String dir = store.dir(s.model(), version);
+        ModelFormat format = ModelFormat.byId(m.format(), dir);
+        MultiLayerNetwork net =
+                format.network(store.read(s.model(), version, format.fileName()), dir + "/" + format.fileName());
+        return new Served(s.model(), version, m, ModelIO.toBytes(net), net);
+    }
+
+    /** {@code data.calibration}, its first {@code monitor.reference-limit} rows: the reference predictions. */
+    private SparkData.Loaded reference(MonitorSettings s) {
+        DatasetSpec c = DatasetSpec.from(ctx.config(), "calibration");
+        int limit = c.limit() == 0 ? s.referenceLimit() : Math.min(c.limit(), s.referenceLimit());
+        DatasetSpec limited = new DatasetSpec(
+                c.key(),
+                c.name(),
+                c.uri(),
+                c.format(),
+                c.labelsUri(),
+                c.features(),
+                c.label(),
+                c.scaling(),
+                limit,
+                c.partitions());
+        return SparkData.load(ctx.spark(), limited);
+    }
+
+    /** The window: {@code data.monitor}, or the inference log's rows of the model in the time window. */
+    public SparkData.Loaded window(MonitorSettings s, Served served) {
+        if (s.source() == MonitorSource.DATA) {
+            return SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "monitor"));
+        }
+        String uri = InferenceLogTable.uri(ctx.config());
+        Dataset<Row> log = InferenceLogTable.read(ctx.spark(), uri, served.model(), s.windowStart(), s.windowEnd());
+        Dataset<Row> rows = log.select(
+                functions.monotonically_increasing_id().as("row_id"),
+                functions.col("features"),
+                functions.lit(0.0).as("label"));
+        // served inputs are what the model takes: no scaling, as the server got them
+        DatasetSpec spec = new DatasetSpec(
+                "serve.log-uri",
+                "inference_log",
+                uri,
+                io.compactml.common.data.DataFormat.PARQUET,
+                "",
+                "features",
+                "",
+                Scaling.NONE,
+                0,
+                0);
+        return new SparkData.Loaded(spec, rows, ModelShapes.inputs(served.net()));
+    }
+
+    /**
+     * The distributed pass: every partition deserializes the network once and folds its minibatches into a
+     * {@link WindowStatistics}; the partial statistics are tree-reduced (counts add, exactly).
+     */
+    public WindowStatistics measure(Served served, SparkData.Loaded data, boolean labeled) {
+        int inputs = ModelShapes.inputs(served.net());
+        int classes = served.classes();
+        int batch = EvaluateSettings.from(ctx.config()).batchSize();
+        JavaRDD<DataSet> batches = labeled
+                ? SparkData.minibatches(data, inputs, classes, ModelShapes.task(served.net()), batch)
+                : SparkData.featureBatches(data, inputs, batch);
+        if (batches.getNumPartitions() == 0) {
+            return new WindowStatistics.Observer(served.net(), classes).result();
+        }
+        Broadcast<byte[]> zip = ctx.jsc().broadcast(served.zip());
+        String uri = served.model() + "/" + served.version();
+        boolean withLabels = labeled && ModelShapes.task(served.net()) == Task.CLASSIFICATION;
+        try {
+            return batches.mapPartitions((Iterator<DataSet> it) -> {
+                        WindowStatistics.Observer o =
+                                new WindowStatistics.Observer(ModelIO.fromBytes(zip.value(), uri), classes);
+                        while (it.hasNext()) {
+                            DataSet d = it.next();
+                            o.observe(d.getFeatures(), withLabels ? d.getLabels() : null);
+                        }
+                        return Collections.singletonList(o.result()).iterator();
+                    })
+                    .treeReduce(WindowStatistics::merge);
+        } finally {
+            zip.destroy();
+        }
+    }
+
+    /** The rows of a report, the most drifted first (by value over threshold). */
+    static List<DriftRow> worstFirst(List<DriftRow> rows) {
+        return rows.stream()
+                .filter(DriftRow::drifted)
+                .sorted(Comparator.comparingDouble((DriftRow r) -> -Math.abs(r.value() / r.threshold())))
+                .toList();
+    }
+}
