@@ -83,7 +83,7 @@ class DagFile:
             if isinstance(node, ast.With):
                 self.visit(node.body)
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
-                    and call_name(node.value) == "spark_job":
+                    and call_name(node.value) in ("spark_job", "drift_gate"):
                 self.task(node.targets[0].id, node.value)
             elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
                 try:

@@ -20,6 +20,12 @@ TEACHER_OUTPUTS = "teacher-outputs"
 DISTILL = "distill"
 PUBLISH = "publish"
 VERIFY = "verify"
+MONITOR = "monitor"
+
+# `monitor` exits 3 when the window drifted, 0 when not (DRIFT_EXIT_CODE of the jar)
+DRIFT_EXIT_CODE = 3
+# what a drift gate exits with when there is no drift: Airflow then marks it skipped, and its downstream tasks too
+NO_DRIFT_SKIP_CODE = 99
 
 # One run id keys every row all tasks of a DAG run write (CompactML accepts [A-Za-z0-9._-]); a task retried by
 # Airflow reruns under the same id and replaces its own rows.
@@ -56,3 +62,24 @@ def spark_job(task_id, job, options=(), sets=None, config=CLUSTER_CONF, **kwargs
         name=f"compactml-{task_id}",
         **kwargs,
     )
+
+
+def drift_gate(task_id, job, options=(), sets=None, config=CLUSTER_CONF, **kwargs):
+    """`monitor` as a gate: a BashOperator running the same spark-submit as spark_job, whose exit code 3 (drift)
+    lets the downstream tasks run, 0 (no drift) marks the task and its downstream skipped (skip_on_exit_code), and
+    any other code fails it."""
+    from airflow.operators.bash import BashOperator
+    import shlex
+
+    args = [job, "--config", config, "--run-id", RUN_ID, *options]
+    for key, value in (sets or {}).items():
+        args += ["--set", f"{key}={value}"]
+    submit = " ".join(
+        ["spark-submit", "--class", MAIN_CLASS]
+        + [f"--conf {shlex.quote(f'{k}={v}')}" for k, v in SPARK_CONF.items()]
+        + [JAR]
+        + [shlex.quote(str(a)) for a in args]
+    )
+    script = (f"{submit}; rc=$?; if [ $rc -eq 0 ]; then exit {NO_DRIFT_SKIP_CODE}; "
+              f"elif [ $rc -eq {DRIFT_EXIT_CODE} ]; then exit 0; else exit $rc; fi")
+    return BashOperator(task_id=task_id, bash_command=script, skip_on_exit_code=NO_DRIFT_SKIP_CODE, **kwargs)

@@ -110,9 +110,18 @@ class InferenceLog implements AutoCloseable {
         try {
             sink.write(batch);
             metrics.logged(batch.size());
-        } catch (Exception e) {
+        } catch (Exception | LinkageError e) {
+            // a class the store needs missing is a failed write too: the writer keeps running, requests never see it
             metrics.dropped(batch.size());
-            LOG.warn("Inference log: dropped {} rows, storage failed: {}", batch.size(), e.toString());
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            LOG.warn(
+                    "Inference log: dropped {} rows, storage failed: {} (cause: {})",
+                    batch.size(),
+                    e.toString(),
+                    root.toString());
         }
         batch.clear();
     }

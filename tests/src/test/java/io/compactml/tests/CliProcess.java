@@ -91,4 +91,19 @@ final class CliProcess {
             Files.deleteIfExists(err.toPath());
         }
     }
+
+    /** Rows per named query in the CSV output of {@code compactml sql --format csv --file F}. */
+    static Map<String, Integer> rowsPerQuery(String stdout) {
+        Map<String, Integer> rows = new java.util.LinkedHashMap<>();
+        String current = null;
+        for (String line : stdout.split("\n")) {
+            if (line.startsWith("-- name: ")) {
+                current = line.substring("-- name: ".length()).strip();
+                rows.put(current, -1); // the header line follows
+            } else if (current != null && !line.isBlank()) {
+                rows.merge(current, 1, Integer::sum);
+            }
+        }
+        return rows;
+    }
 }

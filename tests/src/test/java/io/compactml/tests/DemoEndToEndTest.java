@@ -225,16 +225,7 @@ class DemoEndToEndTest {
         Path queries = CliProcess.ROOT.resolve("notebooks/queries.sql");
         CliProcess.Outcome o = CliProcess.run(work, "sql", "--format", "csv", "--file", queries.toString());
         assertEquals(0, o.exitCode(), o.toString());
-        Map<String, Integer> rows = new LinkedHashMap<>();
-        String current = null;
-        for (String line : o.stdout().split("\n")) {
-            if (line.startsWith("-- name: ")) {
-                current = line.substring("-- name: ".length()).strip();
-                rows.put(current, -1); // the header line follows
-            } else if (current != null && !line.isBlank()) {
-                rows.merge(current, 1, Integer::sum);
-            }
-        }
+        Map<String, Integer> rows = CliProcess.rowsPerQuery(o.stdout());
         rows.forEach((name, n) -> assertTrue(n > 0, "notebook query " + name + " returned no rows"));
 
         JsonNode nb = new ObjectMapper()

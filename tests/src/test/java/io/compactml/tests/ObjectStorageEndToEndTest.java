@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.compactml.common.data.IdxFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,7 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * S3A and conf/s3-local.conf's settings), and the publish protocol when that server dies in the middle of a
  * publish.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ObjectStorageEndToEndTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     static Path work;
 
@@ -81,6 +91,7 @@ class ObjectStorageEndToEndTest {
     }
 
     @Test
+    @Order(1)
     void publishesThroughS3AndSurvivesTheServerDyingMidPublish() throws Exception {
         ok(compactml("train"));
         ok(compactml("evaluate"));
@@ -124,5 +135,157 @@ class ObjectStorageEndToEndTest {
         assertTrue(Files.exists(artifact("v2").resolve("manifest.json")));
         assertEquals("v2", latest());
         ok(compactml("verify", "--set", "verify.version=v2"));
+    }
+
+    /** The first {@code n} Fashion-MNIST test images as the model takes them (divided by 255), and their labels. */
+    private static float[][] testImages(int n) throws Exception {
+        String dir = "/usr/share/datasets/fashion-mnist/";
+        float[][] x;
+        try (var in = Files.newInputStream(Path.of(dir, "t10k-images-idx3-ubyte.gz"))) {
+            x = IdxFile.read(in, "t10k-images", 0, n);
+        }
+        for (float[] row : x) {
+            for (int i = 0; i < row.length; i++) {
+                row[i] /= 255f;
+            }
+        }
+        return x;
+    }
+
+    private static int[] testLabels(int n) throws Exception {
+        try (var in = Files.newInputStream(Path.of("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"))) {
+            float[][] y = IdxFile.read(in, "t10k-labels", 0, n);
+            return Arrays.stream(y).mapToInt(r -> (int) r[0]).toArray();
+        }
+    }
+
+    /** Infers {@code x} in requests of 50 rows; the predicted classes. */
+    private static int[] predict(ServeProcess serve, float[][] x) throws Exception {
+        int[] predicted = new int[x.length];
+        for (int from = 0; from < x.length; from += 50) {
+            int rows = Math.min(50, x.length - from);
+            StringBuilder data = new StringBuilder();
+            for (int r = from; r < from + rows; r++) {
+                for (float v : x[r]) {
+                    data.append(data.length() == 0 ? "" : ",").append(v);
+                }
+            }
+            var response = serve.post(
+                    "/v2/models/fmnist-mlp/infer",
+                    "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[" + rows + "," + x[0].length
+                            + "],\"data\":[" + data + "]}]}");
+            assertEquals(200, response.statusCode(), response.body());
+            JsonNode out = JSON.readTree(response.body()).at("/outputs/0/data");
+            for (int r = 0; r < rows; r++) {
+                int best = 0;
+                for (int c = 1; c < 10; c++) {
+                    best = out.get(r * 10 + c).floatValue()
+                                    > out.get(r * 10 + best).floatValue()
+                            ? c
+                            : best;
+                }
+                predicted[from + r] = best;
+            }
+        }
+        return predicted;
+    }
+
+    @Test
+    @Order(2)
+    void servesFromS3AndMonitorsTheDriftOfWhatItServed() throws Exception {
+        float[][] images = testImages(500);
+        int[] labels = testLabels(500);
+        Instant shiftStart;
+        try (ServeProcess serve = ServeProcess.start(
+                work,
+                LocalServices.CREDENTIALS,
+                "--model",
+                "fmnist-mlp",
+                "--config",
+                conf.toString(),
+                "--set",
+                "serve.log-fraction=1.0",
+                "--set",
+                "serve.log-flush-rows=250")) {
+            assertTrue(serve.awaitServing(), serve.log());
+            JsonNode meta = JSON.readTree(serve.get("/v2/models/fmnist-mlp").body());
+            assertEquals("[\"v2\"]", meta.get("versions").toString(), "the version LATEST names in the bucket");
+            assertEquals("[-1,784]", meta.at("/inputs/0/shape").toString());
+
+            // the same predictions evaluate scored: accuracy on data.eval's 500 images as in the manifest
+            int[] predicted = predict(serve, images);
+            long correct = java.util.stream.IntStream.range(0, 500)
+                    .filter(i -> predicted[i] == labels[i])
+                    .count();
+            JsonNode manifest = JSON.readTree(Files.readString(artifact("v2").resolve("manifest.json")));
+            assertEquals(manifest.at("/metrics/accuracy").asDouble(), correct / 500.0, 1e-9, "served = evaluated");
+
+            var bad = serve.post("/v2/models/fmnist-mlp/infer", "{\"inputs\":[{\"name\":\"input\"}]}");
+            assertEquals(400, bad.statusCode(), bad.body());
+            assertTrue(bad.body().contains("the model takes FP32"), bad.body());
+            assertEquals(200, serve.get("/v2/health/ready").statusCode(), "still serving after a bad request");
+
+            shiftStart = Instant.now();
+            Thread.sleep(20);
+            float[][] inverted = new float[images.length][];
+            for (int i = 0; i < images.length; i++) {
+                inverted[i] = images[i].clone();
+                for (int j = 0; j < inverted[i].length; j++) {
+                    inverted[i][j] = 1f - inverted[i][j];
+                }
+            }
+            predict(serve, inverted);
+            assertEquals(0, serve.stop(), serve.log());
+            assertTrue(serve.log().contains("Stopped, every request answered"), serve.log());
+        }
+        assertTrue(
+                Files.isDirectory(s3.bucket().resolve("warehouse/inference_log/_delta_log")),
+                "the inference log is a Delta table in the bucket");
+
+        // a tampered artifact is refused: nothing valid to serve, exit 1
+        Path onnx = artifact("v1").resolve("model.onnx");
+        byte[] bytes = Files.readAllBytes(onnx);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(onnx, bytes);
+        try (ServeProcess tampered = ServeProcess.start(
+                work,
+                LocalServices.CREDENTIALS,
+                "--model",
+                "fmnist-mlp",
+                "--version",
+                "v1",
+                "--config",
+                conf.toString())) {
+            assertEquals(1, tampered.awaitExit(), tampered.log());
+            assertTrue(tampered.log().contains("model.onnx has sha256"), tampered.log());
+        }
+
+        // monitor: the clean window has no drift (exit 0), the inverted one drifts (exit 3)
+        ok(compactml("calibrate", "--set", "data.calibration.limit=2000"));
+        CliProcess.Outcome clean = compactml("monitor", "--set", "monitor.window-end=\"" + shiftStart + "\"");
+        assertEquals(0, clean.exitCode(), clean.toString());
+        assertTrue(clean.stdout().contains("500 rows, no drift"), clean.stdout());
+        CliProcess.Outcome shifted = compactml("monitor", "--set", "monitor.window-start=\"" + shiftStart + "\"");
+        assertEquals(3, shifted.exitCode(), shifted.toString());
+        assertTrue(shifted.stdout().contains("500 rows, DRIFT in input"), shifted.stdout());
+
+        // drift over time in the report and the drift notebook's queries
+        ok(compactml("report"));
+        assertTrue(Files.readString(work.resolve("reports/s3/index.html")).contains("Drift against the calibration"));
+        assertTrue(Files.size(work.resolve("reports/s3/drift.png")) > 0);
+        CliProcess.Outcome sql = CliProcess.run(
+                work,
+                LocalServices.CREDENTIALS,
+                "sql",
+                "--config",
+                conf.toString(),
+                "--format",
+                "csv",
+                "--file",
+                CliProcess.ROOT.resolve("notebooks/drift.sql").toString());
+        ok(sql);
+        var rows = CliProcess.rowsPerQuery(sql.stdout());
+        assertEquals(java.util.Set.of("drift_latest", "drift_over_time", "drifted_windows"), rows.keySet());
+        rows.forEach((name, n) -> assertTrue(n > 0, "drift.sql query " + name + " returned no rows"));
     }
 }

@@ -57,17 +57,31 @@ public final class MonitorJob {
     public DriftReport run() {
         MonitorSettings s = MonitorSettings.from(ctx.config());
         Served served = served(s);
-        Reference ref = Reference.read(ctx, served, s);
-        ref = ref.withPredictions(measure(served, reference(s), false).predicted());
+        Reference ref = reference(served, s);
         SparkData.Loaded window = window(s, served);
         boolean labeled = s.source() == MonitorSource.DATA && window.spec().labeled();
-        return report(served, ref, window, measure(served, window, labeled), s);
+        DriftReport report = compare(served, ref, window.spec().name(), measure(served, window, labeled), s);
+        if (!report.drift().isEmpty()) {
+            ctx.tables().replace(Table.DRIFT, report.drift(), Scope.run(ctx.runId()));
+        }
+        return report;
     }
 
-    /** Compares a measured window with the reference and writes the {@code drift} rows of this run. */
-    public DriftReport report(
-            Served served, Reference ref, SparkData.Loaded window, WindowStatistics w, MonitorSettings s) {
-        String described = s.describeWindow(window.spec().name());
+    /**
+     * The reference of {@code served}: the calibration statistics ({@link Reference#read}) and the predicted-class
+     * counts on {@code data.calibration}.
+     */
+    public Reference reference(Served served, MonitorSettings s) {
+        Reference ref = Reference.read(ctx, served, s);
+        return ref.withPredictions(measure(served, referenceData(s), false).predicted());
+    }
+
+    /**
+     * A measured window against the reference: its {@code drift} rows (not written), or none when the window has
+     * fewer than {@code monitor.min-rows} rows.
+     */
+    public DriftReport compare(Served served, Reference ref, String dataName, WindowStatistics w, MonitorSettings s) {
+        String described = s.describeWindow(dataName);
         if (w.rows() < s.minRows()) {
             Console.out(
                     "window %s has %,d rows, fewer than monitor.min-rows = %d: no verdict",
@@ -75,7 +89,6 @@ public final class MonitorJob {
             return new DriftReport(served.model(), served.version(), described, w.rows(), List.of());
         }
         List<DriftRow> rows = new DriftComparison(ctx.runId(), served, ref, s, described).rows(w);
-        ctx.tables().replace(Table.DRIFT, rows, Scope.run(ctx.runId()));
         return new DriftReport(served.model(), served.version(), described, w.rows(), rows);
     }
 
@@ -95,7 +108,7 @@ public final class MonitorJob {
     }
 
     /** {@code data.calibration}, its first {@code monitor.reference-limit} rows: the reference predictions. */
-    private SparkData.Loaded reference(MonitorSettings s) {
+    private SparkData.Loaded referenceData(MonitorSettings s) {
         DatasetSpec c = DatasetSpec.from(ctx.config(), "calibration");
         int limit = c.limit() == 0 ? s.referenceLimit() : Math.min(c.limit(), s.referenceLimit());
         DatasetSpec limited = new DatasetSpec(

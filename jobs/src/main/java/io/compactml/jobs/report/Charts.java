@@ -127,6 +127,33 @@ final class Charts {
         return chart;
     }
 
+    /** PSI per tensor over monitor runs (log scale), the alarm threshold dashed. */
+    static JFreeChart driftOverTime(
+            String model, Map<String, org.jfree.data.time.TimeSeries> series, double threshold) {
+        org.jfree.data.time.TimeSeriesCollection data = new org.jfree.data.time.TimeSeriesCollection();
+        series.values().forEach(data::addSeries);
+        JFreeChart chart = ChartFactory.createTimeSeriesChart(
+                model + ": PSI per tensor against the calibration statistics",
+                "monitor run",
+                "PSI",
+                data,
+                true,
+                false,
+                false);
+        XYPlot plot = chart.getXYPlot();
+        LogAxis psi = new LogAxis("PSI (log scale)");
+        psi.setSmallestValue(1e-6);
+        plot.setRangeAxis(psi);
+        plot.setRenderer(new XYLineAndShapeRenderer(true, true));
+        ValueMarker alarm = new ValueMarker(threshold);
+        alarm.setPaint(Color.GRAY);
+        alarm.setStroke(
+                new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
+        plot.addRangeMarker(alarm);
+        style(plot);
+        return chart;
+    }
+
     /** Accuracy lost with only one layer in int8, per layer, one series per model. */
     static JFreeChart sensitivity(DefaultCategoryDataset data) {
         JFreeChart chart = ChartFactory.createBarChart(

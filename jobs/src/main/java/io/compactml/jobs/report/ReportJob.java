@@ -6,6 +6,7 @@ import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.tables.CalibrationStatsRow;
 import io.compactml.jobs.tables.CandidateRow;
+import io.compactml.jobs.tables.DriftRow;
 import io.compactml.jobs.tables.LayerSensitivityRow;
 import io.compactml.jobs.tables.ParamImportanceRow;
 import io.compactml.jobs.tables.QuantParamRow;
@@ -18,6 +19,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -31,6 +33,8 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.statistics.HistogramDataset;
 import org.jfree.data.statistics.HistogramType;
+import org.jfree.data.time.Millisecond;
+import org.jfree.data.time.TimeSeries;
 import org.jfree.data.xy.XYSeries;
 
 /**
@@ -70,8 +74,12 @@ public final class ReportJob {
                         + "</style></head><body>\n<h1>CompactML run ")
                 .append(esc(run))
                 .append("</h1>\n");
-        int sections =
-                candidates(html) + trainingCurves(html) + sensitivity(html) + activations(html) + importance(html);
+        int sections = candidates(html)
+                + trainingCurves(html)
+                + sensitivity(html)
+                + activations(html)
+                + importance(html)
+                + drift(html);
         if (sections == 0) {
             throw Errors.badConfigValue(
                     "report.run",
@@ -256,6 +264,61 @@ public final class ReportJob {
                 "importance-" + title.replaceAll("[^A-Za-z0-9.-]+", "-") + ".png",
                 Charts.importance(title, data),
                 "importance scores"));
+        return 1;
+    }
+
+    /**
+     * For a monitor run: its window's metrics, and the PSI of every tensor of the model over all monitor runs up to
+     * this one (drift over time).
+     */
+    private int drift(StringBuilder html) {
+        List<DriftRow> mine = rows(Table.DRIFT, DriftRow.class, Comparator.comparing(DriftRow::tensorIndex));
+        if (mine.isEmpty()) {
+            return 0;
+        }
+        section(html, "Drift against the calibration statistics", mine, "");
+        DriftRow first = mine.get(0);
+        html.append("<p>")
+                .append(esc(first.modelName() + " " + first.version() + ", " + first.window()))
+                .append(", ")
+                .append(first.rows())
+                .append(" rows.</p>\n<table><tr><th class=\"l\">tensor</th><th class=\"l\">metric</th><th>value</th>"
+                        + "<th>threshold</th><th class=\"l\">verdict</th></tr>\n");
+        for (DriftRow r : mine) {
+            html.append(String.format(
+                    java.util.Locale.ROOT,
+                    "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.5g</td><td>%.5g</td><td class=\"l\">%s</td></tr>%n",
+                    esc(r.tensor()),
+                    r.metric(),
+                    r.value(),
+                    r.threshold(),
+                    r.drifted() ? "drift" : "ok"));
+        }
+        html.append("</table>\n");
+        Timestamp until = first.createdAt();
+        List<DriftRow> history = ctx
+                .tables()
+                .read(Table.DRIFT)
+                .filter(functions
+                        .col("model_name")
+                        .equalTo(first.modelName())
+                        .and(functions.col("created_at").leq(until))
+                        .and(functions.col("metric").isin("psi", "prediction_psi")))
+                .collectAsList()
+                .stream()
+                .map(DriftRow::from)
+                .sorted(Comparator.comparing(DriftRow::createdAt))
+                .toList();
+        Map<String, TimeSeries> series = new LinkedHashMap<>();
+        for (DriftRow r : history) {
+            series.computeIfAbsent(r.tensor(), TimeSeries::new)
+                    .addOrUpdate(new Millisecond(r.createdAt()), Math.max(r.value(), 1e-6));
+        }
+        figure(
+                html,
+                "drift.png",
+                Charts.driftOverTime(first.modelName(), series, first.threshold()),
+                "PSI per tensor over monitor runs");
         return 1;
     }
 
