@@ -83,6 +83,10 @@ final class Batcher implements AutoCloseable {
     private void run(List<Pending> batch) {
         ServedVersion v = slot.acquire();
         try {
+            batch = sameWidth(batch, v);
+            if (batch.isEmpty()) {
+                return;
+            }
             int rows = batch.stream().mapToInt(Pending::rows).sum();
             float[] x;
             if (batch.size() == 1) {
@@ -109,6 +113,25 @@ final class Batcher implements AutoCloseable {
         } finally {
             v.release();
         }
+    }
+
+    /**
+     * The requests parsed for {@code v}'s input width; the others (parsed against a version swapped out since, of
+     * another width) are answered 503, to be retried on the new one.
+     */
+    private static List<Pending> sameWidth(List<Pending> batch, ServedVersion v) {
+        List<Pending> ok = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            if (p.x.length == p.rows * v.features) {
+                ok.add(p);
+            } else {
+                p.done.completeExceptionally(new ServeException(
+                        503,
+                        "not_ready",
+                        "version " + v.version + " takes another input width; send the request again"));
+            }
+        }
+        return ok;
     }
 
     @Override

@@ -116,6 +116,12 @@ final class ModelServer implements AutoCloseable {
     private Batcher.Answer direct(InferenceProtocol.Request r) {
         ServedVersion v = slot.acquire();
         try {
+            if (r.x().length != r.rows() * v.features) {
+                throw new ServeException(
+                        503,
+                        "not_ready",
+                        "version " + v.version + " takes another input width; send the request again");
+            }
             float[][] y = v.run(r.x(), r.rows());
             metrics.batch(r.rows());
             return new Batcher.Answer(y, v);
