@@ -20,7 +20,11 @@ import java.util.List;
  * <p>Request: {@code {"id"?, "parameters"?, "inputs": [{"name", "shape": [n, features], "datatype": "FP32",
  * "data": [...]}], "outputs"?: [{"name"}]}}, data row-major, flat or nested. Response: {@code {"model_name",
  * "model_version", "id"?, "outputs": [{"name", "datatype": "FP32", "shape": [n, outputs], "data": [...]}]}}.
- * The binary tensor data extension is not spoken: a request using it gets 400 (send {@code binary_data=False}).
+ * The binary tensor data extension (Triton's, which its clients use by default) is spoken too: with an {@code
+ * Inference-Header-Content-Length: n} header, the first n bytes are the JSON and the rest the inputs' raw bytes
+ * (little-endian, in the order of the inputs whose {@code parameters.binary_data_size} says how many); an output
+ * requested with {@code parameters.binary_data = true} (or a request with {@code parameters.binary_data_output =
+ * true}) is answered the same way.
  */
 final class InferenceProtocol {
     private InferenceProtocol() {}
@@ -29,8 +33,51 @@ final class InferenceProtocol {
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .build();
 
-    /** A parsed infer request: {@code rows} rows of the model's features, flattened. */
-    record Request(String id, int rows, float[] x) {}
+    /** The header that says how long the JSON part of a binary-extension body is. */
+    static final String HEADER_LENGTH = "Inference-Header-Content-Length";
+
+    /**
+     * A parsed infer request: {@code rows} rows of the model's features, flattened; whether the output is wanted
+     * as binary data.
+     */
+    record Request(String id, int rows, float[] x, boolean binaryOutput) {}
+
+    /** A body being read: its bytes, where its JSON ends, and how far the binary part has been consumed. */
+    private static final class Body {
+        final byte[] bytes;
+        final int jsonLength;
+        int cursor;
+        boolean binaryOutput;
+
+        Body(byte[] bytes, int jsonLength) {
+            this.bytes = bytes;
+            this.jsonLength = jsonLength;
+            this.cursor = jsonLength;
+        }
+
+        /** The next {@code size} bytes of the binary part as little-endian floats. */
+        float[] floats(String input, long size) {
+            if (cursor == bytes.length && jsonLength == bytes.length) {
+                throw ServeException.badRequest(
+                        "bad_json",
+                        "input '" + input + "' has binary_data_size but the request has no " + HEADER_LENGTH
+                                + " header");
+            }
+            if (size % 4 != 0 || cursor + size > bytes.length) {
+                throw ServeException.badRequest(
+                        "wrong_shape",
+                        "input '" + input + "' binary_data_size " + size + " does not fit the "
+                                + (bytes.length - cursor) + " bytes left of the body (FP32: 4 bytes a value)");
+            }
+            float[] out = new float[(int) (size / 4)];
+            java.nio.ByteBuffer.wrap(bytes, cursor, (int) size)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .asFloatBuffer()
+                    .get(out);
+            cursor += (int) size;
+            return out;
+        }
+    }
 
     /**
      * Parses and checks an infer request against the served version's signature.
@@ -40,7 +87,20 @@ final class InferenceProtocol {
      *     output the model does not have
      */
     static Request parse(byte[] body, ServedVersion v) {
-        try (JsonParser p = JSON.createParser(body)) {
+        return parse(body, -1, v);
+    }
+
+    /**
+     * As {@link #parse(byte[], ServedVersion)}, for a body whose first {@code jsonLength} bytes are JSON and the rest
+     * binary tensor data ({@code jsonLength} -1: all JSON).
+     */
+    static Request parse(byte[] bytes, int jsonLength, ServedVersion v) {
+        if (jsonLength > bytes.length) {
+            throw ServeException.badRequest(
+                    "bad_json", HEADER_LENGTH + " is " + jsonLength + ", the body has " + bytes.length + " bytes");
+        }
+        Body body = new Body(bytes, jsonLength < 0 ? bytes.length : jsonLength);
+        try (JsonParser p = JSON.createParser(bytes, 0, body.jsonLength)) {
             expect(p.nextToken() == JsonToken.START_OBJECT, "the body is not a JSON object");
             String id = null;
             Request input = null;
@@ -49,15 +109,21 @@ final class InferenceProtocol {
                 p.nextToken();
                 switch (field) {
                     case "id" -> id = p.getValueAsString();
-                    case "inputs" -> input = inputs(p, v);
-                    case "outputs" -> outputs(p, v);
+                    case "inputs" -> input = inputs(p, v, body);
+                    case "outputs" -> outputs(p, v, body);
+                    case "parameters" -> body.binaryOutput |= flag(p, "binary_data_output");
                     default -> p.skipChildren();
                 }
             }
             if (input == null) {
                 throw missing(v, List.of());
             }
-            return new Request(id, input.rows(), input.x());
+            if (body.cursor != bytes.length) {
+                throw ServeException.badRequest(
+                        "wrong_shape",
+                        (bytes.length - body.cursor) + " bytes of binary data follow the inputs' binary_data_size");
+            }
+            return new Request(id, input.rows(), input.x(), body.binaryOutput);
         } catch (JsonProcessingException e) {
             throw ServeException.badRequest("bad_json", "the body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -65,12 +131,16 @@ final class InferenceProtocol {
         }
     }
 
-    private static Request inputs(JsonParser p, ServedVersion v) throws IOException {
+    private static Request inputs(JsonParser p, ServedVersion v, Body body) throws IOException {
         expect(p.currentToken() == JsonToken.START_ARRAY, "\"inputs\" is not an array");
         List<String> names = new ArrayList<>();
         Request found = null;
         while (p.nextToken() == JsonToken.START_OBJECT) {
             Tensor t = tensor(p);
+            if (t.binarySize >= 0) {
+                t.data = body.floats(t.name, t.binarySize);
+                t.length = t.data.length;
+            }
             names.add(t.name);
             if (v.input.name().equals(t.name)) {
                 found = t.check(v);
@@ -83,12 +153,16 @@ final class InferenceProtocol {
         return found;
     }
 
-    private static void outputs(JsonParser p, ServedVersion v) throws IOException {
+    private static void outputs(JsonParser p, ServedVersion v, Body body) throws IOException {
         expect(p.currentToken() == JsonToken.START_ARRAY, "\"outputs\" is not an array");
         while (p.nextToken() == JsonToken.START_OBJECT) {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 p.nextToken();
+                if (field.equals("parameters")) {
+                    body.binaryOutput |= flag(p, "binary_data");
+                    continue;
+                }
                 if (field.equals("name") && !v.output.name().equals(p.getValueAsString())) {
                     throw ServeException.badRequest(
                             "unknown_output",
@@ -108,15 +182,10 @@ final class InferenceProtocol {
         long[] shape;
         float[] data = new float[0];
         int length;
-        boolean binary;
+        long binarySize = -1;
 
         Request check(ServedVersion v) {
             String what = "input '" + name + "'";
-            if (binary) {
-                throw ServeException.badRequest(
-                        "wrong_datatype",
-                        what + " uses binary tensor data, which this server does not take: send JSON");
-            }
             if (!datatype.equals(v.input.datatype())) {
                 throw ServeException.badRequest(
                         "wrong_datatype",
@@ -142,7 +211,7 @@ final class InferenceProtocol {
                                     + ": the model was calibrated on finite values; send finite numbers");
                 }
             }
-            return new Request(null, (int) shape[0], length == data.length ? data : Arrays.copyOf(data, length));
+            return new Request(null, (int) shape[0], length == data.length ? data : Arrays.copyOf(data, length), false);
         }
 
         void add(float f) {
@@ -163,7 +232,7 @@ final class InferenceProtocol {
                 case "datatype" -> t.datatype = p.getValueAsString("");
                 case "shape" -> t.shape = shape(p);
                 case "data" -> data(p, t, token);
-                case "parameters" -> t.binary = parameters(p);
+                case "parameters" -> t.binarySize = binarySize(p);
                 default -> p.skipChildren();
             }
         }
@@ -199,18 +268,38 @@ final class InferenceProtocol {
         }
     }
 
-    private static boolean parameters(JsonParser p) throws IOException {
-        boolean binary = false;
+    /** A tensor's {@code parameters.binary_data_size}, -1 without one. */
+    private static long binarySize(JsonParser p) throws IOException {
+        long size = -1;
         if (p.currentToken() == JsonToken.START_OBJECT) {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
-                binary |= p.currentName().equals("binary_data_size");
+                boolean isSize = p.currentName().equals("binary_data_size");
                 p.nextToken();
+                if (isSize) {
+                    size = p.getValueAsLong(-1);
+                }
                 p.skipChildren();
             }
         } else {
             p.skipChildren();
         }
-        return binary;
+        return size;
+    }
+
+    /** Whether the parameters object at {@code p} sets {@code name} to true. */
+    private static boolean flag(JsonParser p, String name) throws IOException {
+        boolean set = false;
+        if (p.currentToken() == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                boolean isFlag = p.currentName().equals(name);
+                p.nextToken();
+                set |= isFlag && p.currentToken() == JsonToken.VALUE_TRUE;
+                p.skipChildren();
+            }
+        } else {
+            p.skipChildren();
+        }
+        return set;
     }
 
     private static ServeException missing(ServedVersion v, List<String> names) {
@@ -226,9 +315,29 @@ final class InferenceProtocol {
         }
     }
 
-    /** The infer response for rows {@code [0, rows)} of {@code y} ([rows][outputs]). */
-    static byte[] response(ServedVersion v, String id, float[][] y) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + y.length * v.outputs * 12);
+    /** An infer response: its bytes, and the length of its JSON part when outputs follow as binary data (else -1). */
+    record Response(byte[] bytes, int jsonLength) {}
+
+    /** The infer response for {@code y} ([rows][outputs]): JSON, or JSON and binary data as the request asked. */
+    static Response response(ServedVersion v, Request r, float[][] y) {
+        if (!r.binaryOutput()) {
+            return new Response(response(v, r.id(), y, false), -1);
+        }
+        byte[] json = response(v, r.id(), y, true);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(json.length + y.length * v.outputs * 4)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.put(json);
+        for (float[] row : y) {
+            for (float f : row) {
+                out.putFloat(f);
+            }
+        }
+        return new Response(out.array(), json.length);
+    }
+
+    /** The JSON infer response for {@code y}; with {@code binary}, the data's size instead of the data. */
+    static byte[] response(ServedVersion v, String id, float[][] y, boolean binary) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + (binary ? 0 : y.length * v.outputs * 12));
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("model_name", v.model);
@@ -244,13 +353,19 @@ final class InferenceProtocol {
             g.writeNumber(y.length);
             g.writeNumber(v.outputs);
             g.writeEndArray();
-            g.writeArrayFieldStart("data");
-            for (float[] row : y) {
-                for (float f : row) {
-                    g.writeNumber(f);
+            if (binary) {
+                g.writeObjectFieldStart("parameters");
+                g.writeNumberField("binary_data_size", y.length * v.outputs * 4);
+                g.writeEndObject();
+            } else {
+                g.writeArrayFieldStart("data");
+                for (float[] row : y) {
+                    for (float f : row) {
+                        g.writeNumber(f);
+                    }
                 }
+                g.writeEndArray();
             }
-            g.writeEndArray();
             g.writeEndObject();
             g.writeEndArray();
             g.writeEndObject();

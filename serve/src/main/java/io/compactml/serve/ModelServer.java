@@ -103,13 +103,34 @@ final class ModelServer implements AutoCloseable {
                         "the body has " + ctx.req().getContentLengthLong() + " bytes, serve.max-request-bytes is "
                                 + settings.maxRequestBytes() + ": send fewer rows per request");
             }
-            InferenceProtocol.Request r = InferenceProtocol.parse(ctx.bodyAsBytes(), meta);
+            InferenceProtocol.Request r = InferenceProtocol.parse(ctx.bodyAsBytes(), jsonLength(ctx), meta);
             Batcher.Answer a = batcher != null ? await(batcher.submit(r.x(), r.rows())) : direct(r);
-            ctx.contentType("application/json").result(InferenceProtocol.response(a.version(), r.id(), a.y()));
+            InferenceProtocol.Response out = InferenceProtocol.response(a.version(), r, a.y());
+            if (out.jsonLength() >= 0) {
+                ctx.header(InferenceProtocol.HEADER_LENGTH, Integer.toString(out.jsonLength()))
+                        .contentType("application/octet-stream");
+            } else {
+                ctx.contentType("application/json");
+            }
+            ctx.result(out.bytes());
             metrics.answered(a.version().model, a.version().version, System.nanoTime() - start);
             log.offer(a.version().version, r.x(), r.rows(), a.y());
         } finally {
             inFlight.decrementAndGet();
+        }
+    }
+
+    /** The binary extension's JSON length header, -1 without one. */
+    private static int jsonLength(Context ctx) {
+        String header = ctx.header(InferenceProtocol.HEADER_LENGTH);
+        if (header == null) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(header.trim());
+        } catch (NumberFormatException e) {
+            throw ServeException.badRequest(
+                    "bad_json", InferenceProtocol.HEADER_LENGTH + " is '" + header + "', not a byte count");
         }
     }
 

@@ -60,7 +60,7 @@ final class ServedVersion {
         checkSignature(dir, actual);
         OnnxSession session;
         try {
-            session = OnnxSession.of(bytes, threads);
+            session = OnnxSession.sharingCores(bytes, threads);
         } catch (IllegalArgumentException e) {
             throw Errors.notServable(dir, e.getMessage());
         }

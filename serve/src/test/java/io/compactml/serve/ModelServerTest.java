@@ -171,6 +171,46 @@ class ModelServerTest {
 
     @Test
     @Order(3)
+    void speaksTheBinaryTensorExtensionAsTritonClientsDoByDefault() throws Exception {
+        String header = "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[2,2],"
+                + "\"parameters\":{\"binary_data_size\":16}}],"
+                + "\"outputs\":[{\"name\":\"output\",\"parameters\":{\"binary_data\":true}}]}";
+        byte[] json = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer body =
+                java.nio.ByteBuffer.allocate(json.length + 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        body.put(json).putFloat(1f).putFloat(2f).putFloat(0f).putFloat(0f);
+        HttpResponse<byte[]> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(base + "/v2/models/tiny/infer"))
+                        .header("Inference-Header-Content-Length", Integer.toString(json.length))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body.array()))
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, r.statusCode(), new String(r.body()));
+        int jsonLength = Integer.parseInt(
+                r.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
+        JsonNode meta = JSON.readTree(new String(r.body(), 0, jsonLength, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(24, meta.at("/outputs/0/parameters/binary_data_size").asInt(), "2 rows x 3 outputs x 4 bytes");
+        java.nio.FloatBuffer y = java.nio.ByteBuffer.wrap(r.body(), jsonLength, 24)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .asFloatBuffer();
+        float[] out = new float[6];
+        y.get(out);
+        assertArrayEquals(new float[] {1.5f, 2f, 3f, 0.5f, 0f, 0f}, out, 1e-6f);
+
+        // 12 bytes of data for a [2, 2] input: 400, and the server goes on
+        HttpResponse<String> short_ = HTTP.send(
+                HttpRequest.newBuilder(URI.create(base + "/v2/models/tiny/infer"))
+                        .header("Inference-Header-Content-Length", Integer.toString(json.length))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(
+                                java.util.Arrays.copyOf(body.array(), json.length + 12)))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, short_.statusCode(), short_.body());
+        assertTrue(short_.body().contains("binary_data_size 16 does not fit the 12 bytes"), short_.body());
+    }
+
+    @Test
+    @Order(4)
     void gathersConcurrentRequestsIntoBatchesAndAnswersEachWithItsOwnRows() throws Exception {
         int clients = 16;
         double callsBefore = count(get("/metrics").body(), "compactml_serve_batch_rows_count");
@@ -195,7 +235,7 @@ class ModelServerTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void swapsInANewVersionAndRefusesATamperedOne() throws Exception {
         TinyModels.publish(store, "2", 2f);
         slot.checkLatest();

@@ -369,10 +369,11 @@ public final class ConfigKeys {
                         + " batching off (each request runs on its own, on its HTTP thread)."));
         add(decimal(
                 "serve.max-queue-delay-ms",
-                2.0,
+                0.0,
                 0.0,
                 10_000.0,
-                "Dynamic batching: how long the first request of a batch waits for others to join it (ms)."));
+                "Dynamic batching: how long the first request of a batch waits for others to join it (ms); 0, as"
+                        + " Triton's default, batches what queued while the previous batch ran."));
         add(integer(
                 "serve.max-request-bytes",
                 16 << 20,

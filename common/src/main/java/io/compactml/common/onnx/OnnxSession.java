@@ -45,8 +45,22 @@ public final class OnnxSession implements AutoCloseable {
 
     /** As {@link #of(byte[], int)}, also writing the graph the runtime optimized to {@code optimized} (may be null). */
     public static OnnxSession of(byte[] model, int threads, Path optimized) {
+        return of(model, threads, optimized, true);
+    }
+
+    /**
+     * A session for a process that shares its cores with other work (a model server's HTTP threads): the intra-op
+     * threads sleep between runs instead of spinning ({@code session.intra_op.allow_spinning = 0}), which on few
+     * cores would take a core from the requests' parsing after every run.
+     */
+    public static OnnxSession sharingCores(byte[] model, int threads) {
+        return of(model, threads, null, false);
+    }
+
+    private static OnnxSession of(byte[] model, int threads, Path optimized, boolean spinning) {
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setIntraOpNumThreads(threads);
+            o.addConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
             o.setInterOpNumThreads(1);
             o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
