@@ -469,7 +469,8 @@ public final class ConfigKeys {
                 2.0,
                 0.0,
                 100.0,
-                "With labels: accuracy drifted when it is more than this many points below the manifest's."));
+                "With labels: accuracy drifted when it is more than this many points below the manifest's (and 3"
+                        + " standard errors of the window's accuracy)."));
         add(integer(
                 "monitor.reference-limit",
                 10_000,

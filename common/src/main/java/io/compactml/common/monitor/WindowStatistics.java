@@ -85,6 +85,11 @@ public final class WindowStatistics implements Serializable {
         return rows;
     }
 
+    /** Rows that had a label. */
+    public long labeled() {
+        return labeled;
+    }
+
     /** Accuracy over the labeled rows, NaN without labels. */
     public double accuracy() {
         return labeled == 0 ? Double.NaN : correct / (double) labeled;

@@ -18,7 +18,7 @@ import java.util.List;
 /**
  * A window's statistics against a {@link Reference}, as {@code drift} rows: per activation tensor {@code psi},
  * {@code js_distance} and {@code saturation_rate}; then, under the tensor {@code predictions}, {@code
- * prediction_psi} and (with labels) {@code accuracy}. The softmax output of a classifier gets no saturation row:
+ * prediction_psi} and (with labels) {@code accuracy} (see {@link #accuracyThreshold}). The softmax output of a classifier gets no saturation row:
  * its int8 parameters are fixed (scale 1/256) and a probability above 255/256 is a confident prediction, not a
  * clipped one.
  */
@@ -74,7 +74,7 @@ final class DriftComparison {
                 s.predictionThreshold()));
         Double recorded = served.manifest().metrics().get("accuracy");
         if (!Double.isNaN(w.accuracy()) && recorded != null) {
-            double threshold = recorded - s.maxAccuracyDrop() / 100;
+            double threshold = accuracyThreshold(recorded, w.accuracy(), w.labeled(), s.maxAccuracyDrop());
             rows.add(new DriftRow(
                     runId,
                     served.model(),
@@ -115,6 +115,16 @@ final class DriftComparison {
                 threshold,
                 value > threshold,
                 now);
+    }
+
+    /**
+     * The accuracy below which a window drifted: the manifest's minus {@code maxDropPoints}, minus 3 standard errors
+     * of the window's accuracy (binomial, {@code sqrt(a (1 - a) / n)}), so that a small window's sampling noise
+     * (1.1 points for 1,000 rows at 86 %) is not an alarm: a one-sided test at about 99.9 %.
+     */
+    static double accuracyThreshold(double recorded, double accuracy, long rows, double maxDropPoints) {
+        double standardError = Math.sqrt(accuracy * (1 - accuracy) / Math.max(1, rows));
+        return recorded - maxDropPoints / 100 - 3 * standardError;
     }
 
     private static double[] doubles(long[] counts) {
