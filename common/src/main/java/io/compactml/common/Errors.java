@@ -332,6 +332,15 @@ public final class Errors {
     /* ---------------------------------------- object storage ---------------------------------------- */
 
     /**
+     * The user-facing error in {@code e}'s causes, or null: a {@link CompactMLException} (Spark wraps task
+     * failures), else an object-storage failure ({@link #storageFailure}). What a command prints and exits with.
+     */
+    public static CompactMLException known(Throwable e) {
+        CompactMLException known = CompactMLException.find(e);
+        return known != null ? known : storageFailure(e);
+    }
+
+    /**
      * An object-storage failure anywhere in {@code e}'s causes as a user-facing error, or null: missing
      * credentials (a usage error) or an unreachable store (a runtime failure).
      */

@@ -26,10 +26,7 @@ public final class Main {
 
     private static int onFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
-        CompactMLException known = CompactMLException.find(e);
-        if (known == null) {
-            known = Errors.storageFailure(e);
-        }
+        CompactMLException known = Errors.known(e);
         if (known != null) {
             err.println("error: " + known.getMessage());
             err.flush();

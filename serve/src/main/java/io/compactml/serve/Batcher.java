@@ -122,13 +122,10 @@ final class Batcher implements AutoCloseable {
     private static List<Pending> sameWidth(List<Pending> batch, ServedVersion v) {
         List<Pending> ok = new ArrayList<>(batch.size());
         for (Pending p : batch) {
-            if (p.x.length == p.rows * v.features) {
+            if (v.takes(p.x, p.rows)) {
                 ok.add(p);
             } else {
-                p.done.completeExceptionally(new ServeException(
-                        503,
-                        "not_ready",
-                        "version " + v.version + " takes another input width; send the request again"));
+                p.done.completeExceptionally(ServeException.widthChanged(v));
             }
         }
         return ok;

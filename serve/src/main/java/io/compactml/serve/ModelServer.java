@@ -137,11 +137,8 @@ final class ModelServer implements AutoCloseable {
     private Batcher.Answer direct(InferenceProtocol.Request r) {
         ServedVersion v = slot.acquire();
         try {
-            if (r.x().length != r.rows() * v.features) {
-                throw new ServeException(
-                        503,
-                        "not_ready",
-                        "version " + v.version + " takes another input width; send the request again");
+            if (!v.takes(r.x(), r.rows())) {
+                throw ServeException.widthChanged(v);
             }
             float[][] y = v.run(r.x(), r.rows());
             metrics.batch(r.rows());

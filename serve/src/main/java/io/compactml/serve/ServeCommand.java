@@ -53,10 +53,7 @@ public final class ServeCommand implements Callable<Integer> {
     static int execute(String... args) {
         CommandLine cl = new CommandLine(new ServeCommand());
         cl.setExecutionExceptionHandler((e, c, parsed) -> {
-            CompactMLException known = CompactMLException.find(e);
-            if (known == null) {
-                known = Errors.storageFailure(e);
-            }
+            CompactMLException known = Errors.known(e);
             c.getErr().println("error: " + (known != null ? known.getMessage() : e.toString()));
             c.getErr().flush();
             return known != null ? known.exitCode() : 1;

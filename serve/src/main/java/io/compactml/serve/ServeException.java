@@ -22,4 +22,10 @@ final class ServeException extends RuntimeException {
     static ServeException notFound(String kind, String message) {
         return new ServeException(404, kind, message);
     }
+
+    /** A request parsed for a version swapped out since, whose input width the new version does not take. */
+    static ServeException widthChanged(ServedVersion v) {
+        return new ServeException(
+                503, "not_ready", "version " + v.version + " takes another input width; send the request again");
+    }
 }

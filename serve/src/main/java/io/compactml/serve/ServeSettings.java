@@ -1,7 +1,7 @@
 package io.compactml.serve;
 
 import io.compactml.common.config.CompactConfig;
-import org.apache.hadoop.fs.Path;
+import io.compactml.common.config.Locations;
 
 /**
  * What {@code serve} does ({@code serve.*}), read once from the config.
@@ -34,7 +34,6 @@ public record ServeSettings(
         String artifactsRoot) {
 
     public static ServeSettings from(CompactConfig c) {
-        String logUri = c.getString("serve.log-uri");
         return new ServeSettings(
                 c.getString("serve.host"),
                 c.getInt("serve.port"),
@@ -45,7 +44,7 @@ public record ServeSettings(
                 c.getInt("serve.poll-interval-ms"),
                 c.getInt("serve.drain-timeout-ms"),
                 c.getDouble("serve.log-fraction"),
-                logUri.isEmpty() ? new Path(c.getString("tables.root"), "inference_log").toString() : logUri,
+                Locations.inferenceLog(c),
                 c.getInt("serve.log-flush-rows"),
                 c.getString("artifacts.root"));
     }

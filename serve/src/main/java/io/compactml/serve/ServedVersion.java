@@ -87,6 +87,11 @@ final class ServedVersion {
         }
     }
 
+    /** Whether {@code x} is {@code rows} rows of this version's input width. */
+    boolean takes(float[] x, int rows) {
+        return x.length == (long) rows * features;
+    }
+
     /** The outputs for {@code rows} rows of {@link #features} values each, [rows][outputs]. */
     float[][] run(float[] x, int rows) {
         return session.run(x, rows);

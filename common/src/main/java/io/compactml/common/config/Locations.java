@@ -22,4 +22,15 @@ public record Locations(
                 c.getString("model.name"),
                 c.getString("model.path"));
     }
+
+    /**
+     * The inference log {@code serve} writes and {@code monitor} reads: {@code serve.log-uri}, else {@code
+     * <tables.root>/inference_log}.
+     */
+    public static String inferenceLog(CompactConfig c) {
+        String uri = c.getString("serve.log-uri");
+        return uri.isEmpty()
+                ? new org.apache.hadoop.fs.Path(c.getString("tables.root"), "inference_log").toString()
+                : uri;
+    }
 }

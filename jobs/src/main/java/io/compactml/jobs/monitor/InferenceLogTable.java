@@ -1,10 +1,8 @@
 package io.compactml.jobs.monitor;
 
 import io.compactml.common.Errors;
-import io.compactml.common.config.CompactConfig;
 import java.sql.Timestamp;
 import java.time.Instant;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -18,11 +16,6 @@ import org.apache.spark.sql.functions;
  */
 public final class InferenceLogTable {
     private InferenceLogTable() {}
-
-    public static String uri(CompactConfig c) {
-        String uri = c.getString("serve.log-uri");
-        return uri.isEmpty() ? new Path(c.getString("tables.root"), "inference_log").toString() : uri;
-    }
 
     /**
      * The rows of {@code model} logged in [start, end) (either bound may be null: open).

@@ -130,7 +130,7 @@ public final class MonitorJob {
         if (s.source() == MonitorSource.DATA) {
             return SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "monitor"));
         }
-        String uri = InferenceLogTable.uri(ctx.config());
+        String uri = io.compactml.common.config.Locations.inferenceLog(ctx.config());
         Dataset<Row> log = InferenceLogTable.read(ctx.spark(), uri, served.model(), s.windowStart(), s.windowEnd());
         Dataset<Row> rows = log.select(
                 functions.monotonically_increasing_id().as("row_id"),
