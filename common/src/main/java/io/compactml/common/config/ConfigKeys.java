@@ -166,6 +166,13 @@ public final class ConfigKeys {
                         0.0,
                         1.0,
                         "Fail when more than this fraction of a tensor's values are NaN or infinite (they are always excluded)."));
+        add(decimal(
+                "calibrate.min-coverage",
+                0.99,
+                0.0,
+                1.0,
+                "Warn when a method's int8 range keeps less than this share of a tensor's calibration values"
+                        + " unsaturated (the share is quant_params.coverage)."));
         add(integer("calibrate.batch-size", 512, 1, 1_000_000, "Inference batch size during calibration."));
         add(oneOf(
                 "quantize.activations",

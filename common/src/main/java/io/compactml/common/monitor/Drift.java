@@ -111,11 +111,7 @@ public final class Drift {
      * bucket resolution).
      */
     public static double saturation(FloatHistogram window, float clipMin, float clipMax) {
-        if (window.count() == 0) {
-            return 0;
-        }
-        long[] c = window.counts(new float[] {FloatHistogram.bucketEdge(clipMin), Math.nextUp(clipMax)});
-        return (c[0] + c[2]) / (double) window.count();
+        return 1 - window.share(clipMin, clipMax);
     }
 
     /** The same share for the reference's stored histogram (each stored bin by its centre). */

@@ -3,10 +3,16 @@ package io.compactml.common.prune;
 import java.util.Arrays;
 
 /**
- * Which weights unstructured pruning removes: exactly {@code round(sparsity * n)} of {@code n} candidates, those
+ * Which weights unstructured pruning removes: exactly {@code round(sparsity * n)} of {@code n} candidates (at most
+ * {@code n - 1} of one tensor, below), those
  * with the lowest importance, ties broken by position (the earlier one is pruned first), so the count is
  * exact and the choice deterministic whatever the scores. Global selection ranks all tensors together;
  * layer-wise selection applies the sparsity to each tensor on its own.
+ *
+ * <p>No tensor is ever pruned whole: its most important weight stays, as TFMOT keeps {@code max(1, round(n (1 -
+ * s)))} (a dense layer with no weights predicts a constant, and fine-tuning under the mask cannot bring it back:
+ * 8 weights at 95 % layer sparsity would otherwise all go). In global scope the weight kept is replaced by the next
+ * in the ranking, so the total stays exact while other tensors have weights to give.
  *
  * <p>Scores must be finite and non-negative (every criterion CompactML computes is). The ranking sorts one
  * {@code long} per weight (the score's bits above its position), so it costs 8 bytes a weight and
@@ -58,10 +64,18 @@ public final class PruneSelection {
             offsets[t] = offset;
             offset += scores[t].length;
         }
-        for (int i = 0; i < pruned; i++) {
+        int[] left = new int[scores.length];
+        for (int t = 0; t < scores.length; t++) {
+            left[t] = scores[t].length;
+        }
+        for (int i = 0, done = 0; i < keys.length && done < pruned; i++) {
             int p = (int) keys[i];
             int t = tensorOf(offsets, p);
-            masks[t][p - offsets[t]] = false;
+            if (left[t] > 1) {
+                masks[t][p - offsets[t]] = false;
+                left[t]--;
+                done++;
+            }
         }
         return masks;
     }

@@ -13,7 +13,11 @@ import io.compactml.common.config.Choice;
  *   <li>{@code entropy}: TensorRT's entropy calibration: 2048 bins of nonzero |x| over [0, max |x|]; for each
  *   candidate threshold of i >= 128 bins, the reference distribution (outliers folded into the last bin)
  *   against the 128-level quantization of the unclipped bins, expanded back over the nonzero bins; the threshold with the smallest
- *   KL divergence, i * bin width, clips both signs.</li>
+ *   KL divergence, i * bin width, clips both signs. Two guards keep it from throwing the data away (a tensor
+ *   that never comes near zero, such as offset features or a regression output around 100, otherwise has
+ *   candidates whose reference is one folded spike that its quantization matches exactly, divergence 0): an
+ *   empty quantized distribution scores infinite divergence, as in MXNet and ONNX Runtime; and only thresholds
+ *   that keep at least {@link #BULK} of the nonzero values inside are candidates.</li>
  *   <li>{@code mse}: the threshold T (a multiple of max |x| / 2048) minimising the expected squared error of
  *   int8 quantization over the histogram of nonzero |x| (zero is exact): Δ²/12 for values inside the clip
  *   range (Δ the quantization step) plus the squared distance to the clip edge for values outside.</li>
@@ -27,6 +31,13 @@ public enum CalibrationMethod implements Choice {
 
     public static final int BINS = 2048;
     public static final int QUANTIZED_BINS = 128;
+
+    /**
+     * The least share of a tensor's nonzero values an entropy threshold keeps inside (the median stays
+     * unclipped). With k nonzero bins left inside and the rest folded into the last, the divergence tends to
+     * log k, 0 for k = 1: without this floor the threshold that clips everything can score best.
+     */
+    public static final double BULK = 0.5;
 
     public static CalibrationMethod parse(String s) {
         return Choice.parse(CalibrationMethod.class, s);
@@ -67,10 +78,17 @@ public enum CalibrationMethod implements Choice {
         int bestI = n;
         double[] p = new double[n];
         double[] q = new double[n];
+        double total = 0;
+        for (double c : hist) {
+            total += c;
+        }
         for (int i = QUANTIZED_BINS; i <= n; i++) {
             double outliers = 0;
             for (int k = i; k < n; k++) {
                 outliers += hist[k];
+            }
+            if (outliers > (1 - BULK) * total) {
+                continue;
             }
             System.arraycopy(hist, 0, p, 0, i);
             p[i - 1] += outliers;
@@ -109,8 +127,12 @@ public enum CalibrationMethod implements Choice {
             sp += p[k];
             sq += q[k];
         }
-        if (sp == 0 || sq == 0) {
+        if (sp == 0) {
             return 0;
+        }
+        if (sq == 0) {
+            // nothing inside the threshold to quantize: the worst candidate (MXNet, ONNX Runtime)
+            return Double.POSITIVE_INFINITY;
         }
         double d = 0;
         for (int k = 0; k < n; k++) {

@@ -12,6 +12,7 @@ import java.util.TreeSet;
  * @param methods               calibration methods whose parameters are computed, in one pass
  * @param percentile            the percentile method's share of values kept, in %
  * @param maxNonfiniteFraction  the job fails when a tensor has more NaN or infinite values than this
+ * @param minCoverage           a range keeping less than this share of a tensor's values is warned about
  * @param batchSize             inference minibatch size (also the alignment of minibatches to row numbers)
  * @param activations           integer type of the activations
  * @param weights               weight scales per channel or per tensor
@@ -20,6 +21,7 @@ public record CalibrationSettings(
         List<CalibrationMethod> methods,
         double percentile,
         double maxNonfiniteFraction,
+        double minCoverage,
         int batchSize,
         ActivationType activations,
         WeightGranularity weights) {
@@ -29,6 +31,7 @@ public record CalibrationSettings(
                 c.getEnumList("calibrate.methods", CalibrationMethod.class),
                 c.getDouble("calibrate.percentile"),
                 c.getDouble("calibrate.max-nonfinite-fraction"),
+                c.getDouble("calibrate.min-coverage"),
                 c.getInt("calibrate.batch-size"),
                 c.getEnum("quantize.activations", ActivationType.class),
                 c.getEnum("quantize.weights", WeightGranularity.class));
@@ -39,6 +42,6 @@ public record CalibrationSettings(
         TreeSet<CalibrationMethod> all = new TreeSet<>(methods);
         all.addAll(more);
         return new CalibrationSettings(
-                List.copyOf(all), percentile, maxNonfiniteFraction, batchSize, activations, weights);
+                List.copyOf(all), percentile, maxNonfiniteFraction, minCoverage, batchSize, activations, weights);
     }
 }

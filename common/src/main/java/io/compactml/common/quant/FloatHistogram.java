@@ -168,7 +168,6 @@ public final class FloatHistogram implements Serializable {
         return count == 0 ? 0f : Math.max(Math.abs(min), Math.abs(max));
     }
 
-    /** Lower edge of a bucket, as a float (the value with that bucket's bits and zero low mantissa bits). */
     /** The lower edge of the bucket holding {@code v} (its upper edge for negative values): 0.05 % below at most. */
     public static float bucketEdge(float v) {
         return lowerEdge(Float.floatToRawIntBits(v) >>> SHIFT) + 0f;
@@ -246,6 +245,26 @@ public final class FloatHistogram implements Serializable {
             h[bin >= 0 ? bin + 1 : -bin - 1] += c;
         }
         return h;
+    }
+
+    /**
+     * The share (0..1) of the finite values inside [lo, hi], at bucket resolution as {@link #counts}. 1 for an
+     * empty histogram.
+     */
+    public double share(float lo, float hi) {
+        if (count == 0) {
+            return 1.0;
+        }
+        long[] c = counts(new float[] {bucketEdge(lo), Math.nextUp(hi)});
+        return c[1] / (double) count;
+    }
+
+    /**
+     * The share (0..1) of the finite values that int8 with parameters {@code q} does not saturate: those in
+     * [clipMin - scale/2, clipMax + scale/2], which round to a level inside [qmin, qmax] even unclipped.
+     */
+    public double unsaturated(QuantParams q) {
+        return share(q.clipMin() - q.scale() / 2, q.clipMax() + q.scale() / 2);
     }
 
     /**

@@ -39,6 +39,23 @@ class PruneSelectionTest {
     }
 
     @Test
+    void aTensorIsNeverPrunedWhole() {
+        // C06: the 8 weights of a 4-to-2 output layer at 95 % layer sparsity: round(7.6) = 8 would take them all
+        float[] out = {0.4f, 0.1f, 0.8f, 0.3f, 0.2f, 0.7f, 0.6f, 0.5f};
+        assertArrayEquals(
+                new boolean[] {false, false, true, false, false, false, false, false}, PruneSelection.mask(out, 0.95));
+        assertArrayEquals(new boolean[] {true}, PruneSelection.mask(new float[] {0f}, 0.9));
+        // global: 6 weights at 50 % = 3; 0.1 goes, 0.2 would empty its tensor and stays, 5 and 6 go instead
+        boolean[][] m = PruneSelection.masks(new float[][] {{0.1f, 0.2f}, {5f, 6f, 7f, 8f}}, 0.5);
+        assertArrayEquals(new boolean[] {false, true}, m[0]);
+        assertArrayEquals(new boolean[] {false, false, true, true}, m[1]);
+        // a one-weight tensor with the lowest score is passed over
+        boolean[][] one = PruneSelection.masks(new float[][] {{0f}, {1f, 2f, 3f}}, 0.5);
+        assertArrayEquals(new boolean[] {true}, one[0]);
+        assertArrayEquals(new boolean[] {false, false, true}, one[1]);
+    }
+
+    @Test
     void refusesScoresThatCannotBeRanked() {
         assertThrows(IllegalArgumentException.class, () -> PruneSelection.mask(new float[] {1f, Float.NaN}, 0.5));
         assertThrows(IllegalArgumentException.class, () -> PruneSelection.mask(new float[] {-1f}, 0.5));

@@ -115,6 +115,92 @@ class CalibrationMethodTest {
         }
     }
 
+    /** {@code n} values uniform in [lo, hi). */
+    private static float[] uniform(int n, float lo, float hi, long seed) {
+        Random rnd = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = lo + (hi - lo) * rnd.nextFloat();
+        }
+        return v;
+    }
+
+    @Test
+    void entropyKeepsATensorThatNeverComesNearZero() {
+        // C01: features uniform in [0.5, 1]. Every threshold below 0.5 leaves nothing to quantize (infinite
+        // divergence, not 0), and one just above 0.5 folds everything into one bin that its quantization
+        // matches exactly (divergence 0): it clipped every input to 0.5008 and the int8 model scored 0.52
+        // where minmax scored 0.93. Uniform data has no tail to clip: the threshold is the max.
+        FloatHistogram h = of(uniform(100_000, 0.5f, 1.0f, 11));
+        float[] entropy = CalibrationMethod.ENTROPY.clip(h, 99.99);
+        assertEquals(h.min(), entropy[0], 0f);
+        assertTrue(entropy[1] > 0.99f, "entropy clip [" + entropy[0] + ", " + entropy[1] + "]");
+        // the same around -100 (a regression output): mirrored
+        FloatHistogram neg = of(uniform(100_000, -101f, -99f, 12));
+        float[] mirrored = CalibrationMethod.ENTROPY.clip(neg, 99.99);
+        assertTrue(mirrored[0] < -100.9f && mirrored[1] == neg.max(), mirrored[0] + ", " + mirrored[1]);
+    }
+
+    @Test
+    void anEmptyQuantizedDistributionIsTheWorstCandidateNotTheBest() {
+        // 2048 bins; all mass in bins 1500..1599: thresholds of fewer than 1500 bins have nothing inside
+        double[] hist = new double[CalibrationMethod.BINS];
+        for (int k = 1500; k < 1600; k++) {
+            hist[k] = 10;
+        }
+        float t = CalibrationMethod.entropyThreshold(hist, 2048f);
+        assertTrue(t >= 1550f, "threshold " + t + " keeps at least half of the values");
+    }
+
+    @Test
+    void everyMethodKeepsTheBulkOfOffsetOneSidedConstantAndHeavyTailedTensors() {
+        float[] oneSided = new float[100_000];
+        Random rnd = new Random(13);
+        for (int i = 0; i < oneSided.length; i++) {
+            oneSided[i] = (float) -Math.log(1 - rnd.nextDouble()); // exponential: one-sided, long tail
+        }
+        float[] constant = new float[1000];
+        java.util.Arrays.fill(constant, 0.7f);
+        float[] negConstant = new float[1000];
+        java.util.Arrays.fill(negConstant, -3f);
+        java.util.Map<String, float[]> tensors = new java.util.LinkedHashMap<>();
+        tensors.put("offset [0.5, 1]", uniform(100_000, 0.5f, 1f, 14));
+        tensors.put("offset [99, 101]", uniform(100_000, 99f, 101f, 15));
+        tensors.put("one-sided exponential", oneSided);
+        tensors.put("constant 0.7", constant);
+        tensors.put("constant -3", negConstant);
+        tensors.put("heavy-tailed", heavyTailed());
+        for (var e : tensors.entrySet()) {
+            FloatHistogram h = of(e.getValue());
+            for (CalibrationMethod m : CalibrationMethod.values()) {
+                float[] clip = m.clip(h, 99.99);
+                QuantParams q = QuantParams.affine(clip[0], clip[1], -128, 127);
+                double kept = h.unsaturated(q);
+                String what = m + " on " + e.getKey() + " keeps " + kept + " in " + q.clipMin() + ".." + q.clipMax();
+                // the heavy tail's 20 outliers (0.01 %) and the exponential's far tail may go
+                assertTrue(kept >= 0.99, what);
+                if (!e.getKey().equals("heavy-tailed") && !e.getKey().startsWith("one-sided")) {
+                    // no tail to cut: nothing saturates by more than one quantization step
+                    assertTrue(h.max() - q.clipMax() <= q.scale() && q.clipMin() - h.min() <= q.scale(), what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shareCountsTheValuesInsideARange() {
+        float[] v = new float[100];
+        for (int i = 0; i < 100; i++) {
+            v[i] = i - 49.5f; // -49.5 .. 49.5
+        }
+        FloatHistogram h = of(v);
+        assertEquals(1.0, h.share(-49.5f, 49.5f));
+        assertEquals(0.5, h.share(0f, 100f));
+        assertEquals(0.1, h.share(-4.5f, 4.5f), 1e-12);
+        assertEquals(0.0, h.share(100f, 200f));
+        assertEquals(1.0, new FloatHistogram().share(0f, 0f));
+    }
+
     @Test
     void statisticsAreBitIdenticalAcrossPartitioningsAndOrders() {
         float[] v = heavyTailed();

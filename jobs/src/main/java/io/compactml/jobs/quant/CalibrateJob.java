@@ -114,19 +114,43 @@ public final class CalibrateJob {
         boolean softmaxOut = ModelShapes.task(model.net()) == Task.CLASSIFICATION;
         List<QuantParamRow> rows = new ArrayList<>();
         for (int t = 0; t < hists.length; t++) {
+            boolean fixed = softmaxOut && t == hists.length - 1;
             for (CalibrationMethod m : settings.methods()) {
                 float[] clip = m.clip(hists[t], settings.percentile());
                 QuantParams q = QuantParams.affine(clip[0], clip[1], type.qmin(), type.qmax());
-                if (softmaxOut && t == hists.length - 1) {
+                if (fixed) {
                     // TFLite fixes a softmax output's parameters (scale 1/256, zero point -128 for int8): the
                     // range of a probability is known, and clipping the top probabilities changes the argmax
                     q = new QuantParams(1f / 256, type.qmin(), type.qmin(), type.qmax());
                     clip = new float[] {0f, q.clipMax()};
                 }
-                rows.add(row(model.sha256(), t, names.get(t), "activation", m.id(), "per-tensor", -1, q, clip, now));
+                double coverage = hists[t].unsaturated(q);
+                if (!fixed && coverage < settings.minCoverage()) {
+                    warnCoverage(names.get(t), m, q, coverage, settings.minCoverage());
+                }
+                rows.add(row(
+                        model.sha256(),
+                        t,
+                        names.get(t),
+                        "activation",
+                        m.id(),
+                        "per-tensor",
+                        -1,
+                        q,
+                        clip,
+                        coverage,
+                        now));
             }
         }
         return rows;
+    }
+
+    private static void warnCoverage(String tensor, CalibrationMethod m, QuantParams q, double share, double min) {
+        Console.out(
+                "warning: %s, method %s: the int8 range [%.5g, %.5g] keeps %.2f %% of the calibration values"
+                        + " (calibrate.min-coverage %.2f %%); the rest saturate. Another method (minmax keeps all)"
+                        + " or scaled inputs avoid it.",
+                tensor, m.id(), q.clipMin(), q.clipMax(), 100 * share, 100 * min);
     }
 
     /** Per weight layer the symmetric weight parameters, per output channel or per tensor. */
@@ -153,6 +177,7 @@ public final class CalibrateJob {
                         perChannel ? ch : -1,
                         q,
                         new float[] {q.clipMin(), q.clipMax()},
+                        1.0,
                         now));
             }
         }
@@ -182,6 +207,7 @@ public final class CalibrateJob {
             int channel,
             QuantParams q,
             float[] clip,
+            double coverage,
             Timestamp now) {
         return new QuantParamRow(
                 ctx.runId(),
@@ -198,6 +224,7 @@ public final class CalibrateJob {
                 q.qmax(),
                 clip[0],
                 clip[1],
+                coverage,
                 now);
     }
 

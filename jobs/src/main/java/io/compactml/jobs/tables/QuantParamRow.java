@@ -3,7 +3,11 @@ package io.compactml.jobs.tables;
 import java.sql.Timestamp;
 import org.apache.spark.sql.Row;
 
-/** A row of {@code quant_params}: the int8 parameters of one tensor (or one output channel of a weight tensor) for one calibration method. */
+/**
+ * A row of {@code quant_params}: the int8 parameters of one tensor (or one output channel of a weight tensor) for
+ * one calibration method. {@code coverage} is the share (0..1) of the calibration values int8 does not saturate (those
+ * within half a step of [{@code clipMin}, {@code clipMax}]; 1 for weights, whose range is their min and max).
+ */
 public record QuantParamRow(
         @Key String runId,
         @Key String modelSha256,
@@ -19,6 +23,7 @@ public record QuantParamRow(
         Integer qmax,
         Float clipMin,
         Float clipMax,
+        Double coverage,
         Timestamp createdAt)
         implements TableRow {
 

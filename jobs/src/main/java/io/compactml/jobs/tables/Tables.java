@@ -76,9 +76,11 @@ public final class Tables {
             df.write().format("delta").mode("append").save(path(t));
             return;
         }
+        // mergeSchema: a table written by an earlier version gains the columns added since (nullable)
         df.write()
                 .format("delta")
                 .mode("overwrite")
+                .option("mergeSchema", "true")
                 .option("replaceWhere", scope.predicate())
                 .save(path(t));
     }

@@ -89,6 +89,7 @@ class TableSchemasTest {
                         .add("qmax", DataTypes.IntegerType)
                         .add("clip_min", DataTypes.FloatType)
                         .add("clip_max", DataTypes.FloatType)
+                        .add("coverage", DataTypes.DoubleType)
                         .add("created_at", DataTypes.TimestampType)),
         LAYER_SENSITIVITY(
                 "layer_sensitivity",
