@@ -235,10 +235,17 @@ public final class SparkData {
         }
         Column label = labelColumn(spec, raw);
         Column features = featuresColumn(spec, raw);
-        Dataset<Row> df = raw.select(
-                functions.monotonically_increasing_id().as("row_id"), features.as("features"), label.as("label"));
+        Dataset<Row> df = withPositions(
+                spark,
+                raw.select(
+                        functions.input_file_name().as(FILE),
+                        functions.expr("input_file_block_start()").as(SPLIT),
+                        functions.monotonically_increasing_id().as(READ_ID),
+                        features.as("features"),
+                        label.as("label")));
         if (spec.limit() > 0) {
-            df = df.limit(spec.limit());
+            // the first rows of the files, whatever the splits (a limit on the read takes a partition's rows)
+            df = df.filter(functions.col("row_id").lt(spec.limit()));
         }
         if (spec.partitions() > 0) {
             df = df.repartition(spec.partitions());
@@ -248,6 +255,47 @@ public final class SparkData {
             throw Errors.badDataset(spec.name(), spec.uri() + " has no rows");
         }
         return new Loaded(spec, df, first.get(0).getInt(0));
+    }
+
+    private static final String FILE = "_cml_file";
+    private static final String SPLIT = "_cml_split";
+    private static final String READ_ID = "_cml_read_id";
+
+    /**
+     * {@code row_id} as a property of the example, not of the read: its position in the data set's files, taken in
+     * path order, counting from 0. Spark splits a file by {@code spark.sql.files.maxPartitionBytes} and packs splits
+     * into partitions by size, so {@code monotonically_increasing_id()} alone names other rows when the files are
+     * split another way (another cluster, another setting): teacher outputs stored under it joined the wrong
+     * examples. Within a split it does count rows in file order, so one small aggregation (per file and split start:
+     * rows and the first read id) gives every split's offset, and {@code row_id = offset + read id - first read id}
+     * is the same in every layout.
+     */
+    private static Dataset<Row> withPositions(SparkSession spark, Dataset<Row> located) {
+        List<Row> splits = located.groupBy(FILE, SPLIT)
+                .agg(
+                        functions.min(READ_ID).as("_first"),
+                        functions.count(functions.lit(1)).as("_rows"))
+                .collectAsList();
+        List<Row> ordered = new ArrayList<>(splits);
+        ordered.sort(Comparator.comparing((Row r) -> r.getString(0)).thenComparingLong(r -> r.getLong(1)));
+        List<Row> offsets = new ArrayList<>(ordered.size());
+        long offset = 0;
+        for (Row r : ordered) {
+            offsets.add(RowFactory.create(r.getString(0), r.getLong(1), offset - r.getLong(2)));
+            offset += r.getLong(3);
+        }
+        StructType schema = new StructType()
+                .add(FILE, DataTypes.StringType)
+                .add(SPLIT, DataTypes.LongType)
+                .add("_shift", DataTypes.LongType);
+        return located.join(
+                        functions.broadcast(spark.createDataFrame(offsets, schema)),
+                        scala.collection.JavaConverters.asScalaBuffer(List.of(FILE, SPLIT))
+                                .toSeq())
+                .select(
+                        functions.col(READ_ID).plus(functions.col("_shift")).as("row_id"),
+                        functions.col("features"),
+                        functions.col("label"));
     }
 
     /** A column of the table by its name as written: names with dots ({@code class.id}) are not struct fields. */

@@ -256,13 +256,45 @@ public final class DistillJob {
                             + ".");
         }
         SparkData.Loaded data = SparkData.load(ctx.spark(), spec);
-        return new SparkData.Loaded(
-                spec,
-                data.rows()
-                        .join(rows.select("row_id", "outputs"), "row_id")
-                        .select("row_id", "features", "label", "outputs")
-                        .persist(StorageLevel.MEMORY_ONLY()),
-                data.inputs());
+        Dataset<Row> joined = data.rows()
+                .join(
+                        rows.select(
+                                functions.col("row_id"),
+                                functions.col("label").as("_stored_label"),
+                                functions.col("outputs")),
+                        "row_id")
+                .persist(StorageLevel.MEMORY_ONLY());
+        checkAligned(run, rows.count(), joined);
+        return new SparkData.Loaded(spec, joined.select("row_id", "features", "label", "outputs"), data.inputs());
+    }
+
+    /**
+     * Every stored teacher output must join exactly one example of {@code data.train}, with the label stored next to
+     * it: row ids are positions in the data set's files, so anything else means the data is not what the teacher
+     * saw (edited in place, or reordered) and training would pair examples with other examples' teacher outputs.
+     */
+    private static void checkAligned(String run, long stored, Dataset<Row> joined) {
+        Row r = joined.agg(
+                        functions.count(functions.lit(1)),
+                        functions.sum(functions
+                                .when(functions.col("label").equalTo(functions.col("_stored_label")), 0)
+                                .otherwise(1)))
+                .first();
+        long matched = r.getLong(0);
+        long otherLabel = r.isNullAt(1) ? 0 : r.getLong(1);
+        if (matched != stored || otherLabel > 0) {
+            joined.unpersist(false);
+            throw Errors.teacherMismatch(
+                    run,
+                    String.format(
+                            Locale.ROOT,
+                            "do not line up with data.train: %,d of the %,d stored outputs joined an example by row"
+                                    + " id, %,d of them one with another label (the data changed since they were"
+                                    + " computed).",
+                            matched,
+                            stored,
+                            otherLabel));
+        }
     }
 
     /** Minibatches labelled {@code [hard targets | teacher outputs]}, as {@link DistillationLoss} reads them. */

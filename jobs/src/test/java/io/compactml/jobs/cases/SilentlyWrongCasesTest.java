@@ -17,10 +17,91 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 /**
- * Results that were silently wrong on small inputs (cases C01 and C06 of the cases this project got wrong), run
- * through the jobs as the CLI runs them.
+ * Results that were silently wrong on small inputs (cases C01, C06 and C12 of the cases this project got wrong),
+ * run through the jobs as the CLI runs them.
  */
 class SilentlyWrongCasesTest {
+    private static final String MAX_PARTITION_BYTES = "spark.sql.files.maxPartitionBytes";
+
+    /** {@code body} with CSV files split every {@code bytes} bytes, as another cluster or setting would split them. */
+    private static <T> T splitEvery(String bytes, java.util.function.Supplier<T> body) {
+        org.apache.spark.sql.RuntimeConfig conf = SharedSpark.session().conf();
+        String before = conf.get(MAX_PARTITION_BYTES);
+        conf.set(MAX_PARTITION_BYTES, bytes);
+        try {
+            return body.get();
+        } finally {
+            conf.set(MAX_PARTITION_BYTES, before);
+        }
+    }
+
+    @Test
+    void aRowIdIsTheExamplesPositionInItsFilesWhateverTheSplits() throws Exception {
+        // C12: 300 rows read in 4 splits, then in 3: monotonically_increasing_id() named other rows
+        String csv = SharedSpark.csv("rowid_join.csv");
+        List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of(csv));
+        io.compactml.common.data.DatasetSpec spec = io.compactml.common.data.DatasetSpec.from(
+                SharedSpark.config(
+                        SharedSpark.onCsv("rowid_join.csv", "f*", "label").toArray(String[]::new)),
+                "train");
+        java.util.Map<String, java.util.Map<Long, List<Float>>> byLayout = new java.util.TreeMap<>();
+        for (String bytes : List.of("3000", "4000", "134217728")) {
+            byLayout.put(bytes, splitEvery(bytes, () -> {
+                org.apache.spark.sql.Dataset<Row> rows = io.compactml.jobs.data.SparkData.load(
+                                SharedSpark.session(), spec)
+                        .rows();
+                java.util.Map<Long, List<Float>> m = new java.util.TreeMap<>();
+                for (Row r : rows.collectAsList()) {
+                    m.put(r.getLong(0), r.getList(1));
+                }
+                return m;
+            }));
+        }
+        java.util.Map<Long, List<Float>> one = byLayout.get("134217728");
+        assertEquals(300, one.size());
+        assertEquals(byLayout.get("3000"), one);
+        assertEquals(byLayout.get("4000"), one);
+        // row 0 is the file's first data line, row 299 its last (columns label, f0..f3)
+        for (long row : new long[] {0, 123, 299}) {
+            String[] cells = lines.get((int) row + 1).split(",");
+            for (int f = 0; f < 4; f++) {
+                assertEquals(Float.parseFloat(cells[f + 1]), one.get(row).get(f), 0f, "row " + row + " f" + f);
+            }
+        }
+    }
+
+    @Test
+    void distillationJoinsEveryTeacherOutputToItsOwnExampleOrFails() {
+        JobContext ctx = SharedSpark.context(
+                "c12",
+                SharedSpark.onCsv(
+                                "rowid_join.csv",
+                                "f*",
+                                "label",
+                                "train.epochs=20",
+                                "distill.settings=[\"1:1.0\"]",
+                                "distill.epochs=10",
+                                "distill.student.hidden=[4]")
+                        .toArray(String[]::new));
+        TrainJob.Result trained = new TrainJob(ctx).run();
+        io.compactml.common.distill.DistillSettings settings =
+                io.compactml.common.distill.DistillSettings.from(ctx.config());
+        io.compactml.jobs.runtime.LoadedModel teacher = trained.model("cml-rowid");
+        splitEvery("3000", () -> new io.compactml.jobs.distill.TeacherOutputsJob(ctx).label(teacher, settings));
+        io.compactml.jobs.distill.DistillJob.Result r =
+                splitEvery("4000", () -> new io.compactml.jobs.distill.DistillJob(ctx).distill(teacher, settings));
+        assertTrue(r.students().size() >= 1);
+        // the stored outputs now name other examples (as an edited data set would): a clear failure, not a student
+        String table = ctx.tables().path(Table.TEACHER_OUTPUTS);
+        SharedSpark.session().sql("UPDATE delta.`" + table + "` SET row_id = 299 - row_id WHERE run_id = 'c12'");
+        io.compactml.common.CompactMLException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.compactml.common.CompactMLException.class,
+                () -> new io.compactml.jobs.distill.DistillJob(ctx).distill(teacher, settings));
+        assertEquals(2, e.exitCode());
+        assertTrue(
+                e.getMessage().contains("do not line up with data.train: 300 of the 300 stored outputs"),
+                e.getMessage());
+    }
 
     @Test
     void entropyCalibrationOfFeaturesFarFromZeroKeepsTheFloatAccuracy() {
