@@ -24,7 +24,8 @@ public final class SharedSpark {
         if (spark == null) {
             spark = SparkSessions.create(
                     CompactConfig.load(
-                            null, List.of("spark.master=local[2]", "spark.conf.\"spark.default.parallelism\"=2")),
+                            // local[2, 2]: two threads, and a failed task is retried once, as on a cluster
+                            null, List.of("spark.master=\"local[2,2]\"", "spark.conf.\"spark.default.parallelism\"=2")),
                     "test");
             Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
         }
