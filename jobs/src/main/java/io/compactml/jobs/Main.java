@@ -21,7 +21,18 @@ public final class Main {
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new CompactmlCommand());
         cl.setExecutionExceptionHandler(Main::onFailure);
+        cl.setParameterExceptionHandler(Main::onBadArguments);
         return cl.execute(args);
+    }
+
+    /** An unknown option or a missing value: one line, as every other usage error, and where the options are. */
+    private static int onBadArguments(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("error: " + e.getMessage() + ". Run `" + cl.getCommandSpec().qualifiedName()
+                + " --help` for the options.");
+        err.flush();
+        return CompactMLException.Kind.USAGE.exitCode();
     }
 
     private static int onFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {

@@ -17,9 +17,16 @@ import java.util.regex.Pattern;
  * bin/s3-local and bin/spark-local, as a person trying CompactML would, each on free ports in its own directory.
  */
 final class LocalServices {
+    /**
+     * The secret key bin/s3-local's S3Proxy accepts in these tests (S3_LOCAL_SECRET): random per test JVM, so that
+     * a test can look for it in everything a run wrote.
+     */
+    static final String SECRET =
+            "s3secret" + java.util.UUID.randomUUID().toString().replace("-", "");
+
     /** What bin/s3-local's S3Proxy accepts; the jobs read them from the environment, never from config. */
     static final Map<String, String> CREDENTIALS =
-            Map.of("AWS_ACCESS_KEY_ID", "compactml-local", "AWS_SECRET_ACCESS_KEY", "compactml-local-secret");
+            Map.of("AWS_ACCESS_KEY_ID", "compactml-local", "AWS_SECRET_ACCESS_KEY", SECRET, "S3_LOCAL_SECRET", SECRET);
 
     private static final Pattern STARTED_IN = Pattern.compile(" in (\\d+) ms");
 

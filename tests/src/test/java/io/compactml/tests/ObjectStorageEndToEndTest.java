@@ -74,8 +74,13 @@ class ObjectStorageEndToEndTest {
                 "--set",
                 "spark.master=local[2]"));
         args.addAll(Arrays.asList(more));
-        return CliProcess.run(work, LocalServices.CREDENTIALS, args.toArray(String[]::new));
+        CliProcess.Outcome o = CliProcess.run(work, LocalServices.CREDENTIALS, args.toArray(String[]::new));
+        PRINTED.add(o.stdout() + o.stderr());
+        return o;
     }
+
+    /** What every job of this class printed, for {@link #noRunWroteOrPrintedTheSecretKey}. */
+    private static final List<String> PRINTED = new ArrayList<>();
 
     private static void ok(CliProcess.Outcome o) {
         assertEquals(0, o.exitCode(), o.toString());
@@ -288,5 +293,43 @@ class ObjectStorageEndToEndTest {
         var rows = CliProcess.rowsPerQuery(sql.stdout());
         assertEquals(java.util.Set.of("drift_latest", "drift_over_time", "drifted_windows"), rows.keySet());
         rows.forEach((name, n) -> assertTrue(n > 0, "drift.sql query " + name + " returned no rows"));
+    }
+
+    @Test
+    @Order(3)
+    void noRunWroteOrPrintedTheSecretKey() throws Exception {
+        // every job above ran with the S3 secret key in its environment: it must not appear in what they printed,
+        // nor in any file they wrote (tables, Delta logs, manifests, reports, the inference log, the server's log),
+        // locally or in the bucket; only the S3 server's own credential file holds it
+        byte[] secret = LocalServices.SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(PRINTED.size() >= 10, "jobs ran: " + PRINTED.size());
+        for (String out : PRINTED) {
+            assertTrue(!out.contains(LocalServices.SECRET), "a job printed the secret key");
+        }
+        Path serverConf = s3.dir.resolve("s3proxy.conf");
+        List<Path> files;
+        try (var walk = Files.walk(work)) {
+            files = walk.filter(Files::isRegularFile)
+                    .filter(f -> !f.equals(serverConf))
+                    .toList();
+        }
+        assertTrue(files.size() > 100, "files written: " + files.size());
+        assertTrue(indexOf(Files.readAllBytes(serverConf), secret) >= 0, "the check finds the secret where it is");
+        for (Path f : files) {
+            assertEquals(-1, indexOf(Files.readAllBytes(f), secret), "the secret key is in " + work.relativize(f));
+        }
+    }
+
+    private static int indexOf(byte[] data, byte[] what) {
+        outer:
+        for (int i = 0; i + what.length <= data.length; i++) {
+            for (int j = 0; j < what.length; j++) {
+                if (data[i + j] != what[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 }

@@ -31,6 +31,8 @@ import java.util.TreeMap;
  */
 public final class CompactConfig {
     private static final String MASK = "****";
+    private static final String NAME_RULE =
+            "1 to 128 characters without '/', '\\' or control characters, not '.' or '..' (it names a directory)";
 
     private final Config config;
 
@@ -180,6 +182,12 @@ public final class CompactConfig {
         try {
             switch (key.type()) {
                 case STRING -> c.getString(path);
+                case NAME -> {
+                    String v = c.getString(path);
+                    if (!(v.isEmpty() && "".equals(key.fallback())) && !ConfigKey.isName(v)) {
+                        throw Errors.badConfigValue(path, raw, NAME_RULE);
+                    }
+                }
                 case INT -> {
                     double d = c.getDouble(path);
                     if (d != Math.rint(d)) {
@@ -219,6 +227,7 @@ public final class CompactConfig {
     private static String describeType(ConfigKey key) {
         return switch (key.type()) {
             case STRING -> "a string";
+            case NAME -> NAME_RULE;
             case INT -> "a whole number";
             case DOUBLE -> "a number";
             case BOOLEAN -> "true or false";

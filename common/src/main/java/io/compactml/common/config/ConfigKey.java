@@ -31,6 +31,8 @@ public record ConfigKey(
     /** The kinds of value a key can hold. */
     public enum Type {
         STRING,
+        /** A string that becomes one segment of a path: a model name, a version, a run id (see {@link #isName}). */
+        NAME,
         INT,
         DOUBLE,
         BOOLEAN,
@@ -43,6 +45,24 @@ public record ConfigKey(
 
     static ConfigKey string(String name, String fallback, String doc) {
         return new ConfigKey(name, Type.STRING, fallback, doc, List.of(), 0, 0, List.of(), Map.of());
+    }
+
+    /** A {@link Type#NAME} key; empty is allowed where the fallback is empty (it means "the default"). */
+    static ConfigKey name(String name, String fallback, String doc) {
+        return new ConfigKey(name, Type.NAME, fallback, doc, List.of(), 0, 0, List.of(), Map.of());
+    }
+
+    /**
+     * Whether {@code s} can be one segment of a path under the tables, models and artifacts roots: 1 to 128
+     * characters, none of them '/', '\\' or a control character, and not "." or "..". Quotes and spaces are
+     * allowed (they are quoted wherever the name reaches SQL).
+     */
+    public static boolean isName(String s) {
+        return !s.isEmpty()
+                && s.length() <= 128
+                && !s.equals(".")
+                && !s.equals("..")
+                && s.chars().noneMatch(ch -> ch == '/' || ch == '\\' || Character.isISOControl(ch));
     }
 
     static ConfigKey integer(String name, int fallback, int min, int max, String doc) {

@@ -5,6 +5,7 @@ import static io.compactml.common.config.ConfigKey.decimal;
 import static io.compactml.common.config.ConfigKey.intList;
 import static io.compactml.common.config.ConfigKey.integer;
 import static io.compactml.common.config.ConfigKey.map;
+import static io.compactml.common.config.ConfigKey.name;
 import static io.compactml.common.config.ConfigKey.oneOf;
 import static io.compactml.common.config.ConfigKey.oneOrMoreOf;
 import static io.compactml.common.config.ConfigKey.string;
@@ -53,7 +54,7 @@ public final class ConfigKeys {
                 "Where trained models are kept, as <root>/<model>/<run-id>/model.zip."));
         add(string("artifacts.root", "./artifacts", "Where published artifacts go, as <root>/<model>/<version>/."));
 
-        add(string("model.name", "fmnist-mlp", "Name of the model a job trains, evaluates or publishes."));
+        add(name("model.name", "fmnist-mlp", "Name of the model a job trains, evaluates or publishes."));
         add(string(
                 "model.path", "", "Model zip to evaluate or publish; empty means the one trained under this run id."));
         add(oneOf(
@@ -187,7 +188,7 @@ public final class ConfigKeys {
                 "quantize.method",
                 CalibrationMethod.PERCENTILE,
                 "Calibration method whose activation parameters the int8 model uses."));
-        add(string("quantize.calibration-run", "", "Run id of the calibration to use; empty means this run id."));
+        add(name("quantize.calibration-run", "", "Run id of the calibration to use; empty means this run id."));
         add(intList("quantize.float-layers", List.of(), 0, "Layer indices kept in float (always, before any budget)."));
         add(decimal(
                 "quantize.max-accuracy-drop",
@@ -221,7 +222,7 @@ public final class ConfigKeys {
                 "prune.criterion",
                 Criterion.MAGNITUDE,
                 "Which importance ranks the weights; taylor and fisher need `importance` first."));
-        add(string("prune.importance-run", "", "Run id of the importance scores to use; empty means this run id."));
+        add(name("prune.importance-run", "", "Run id of the importance scores to use; empty means this run id."));
         add(decimal(
                         "prune.target-sparsity",
                         0.9,
@@ -274,7 +275,7 @@ public final class ConfigKeys {
                         "Teacher inference batch size of `teacher-outputs`.")
                 .alias("soft-labels.batch-size"));
         add(
-                string(
+                name(
                         "distill.teacher-run",
                         "",
                         "Run id of the `teacher-outputs` run whose teacher_outputs a student learns from; empty means this run id."));
@@ -300,7 +301,7 @@ public final class ConfigKeys {
                 "verify.model",
                 "",
                 "Artifact `verify` checks, by model name (e.g. fmnist-mlp-int8); empty means" + " model.name."));
-        add(string("verify.version", "", "Version `verify` checks; empty means the one LATEST names."));
+        add(name("verify.version", "", "Version `verify` checks; empty means the one LATEST names."));
         add(decimal(
                 "verify.tolerance",
                 2.0,
@@ -343,13 +344,13 @@ public final class ConfigKeys {
                         "Constraint: single-example p50 latency in ms of the network the serving loader builds (0 = no limit)."));
         add(bool("pipeline.publish", true, "Publish the chosen candidate (with publish.version, default the run id)."));
 
-        add(string("report.run", "", "Run id `report` shows (a pipeline or demo run); empty means the run id."));
+        add(name("report.run", "", "Run id `report` shows (a pipeline or demo run); empty means the run id."));
         add(string(
                 "report.dir",
                 "./reports",
                 "Where `report` writes <run>/index.html and its PNG charts (any Hadoop path)."));
 
-        add(string("publish.version", "", "Artifact version; empty means the run id."));
+        add(name("publish.version", "", "Artifact version; empty means the run id."));
         add(oneOf(
                 "publish.model",
                 ModelKind.FLOAT,
@@ -419,8 +420,8 @@ public final class ConfigKeys {
     }
 
     static {
-        add(string("monitor.model", "", "Published model `monitor` checks; empty means model.name."));
-        add(string("monitor.version", "", "Its version; empty means the one LATEST names."));
+        add(name("monitor.model", "", "Published model `monitor` checks; empty means model.name."));
+        add(name("monitor.version", "", "Its version; empty means the one LATEST names."));
         add(oneOf(
                 "monitor.source",
                 MonitorSource.INFERENCE_LOG,
@@ -432,7 +433,7 @@ public final class ConfigKeys {
                         "",
                         "Start of the inference-log window, an ISO-8601 instant (2026-12-01T00:00:00Z), inclusive; empty: open."));
         add(string("monitor.window-end", "", "End of the inference-log window, exclusive; empty: open."));
-        add(string(
+        add(name(
                 "monitor.reference-run",
                 "",
                 "Calibration run whose statistics are the reference; empty means the newest of the model's source."));

@@ -82,6 +82,27 @@ class CompactConfigTest {
     }
 
     @Test
+    void namesThatBecomeDirectoriesAreOnePathSegment() {
+        // a model name of "../evil" trained into models.root/../evil: outside every root
+        for (String bad : List.of("../evil", "a/b", "..", ".", "a\\\\b", "tab\\there")) {
+            String msg = usageError(() -> CompactConfig.load(null, List.of("model.name=\"" + bad + "\"")))
+                    .getMessage();
+            assertTrue(msg.startsWith("Config key 'model.name' has value '"), msg);
+            assertTrue(msg.contains("it names a directory"), msg);
+        }
+        usageError(() -> CompactConfig.load(null, List.of("publish.version=\"v1/../../x\"")));
+        usageError(() -> CompactConfig.load(null, List.of("quantize.calibration-run=\"../other\"")));
+        // quotes, spaces and dots inside are names (C14: o'brien-mlp)
+        assertEquals(
+                "o'brien mlp.v2",
+                CompactConfig.load(null, List.of("model.name=\"o'brien mlp.v2\""))
+                        .getString("model.name"));
+        assertEquals(
+                "", CompactConfig.load(null, List.of("publish.version=\"\"")).getString("publish.version"));
+        usageError(() -> CompactConfig.load(null, List.of("model.name=\"\"")));
+    }
+
+    @Test
     void missingConfigFileIsAUsageError() {
         String msg = usageError(() -> CompactConfig.load(new File(dir.toFile(), "nope.conf"), List.of()))
                 .getMessage();

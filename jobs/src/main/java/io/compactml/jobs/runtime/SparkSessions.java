@@ -22,7 +22,10 @@ public final class SparkSessions {
                 // DL4J ships INDArrays inside DataSets between executors; Java serialization is slow for them
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .config("spark.kryo.registrator", CompactKryoRegistrator.class.getName())
-                .config("spark.sql.session.timeZone", "UTC");
+                .config("spark.sql.session.timeZone", "UTC")
+                // a MERGE adds the columns a newer CompactML writes to a table an older one made (replaces do so
+                // with mergeSchema); CompactML's row records are the schemas, so nothing else evolves them
+                .config("spark.databricks.delta.schema.autoMerge.enabled", "true");
         String master =
                 fromSubmit.contains("spark.master") ? fromSubmit.get("spark.master") : config.getString("spark.master");
         b.master(master);

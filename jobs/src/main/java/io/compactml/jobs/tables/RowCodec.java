@@ -121,8 +121,14 @@ public final class RowCodec<R extends TableRow> {
     /** The record a row of this table holds, every column read by its name. */
     public R fromRow(Row row) {
         Object[] args = new Object[components.length];
+        List<String> present = java.util.Arrays.asList(row.schema().fieldNames());
         for (int i = 0; i < components.length; i++) {
-            int at = row.fieldIndex(column(components[i].getName()));
+            String name = column(components[i].getName());
+            if (!present.contains(name) && !components[i].getType().isPrimitive()) {
+                // a column added since the table was written: null in the rows written before
+                continue;
+            }
+            int at = row.fieldIndex(name);
             args[i] = row.isNullAt(at) ? null : value(row, at, components[i].getType());
         }
         try {

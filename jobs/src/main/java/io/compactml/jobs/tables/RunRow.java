@@ -13,7 +13,10 @@ public record RunRow(
         String sparkMaster,
         Timestamp startedAt,
         Timestamp endedAt,
-        String error)
+        String error,
+        Integer attempt,
+        String driver,
+        Timestamp heartbeatAt)
         implements TableRow {
 
     /** The row {@code r} of {@code runs}, read by column name. */

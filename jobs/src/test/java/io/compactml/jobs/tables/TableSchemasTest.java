@@ -28,7 +28,10 @@ class TableSchemasTest {
                         .add("spark_master", DataTypes.StringType)
                         .add("started_at", DataTypes.TimestampType)
                         .add("ended_at", DataTypes.TimestampType)
-                        .add("error", DataTypes.StringType)),
+                        .add("error", DataTypes.StringType)
+                        .add("attempt", DataTypes.IntegerType)
+                        .add("driver", DataTypes.StringType)
+                        .add("heartbeat_at", DataTypes.TimestampType)),
         TRAINING_HISTORY(
                 "training_history",
                 new StructType()
