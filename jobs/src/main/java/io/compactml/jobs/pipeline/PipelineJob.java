@@ -129,9 +129,11 @@ public final class PipelineJob {
             long t0 = System.nanoTime();
             Console.out("pipeline: candidate %s", cand.name());
             made.put(cand.name(), new Made(make(cand, from), (System.nanoTime() - t0) / 1e9, false));
+            // recorded as it finishes: a plan that fails later keeps it, and its rerun reuses it
+            record(decide(plan, made, sourceAccuracy), source.sha256(), sourceAccuracy, source.zip().length, false);
         }
         List<Outcome> outcomes = decide(plan, made, sourceAccuracy);
-        record(outcomes, source.sha256(), sourceAccuracy, source.zip().length);
+        record(outcomes, source.sha256(), sourceAccuracy, source.zip().length, true);
         Optional<ArtifactStore.Published> published = Optional.empty();
         Optional<Outcome> chosen =
                 outcomes.stream().filter(o -> o.verdict().chosen()).findFirst();
@@ -360,16 +362,20 @@ public final class PipelineJob {
         return found == values.size();
     }
 
+    /** The verdicts on the candidates made so far (all of the plan's, once it has finished). */
     private List<Outcome> decide(PipelineSettings plan, Map<String, Made> made, double sourceAccuracy) {
+        List<Plan.Candidate> done = plan.candidates().stream()
+                .filter(c -> made.containsKey(c.name()))
+                .toList();
         List<Selection.Measured> measured = new ArrayList<>();
-        for (Plan.Candidate cand : plan.candidates()) {
+        for (Plan.Candidate cand : done) {
             Product p = made.get(cand.name()).product();
             measured.add(new Selection.Measured(cand.name(), p.accuracy(), p.file().length, p.latencyMs()));
         }
         List<Selection.Verdict> verdicts = Selection.decide(sourceAccuracy, measured, plan.constraints());
         List<Outcome> outcomes = new ArrayList<>();
-        for (int i = 0; i < plan.candidates().size(); i++) {
-            Plan.Candidate cand = plan.candidates().get(i);
+        for (int i = 0; i < done.size(); i++) {
+            Plan.Candidate cand = done.get(i);
             Made m = made.get(cand.name());
             outcomes.add(new Outcome(cand, m.product(), verdicts.get(i), m.seconds(), m.reused()));
         }
@@ -384,7 +390,12 @@ public final class PipelineJob {
         return Reuse.settingsHash(cand.name(), sourceSha, config.describe());
     }
 
-    private void record(List<Outcome> outcomes, String sourceSha, double sourceAccuracy, long sourceSize) {
+    /**
+     * The {@code candidates} rows of this run; while the plan is unfinished ({@code finished} false) nothing is
+     * chosen yet and each row says so.
+     */
+    private void record(
+            List<Outcome> outcomes, String sourceSha, double sourceAccuracy, long sourceSize, boolean finished) {
         Timestamp now = Timestamp.from(Instant.now());
         List<CandidateRow> rows = new ArrayList<>();
         for (Outcome o : outcomes) {
@@ -406,9 +417,9 @@ public final class PipelineJob {
                     sourceSize,
                     TrainJob.nullIfNaN(p.latencyMs()),
                     v.meetsConstraints(),
-                    v.paretoOptimal(),
-                    v.chosen(),
-                    v.decision(),
+                    finished && v.paretoOptimal(),
+                    finished && v.chosen(),
+                    finished ? v.decision() : "made; the plan has not finished (a rerun reuses it)",
                     o.seconds(),
                     o.reused(),
                     now));
