@@ -40,6 +40,21 @@ final class CliProcess {
 
     /** {@code compactml <args>} in {@code workDir} with {@code env} added to the environment. */
     static Outcome run(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return exec(workDir, env, command(args));
+    }
+
+    /**
+     * {@code compactml <args>} started in {@code workDir}, not waited for (its output discarded): for a test that
+     * kills the driver.
+     */
+    static Process start(Path workDir, Map<String, String> env, String... args) throws IOException {
+        return builder(workDir, env, command(args))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+    }
+
+    private static List<String> command(String... args) {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -53,7 +68,15 @@ final class CliProcess {
         }
         cmd.addAll(List.of("-cp", cp, "io.compactml.jobs.Main"));
         cmd.addAll(Arrays.asList(args));
-        return exec(workDir, env, cmd);
+        return cmd;
+    }
+
+    private static ProcessBuilder builder(Path workDir, Map<String, String> env, List<String> cmd) {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().putAll(env);
+        return pb;
     }
 
     /** {@code bin/<script> <args>} in {@code workDir} with {@code env} added to the environment. */
@@ -69,14 +92,10 @@ final class CliProcess {
             throws IOException, InterruptedException {
         File out = Files.createTempFile("cli", ".out").toFile();
         File err = Files.createTempFile("cli", ".err").toFile();
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .directory(workDir.toFile())
+        Process p = builder(workDir, env, cmd)
                 .redirectOutput(out)
-                .redirectError(err);
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        pb.environment().putAll(env);
-        Process p = pb.start();
+                .redirectError(err)
+                .start();
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new AssertionError(String.join(" ", cmd) + " did not finish in 10 minutes");
