@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The shaded jar through the real SparkSubmit on a real standalone cluster (a Master and two Workers from the
  * Spark jars, through bin/spark-local), with Delta tables, models and the artifact in S3 (bin/s3-local).
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class ClusterEndToEndTest {
     @TempDir
     static Path work;
@@ -47,12 +48,16 @@ class ClusterEndToEndTest {
     }
 
     private static String[] args(String job, String... more) {
+        return argsOf("cluster", job, more);
+    }
+
+    private static String[] argsOf(String run, String job, String... more) {
         List<String> args = new ArrayList<>(List.of(
                 job,
                 "--config",
                 conf.toString(),
                 "--run-id",
-                "cluster",
+                run,
                 "--set",
                 "data.train.limit=2000",
                 "--set",
@@ -72,6 +77,7 @@ class ClusterEndToEndTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void calibrateQuantizeAndPublishRunOnTheCluster() throws Exception {
         CliProcess.Outcome trained =
                 CliProcess.run(work, LocalServices.CREDENTIALS, args("train", "--set", "spark.master=local[2]"));
@@ -117,5 +123,52 @@ class ClusterEndToEndTest {
                 LocalServices.CREDENTIALS,
                 args("verify", "--set", "spark.master=local[2]", "--set", "verify.model=fmnist-mlp-int8"));
         assertEquals(0, verified.exitCode(), verified.toString());
+    }
+
+    /** The executor logs of Worker {@code i} that show a task run. */
+    private static List<Path> taskLogs(int i) throws java.io.IOException {
+        try (Stream<Path> logs = Files.walk(cluster.workerDir(i))) {
+            return logs.filter(p -> p.getFileName().toString().equals("stderr"))
+                    .filter(p -> {
+                        try {
+                            return Files.readString(p).contains("Running task");
+                        } catch (java.io.IOException e) {
+                            return false;
+                        }
+                    })
+                    .toList();
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(2)
+    void aWorkerKilledMidJobLeavesTheJobFinishedOrFailedInOneLineAndARerunCompletes() throws Exception {
+        List<Path> before = taskLogs(2);
+        String[] train = argsOf("loss", "train", "--set", "train.epochs=6");
+        Process job = cluster.startSubmit(work, train);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(4);
+        while (job.isAlive() && taskLogs(2).size() == before.size() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertTrue(job.isAlive(), "the job was still running when Worker 2 ran its first task");
+        cluster.killWorker(2);
+        assertTrue(job.waitFor(5, java.util.concurrent.TimeUnit.MINUTES), "the job ends after the Worker is lost");
+        int first = job.exitValue();
+        System.out.printf("train with Worker 2 killed mid-job: exit %d%n", first);
+        assertTrue(first == 0 || first == 1, "finished on the remaining Worker, or failed as a runtime failure");
+
+        CliProcess.Outcome rerun = cluster.submit(work, train);
+        assertEquals(0, rerun.exitCode(), rerun.toString());
+        CliProcess.Outcome rows = CliProcess.run(
+                work,
+                LocalServices.CREDENTIALS,
+                "sql",
+                "--config",
+                conf.toString(),
+                "--format",
+                "csv",
+                "SELECT count(*) AS epochs FROM training_history WHERE run_id = 'loss'");
+        assertEquals(0, rows.exitCode(), rows.toString());
+        assertTrue(rows.stdout().contains("epochs\n6"), "one run's rows: " + rows.stdout());
     }
 }

@@ -7,7 +7,10 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -127,6 +130,31 @@ final class LocalServices {
             all[0] = "submit";
             System.arraycopy(args, 0, all, 1, args.length);
             return CliProcess.script(workDir, env(), "spark-local", all);
+        }
+
+        /** {@link #submit} started, not waited for (its output discarded). */
+        Process startSubmit(Path workDir, String... args) throws IOException {
+            List<String> cmd = new ArrayList<>(
+                    List.of(CliProcess.ROOT.resolve("bin/spark-local").toString(), "submit"));
+            cmd.addAll(Arrays.asList(args));
+            ProcessBuilder pb = new ProcessBuilder(cmd)
+                    .directory(workDir.toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("OMP_NUM_THREADS", "1");
+            pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+            pb.environment().putAll(env());
+            return pb.start();
+        }
+
+        /** Kills Worker {@code i} and its executors the hard way, as when its machine is lost. */
+        void killWorker(int i) throws IOException {
+            long pid = Long.parseLong(
+                    Files.readString(dir.resolve("worker-" + i + ".pid")).trim());
+            ProcessHandle.of(pid).ifPresent(worker -> {
+                worker.descendants().forEach(ProcessHandle::destroyForcibly);
+                worker.destroyForcibly();
+            });
         }
 
         /** The work directory of Worker {@code i} (1-based), where its executors' logs go. */
