@@ -71,7 +71,8 @@ final class CliProcess {
         return cmd;
     }
 
-    private static ProcessBuilder builder(Path workDir, Map<String, String> env, List<String> cmd) {
+    /** {@code cmd} in {@code workDir} with the environment every CompactML process of the tests gets, plus {@code env}. */
+    static ProcessBuilder builder(Path workDir, Map<String, String> env, List<String> cmd) {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().put("OMP_NUM_THREADS", "1");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");

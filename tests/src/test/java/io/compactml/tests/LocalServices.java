@@ -137,14 +137,10 @@ final class LocalServices {
             List<String> cmd = new ArrayList<>(
                     List.of(CliProcess.ROOT.resolve("bin/spark-local").toString(), "submit"));
             cmd.addAll(Arrays.asList(args));
-            ProcessBuilder pb = new ProcessBuilder(cmd)
-                    .directory(workDir.toFile())
+            return CliProcess.builder(workDir, env(), cmd)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD);
-            pb.environment().put("OMP_NUM_THREADS", "1");
-            pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-            pb.environment().putAll(env());
-            return pb.start();
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
         }
 
         /** Kills Worker {@code i} and its executors the hard way, as when its machine is lost. */
