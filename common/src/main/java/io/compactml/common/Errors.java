@@ -103,7 +103,8 @@ public final class Errors {
                 needs + ", and " + spec.key() + " (" + spec.name() + ") has no labels."
                         + " Set '" + spec.labelKey() + "', or "
                         + (needs.startsWith("importance")
-                                ? "use importance.criteria = [magnitude]."
+                                ? "use importance.criteria without taylor and fisher (magnitude and entropy read no"
+                                        + " labels)."
                                 : "use labeled data."));
     }
 

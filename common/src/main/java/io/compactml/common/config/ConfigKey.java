@@ -95,8 +95,14 @@ public record ConfigKey(
 
     /** A key holding a non-empty list of values of {@code type}; the default is all of them. */
     static <E extends Enum<E> & Choice> ConfigKey oneOrMoreOf(String name, Class<E> type, String doc) {
+        return oneOrMoreOf(name, type, Choice.ids(type), doc);
+    }
+
+    /** A key holding a non-empty list of values of {@code type}, {@code fallback} by default. */
+    static <E extends Enum<E> & Choice> ConfigKey oneOrMoreOf(
+            String name, Class<E> type, List<String> fallback, String doc) {
         return new ConfigKey(
-                name, Type.ENUM_LIST, Choice.ids(type), doc, Choice.ids(type), 0, 0, List.of(), Choice.aliasMap(type));
+                name, Type.ENUM_LIST, fallback, doc, Choice.ids(type), 0, 0, List.of(), Choice.aliasMap(type));
     }
 
     /** This key, also accepted under {@code oldName} (read as this key). */

@@ -199,18 +199,22 @@ public final class ConfigKeys {
                         + " (-1 = off)."));
         add(bool("quantize.sensitivity", true, "Measure each layer quantized alone (layer_sensitivity)."));
 
-        add(
-                oneOrMoreOf(
-                        "importance.criteria",
-                        Criterion.class,
-                        "Importance scores computed and stored per weight:"
-                                + " |w| (no data), |w * dL/dw| averaged over data.train, or the mean of (dL/dw)^2 over data.train."));
+        add(oneOrMoreOf(
+                "importance.criteria",
+                Criterion.class,
+                Criterion.weightIds(),
+                "Importance scores computed and stored per weight:"
+                        + " |w| (no data), |w * dL/dw| averaged over data.train, or the mean of (dL/dw)^2 over"
+                        + " data.train; or per channel of the hidden layers: entropy, the Shannon entropy (bits)"
+                        + " of its activation over data.train (a forward pass, labels not read;"
+                        + " not in the default list)."));
         add(integer(
                 "importance.batch-size",
                 256,
                 1,
                 1_000_000,
-                "Minibatch whose mean-loss gradient is one sample of the gradient statistics."));
+                "Minibatch whose mean-loss gradient is one sample of the gradient statistics (and the entropy"
+                        + " pass's minibatch)."));
         add(decimal(
                 "importance.stability-sparsity",
                 0.9,
@@ -221,7 +225,8 @@ public final class ConfigKeys {
         add(oneOf(
                 "prune.criterion",
                 Criterion.MAGNITUDE,
-                "Which importance ranks the weights; taylor and fisher need `importance` first."));
+                "Which importance ranks the weights or channels; taylor, fisher and entropy need `importance` first;"
+                        + " entropy scores channels (prune.structure = channels only)."));
         add(name("prune.importance-run", "", "Run id of the importance scores to use; empty means this run id."));
         add(decimal(
                         "prune.target-sparsity",

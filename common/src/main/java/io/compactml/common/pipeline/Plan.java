@@ -140,7 +140,7 @@ public final class Plan {
 
     private static Step step(String part, String spec, String key) {
         String[] f = part.split(":");
-        String usage = "steps distill, prune:<" + String.join("|", Choice.ids(Criterion.class)) + ">:<sparsity in"
+        String usage = "steps distill, prune:<" + String.join("|", Criterion.weightIds()) + ">:<sparsity in"
                 + " (0, 1)>, int8:<" + String.join("|", Choice.ids(CalibrationMethod.class)) + ">, chained with '>'";
         switch (f[0]) {
             case "distill":
@@ -149,7 +149,7 @@ public final class Plan {
                 }
                 break;
             case "prune":
-                if (f.length == 3 && Choice.ids(Criterion.class).contains(f[1])) {
+                if (f.length == 3 && Criterion.weightIds().contains(f[1])) {
                     try {
                         double s = Double.parseDouble(f[2]);
                         if (s > 0 && s < 1) {

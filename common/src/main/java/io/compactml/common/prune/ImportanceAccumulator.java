@@ -1,6 +1,5 @@
 package io.compactml.common.prune;
 
-import java.io.Serializable;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Sums are kept apart for even and odd global batch numbers, so that the stability of the ranking can be
  * read from two halves of the data. Memory: 4 doubles per weight, whatever the data size; merging is adding.
  */
-public final class ImportanceAccumulator implements Serializable {
+public final class ImportanceAccumulator implements MinibatchStatistics<ImportanceAccumulator> {
     private static final long serialVersionUID = 1L;
 
     private final int[] layers;
@@ -70,6 +69,7 @@ public final class ImportanceAccumulator implements Serializable {
     }
 
     /** One forward and backward pass of {@code batch} (global batch number {@code index}), its gradient summed. */
+    @Override
     public void add(MultiLayerNetwork net, DataSet batch, long index) {
         net.setInput(batch.getFeatures());
         net.setLabels(batch.getLabels());
@@ -102,6 +102,7 @@ public final class ImportanceAccumulator implements Serializable {
     }
 
     /** This plus another accumulator of the same network, into this one. */
+    @Override
     public ImportanceAccumulator merge(ImportanceAccumulator o) {
         for (int h = 0; h < 2; h++) {
             for (int t = 0; t < layers.length; t++) {
@@ -121,11 +122,13 @@ public final class ImportanceAccumulator implements Serializable {
     }
 
     /** Examples seen, in all minibatches. */
+    @Override
     public long examples() {
         return examples;
     }
 
     /** Minibatches seen. */
+    @Override
     public long batches() {
         return batches[0] + batches[1];
     }

@@ -9,7 +9,8 @@ import java.util.TreeSet;
  * What {@code importance} computes ({@code importance.*}).
  *
  * @param criteria           criteria scored and stored
- * @param batchSize          examples per gradient sample (one backward pass each)
+ * @param batchSize          examples per gradient sample (one backward pass each) and per minibatch of the
+ *                           entropy pass
  * @param stabilitySparsity  sparsity at which the two halves' pruned sets are compared
  */
 public record ImportanceSettings(List<Criterion> criteria, int batchSize, double stabilitySparsity) {
@@ -28,8 +29,13 @@ public record ImportanceSettings(List<Criterion> criteria, int batchSize, double
         return new ImportanceSettings(List.copyOf(all), batchSize, stabilitySparsity);
     }
 
-    /** Whether any criterion needs the gradient pass over data. */
-    public boolean needsData() {
-        return criteria.stream().anyMatch(Criterion::needsData);
+    /** Whether any criterion needs the gradient pass over data (forward and backward, with labels). */
+    public boolean needsGradients() {
+        return criteria.stream().anyMatch(Criterion::needsGradients);
+    }
+
+    /** Whether the activation entropy pass over data (forward only, labels not read) is asked for. */
+    public boolean needsEntropy() {
+        return criteria.contains(Criterion.ENTROPY);
     }
 }

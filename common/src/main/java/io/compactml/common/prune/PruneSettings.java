@@ -38,7 +38,7 @@ public record PruneSettings(
      * Reads and checks {@code prune.*}.
      *
      * @throws io.compactml.common.CompactMLException (usage) for a schedule that structured pruning or the
-     *     fine-tuning epochs cannot carry out
+     *     fine-tuning epochs cannot carry out, or a criterion that scores channels for unstructured pruning
      */
     public static PruneSettings from(CompactConfig c) {
         PruneSettings s = new PruneSettings(
@@ -58,6 +58,14 @@ public record PruneSettings(
     }
 
     private void check() {
+        if (criterion.scoresChannels() && !channels()) {
+            throw Errors.badConfigValue(
+                    "prune.criterion",
+                    criterion.id(),
+                    "one of " + Criterion.weightIds() + " with prune.structure = " + structure.id() + " ("
+                            + criterion.id() + " scores whole channels, not single weights: use it with"
+                            + " prune.structure = channels)");
+        }
         if (scheduleSteps > 1 && (channels() || fineTuneEpochs < scheduleSteps)) {
             throw Errors.badConfigValue(
                     "prune.schedule-steps",

@@ -43,6 +43,8 @@ class PlanTest {
                 "prune:magnitude:0.5>prune:magnitude:0.9",
                 "prune:magnitude:1.0",
                 "prune:random:0.5",
+                // a plan's prune steps are unstructured, and entropy scores whole channels
+                "prune:entropy:0.5",
                 "int8",
                 "int8:kl",
                 "quantize:entropy",
@@ -51,6 +53,9 @@ class PlanTest {
                     assertThrows(CompactMLException.class, () -> Plan.parse(List.of(bad), "pipeline.candidates"), bad);
             assertTrue(e.getMessage().contains("pipeline.candidates"), e.getMessage());
         }
+        CompactMLException entropy = assertThrows(
+                CompactMLException.class, () -> Plan.parse(List.of("prune:entropy:0.5"), "pipeline.candidates"));
+        assertTrue(entropy.getMessage().contains("prune:<magnitude|taylor|fisher>"), entropy.getMessage());
         assertThrows(CompactMLException.class, () -> Plan.parse(List.of("int8:mse", "int8:mse"), "k"));
         assertThrows(CompactMLException.class, () -> Plan.parse(List.of(), "k"));
     }

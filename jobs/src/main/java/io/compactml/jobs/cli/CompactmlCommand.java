@@ -1,5 +1,6 @@
 package io.compactml.jobs.cli;
 
+import io.compactml.common.prune.Criterion;
 import io.compactml.jobs.distill.DistillJob;
 import io.compactml.jobs.distill.TeacherOutputsJob;
 import io.compactml.jobs.eval.EvaluateJob;
@@ -170,15 +171,18 @@ public final class CompactmlCommand {
 
     @Command(
             name = "importance",
-            description = "Per-weight importance (magnitude, taylor, fisher) over data.train,"
-                    + " with the stability of the ranking (param_importance).")
+            description = "Per-weight importance (magnitude, taylor, fisher) or per-channel activation entropy over"
+                    + " data.train, with the stability of the ranking (param_importance).")
     static final class Importance extends JobCommand {
         @Override
         void run(JobContext ctx) {
             ImportanceJob.Result r = new ImportanceJob(ctx).run();
             Console.out(
-                    "  %d weight tensors, %s; %,d examples in %,d minibatches",
-                    r.layers().length, r.scores().keySet(), r.examples(), r.batches());
+                    "  %d weight layers, %s; %,d examples in %,d minibatches",
+                    r.layers().length,
+                    r.scores().keySet().stream().map(Criterion::id).toList(),
+                    r.examples(),
+                    r.batches());
         }
     }
 

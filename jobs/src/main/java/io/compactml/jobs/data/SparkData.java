@@ -92,7 +92,9 @@ public final class SparkData {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         requireExists(spec.key() + ".uri", spec.uri(), hadoop);
         if (spec.format() == DataFormat.IDX) {
-            requireExists(spec.key() + ".labels-uri", spec.labelsUri(), hadoop);
+            if (spec.labeled()) {
+                requireExists(spec.key() + ".labels-uri", spec.labelsUri(), hadoop);
+            }
             return loadIdx(spark, spec, batch);
         }
         return loadTable(spark, spec);
@@ -153,7 +155,14 @@ public final class SparkData {
     private static Loaded loadIdx(SparkSession spark, DatasetSpec spec, int batch) {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         IdxFile.Header images = header(spec.uri(), hadoop);
-        IdxFile.Header labels = header(spec.labelsUri(), hadoop);
+        if (spec.labeled()) {
+            checkLabels(spec, images, header(spec.labelsUri(), hadoop));
+        }
+        long n = spec.limit() > 0 ? Math.min(spec.limit(), images.records()) : images.records();
+        return idxRows(spark, spec, batch, n, images.recordLength());
+    }
+
+    private static void checkLabels(DatasetSpec spec, IdxFile.Header images, IdxFile.Header labels) {
         if (images.records() != labels.records()) {
             throw Errors.badDataset(
                     spec.name(),
@@ -165,7 +174,10 @@ public final class SparkData {
                     spec.name(),
                     spec.labelsUri() + " is not a labels file (records of " + labels.recordLength() + " values)");
         }
-        long n = spec.limit() > 0 ? Math.min(spec.limit(), images.records()) : images.records();
+    }
+
+    private static Loaded idxRows(SparkSession spark, DatasetSpec spec, int batch, long n, int inputs) {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int parts = (int) Math.max(1, Math.min(n, partitions(spark, spec)));
         List<long[]> slices = new ArrayList<>();
@@ -176,20 +188,23 @@ public final class SparkData {
         }
         HadoopConf conf = new HadoopConf(hadoop);
         String imagesUri = spec.uri();
-        String labelsUri = spec.labelsUri();
+        // without labels (a forward-only pass over unlabeled images) every row's label is NaN
+        String labelsUri = spec.labeled() ? spec.labelsUri() : null;
         JavaRDD<Row> rows = jsc.parallelize(slices, parts).flatMap(slice -> {
             Configuration c = conf.get();
             IdxFile.Records x = open(imagesUri, c, slice[0], slice[1]);
             IdxFile.Records y;
             try {
-                y = open(labelsUri, c, slice[0], slice[1]);
+                y = labelsUri == null ? null : open(labelsUri, c, slice[0], slice[1]);
             } catch (RuntimeException e) {
                 x.close();
                 throw e;
             }
             TaskContext.get().addTaskCompletionListener((TaskCompletionListener) task -> {
                 x.close();
-                y.close();
+                if (y != null) {
+                    y.close();
+                }
             });
             return new Iterator<Row>() {
                 private long row = slice[0];
@@ -201,11 +216,11 @@ public final class SparkData {
 
                 @Override
                 public Row next() {
-                    return RowFactory.create(row++, x.next(), (double) y.next()[0]);
+                    return RowFactory.create(row++, x.next(), y == null ? Double.NaN : (double) y.next()[0]);
                 }
             };
         });
-        return new Loaded(spec, spark.createDataFrame(rows, SCHEMA), images.recordLength());
+        return new Loaded(spec, spark.createDataFrame(rows, SCHEMA), inputs);
     }
 
     /** The records [start, start + count) of an IDX file, streamed: a partition never holds its slice whole. */
@@ -395,6 +410,14 @@ public final class SparkData {
         return batches(data, inputs, 1, Task.REGRESSION, batchSize, false).map(Tuple2::_2);
     }
 
+    /**
+     * Numbered minibatches of features only (labels not read, NaN or infinite features passed through), for
+     * forward-only passes whose statistics are kept apart by minibatch number.
+     */
+    public static JavaRDD<Tuple2<Long, DataSet>> numberedFeatureBatches(Loaded data, int inputs, int batchSize) {
+        return batches(data, inputs, 1, Task.REGRESSION, batchSize, false);
+    }
+
     private static JavaRDD<Tuple2<Long, DataSet>> batches(
             Loaded data, int inputs, int outputs, Task task, int batchSize, boolean labeled) {
         return batched(data, inputs, outputs, task, batchSize, labeled, null)
@@ -404,6 +427,8 @@ public final class SparkData {
     /**
      * Minibatches of {@code batchSize} (the last of each partition smaller) with what each row carries
      * ({@code carry}: a function of the row, null for nothing), every row checked by an {@link ExampleBatcher}.
+     *
+     * @throws io.compactml.common.CompactMLException (usage) when {@code labeled} and the data set has no labels
      */
     public static <E> JavaRDD<RowBatches.Batch<E>> batched(
             Loaded data,
@@ -414,6 +439,9 @@ public final class SparkData {
             boolean labeled,
             RowBatches.Carry<E> carry) {
         DatasetSpec spec = data.spec();
+        if (labeled && !spec.labeled()) {
+            throw Errors.unlabeled(spec, "This job reads labels");
+        }
         String column = spec.featuresName();
         return data.rows()
                 .toJavaRDD()

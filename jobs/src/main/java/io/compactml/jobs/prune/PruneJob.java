@@ -47,8 +47,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   stored scores. During fine-tuning every worker applies the masks after each minibatch ({@link MaskHook}), so
  *   pruned weights are zero in every averaged model.</li>
  *   <li>Structured ({@code channels}): in every weight layer but the output, the fraction
- *   {@code prune.target-sparsity} of channels (neurons, filters) with the lowest summed importance is removed and
- *   the network rebuilt smaller, then fine-tuned.</li>
+ *   {@code prune.target-sparsity} of channels (neurons, filters) with the lowest importance is removed (the summed
+ *   scores of their weights, or the entropy of their activation) and the network rebuilt smaller, then
+ *   fine-tuned.</li>
  * </ul>
  * Biases are never pruned; {@code prune.exclude-layers} keeps whole layers. Writes
  * {@code models.root/<model>-pruned/<run-id>/model.sparse} ({@link SparseModel}), evaluation rows for
@@ -90,7 +91,7 @@ public final class PruneJob {
         Layers layers = layers(model.net(), settings);
         String importanceRun = ctx.runIdOr(settings.importanceRun());
         Map<Integer, float[]> stored = settings.criterion().needsData()
-                ? storedScores(model.sha256(), settings.criterion(), importanceRun, layers.all())
+                ? storedScores(model.sha256(), settings.criterion(), importanceRun, layers.prunable())
                 : null;
         String name = ModelKind.PRUNED.nameFor(model.name());
         Pruned pruned = settings.channels()
@@ -114,7 +115,10 @@ public final class PruneJob {
         return new Layers(all, excluded, prunable);
     }
 
-    /** Whole channels removed by summed score, the network rebuilt smaller, then fine-tuned. */
+    /**
+     * Whole channels removed by score (a channel criterion's own, or the summed scores of the channel's weights),
+     * the network rebuilt smaller, then fine-tuned.
+     */
     private Pruned pruneChannels(
             MultiLayerNetwork source,
             PruneSettings settings,
@@ -125,9 +129,8 @@ public final class PruneJob {
         float[][] scores = scores(stored, source, layers.prunable());
         for (int t = 0; t < layers.prunable().length; t++) {
             long[] shape = source.getLayer(layers.prunable()[t]).getParam("W").shape();
-            kept.put(
-                    layers.prunable()[t],
-                    Pruning.keptUnits(Pruning.unitScores(scores[t], shape), settings.targetSparsity()));
+            float[] units = settings.criterion().scoresChannels() ? scores[t] : Pruning.unitScores(scores[t], shape);
+            kept.put(layers.prunable()[t], Pruning.keptUnits(units, settings.targetSparsity()));
         }
         MultiLayerNetwork work = Pruning.removeUnits(source, kept);
         double oneShot = accuracy(work);

@@ -1,5 +1,6 @@
 package io.compactml.jobs.prune;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import io.compactml.common.CompactMLException;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
 import io.compactml.common.config.CompactConfig;
+import io.compactml.common.model.ModelIO;
 import io.compactml.common.prune.Criterion;
 import io.compactml.common.prune.ImportanceSettings;
 import io.compactml.common.prune.PruneSettings;
@@ -203,6 +205,76 @@ class PruneJobTest {
     }
 
     @Test
+    void entropyScoresEveryHiddenChannelAlikeInAnyPartitioningAndRanksStructuredPruning() {
+        // the source with neuron 7 of the first hidden layer dead: its weights 0 and its bias -1 before the ReLU
+        MultiLayerNetwork dead = model.net().clone();
+        dead.getLayer(0).getParam("W").getColumn(7).assign(0);
+        dead.getLayer(0).getParam("b").putScalar(7, -1.0);
+        LoadedModel deadModel = LoadedModel.of("fmnist-mlp", "mem:dead", ModelIO.toBytes(dead));
+        float[][] first = null;
+        // 1, 2 and 3 partitions, and without labels (entropy reads none): the same histograms, the same bits
+        for (Object[] variant : new Object[][] {{1, "labels"}, {2, "labels"}, {3, "labels"}, {2, ""}}) {
+            CompactConfig c = ctx.config()
+                    .with("data.train.partitions", variant[0])
+                    .with("importance.criteria", List.of("entropy"));
+            if (((String) variant[1]).isEmpty()) {
+                c = c.with("data.train.labels-uri", "");
+            }
+            JobContext split = JobContext.of(ctx.spark(), c, "p-entropy");
+            ImportanceJob.Result r =
+                    new ImportanceJob(split).compute(deadModel, ImportanceSettings.from(split.config()));
+            assertEquals(2000, r.examples());
+            assertEquals(20, r.batches());
+            assertArrayEquals(new int[] {0, 1}, r.scoredLayers().get(Criterion.ENTROPY), "the hidden layers");
+            float[][] scores = r.scores().get(Criterion.ENTROPY);
+            if (first == null) {
+                first = scores;
+            }
+            for (int t = 0; t < scores.length; t++) {
+                assertArrayEquals(first[t], scores[t], 0f, "layer " + t + ", " + variant[0] + " partitions");
+            }
+        }
+        assertEquals(64, first[0].length);
+        assertEquals(32, first[1].length);
+        assertEquals(0f, first[0][7], 0f, "a dead neuron carries no information");
+        for (float[] layer : first) {
+            for (float bits : layer) {
+                assertTrue(bits >= 0 && bits <= 6, "entropy over 64 bins: " + bits);
+            }
+        }
+        List<Row> rows = ctx.tables()
+                .read(Table.PARAM_IMPORTANCE)
+                .filter("run_id = 'p-entropy'")
+                .orderBy("layer")
+                .collectAsList();
+        assertEquals(2, rows.size(), "one row per hidden layer");
+        Row r0 = rows.get(0);
+        assertEquals("entropy", r0.getString(r0.fieldIndex("criterion")));
+        assertEquals("channels", r0.getString(r0.fieldIndex("tensor")));
+        assertEquals(List.of(64), r0.getList(r0.fieldIndex("shape")));
+        assertEquals(2000L, r0.getLong(r0.fieldIndex("examples")));
+        assertEquals(0f, r0.<Float>getList(r0.fieldIndex("scores")).get(7), 0f);
+        double overlap = r0.getDouble(r0.fieldIndex("half_overlap"));
+        assertTrue(overlap > 0.5 && overlap <= 1.0, "channels chosen from the two halves overlap " + overlap);
+
+        // a quarter of the channels of each hidden layer removed by entropy: the dead neuron is among them
+        JobContext byEntropy = JobContext.of(
+                ctx.spark(),
+                ctx.config()
+                        .with("prune.structure", "channels")
+                        .with("prune.criterion", "entropy")
+                        .with("prune.target-sparsity", 0.25)
+                        .with("prune.fine-tune-epochs", 0),
+                "p-entropy");
+        PruneJob.Result pruned = new PruneJob(byEntropy).prune(deadModel, PruneSettings.from(byEntropy.config()));
+        assertEquals(784 * 48 + 48 + 48 * 24 + 24 + 24 * 10 + 10, pruned.net().numParams());
+        INDArray w0 = pruned.net().getLayer(0).getParam("W");
+        for (int u = 0; u < 48; u++) {
+            assertTrue(w0.getColumn(u).amaxNumber().floatValue() > 0, "kept neuron " + u + " is not the dead one");
+        }
+    }
+
+    @Test
     void badSettingsAreRefusedWithWhatToDo() {
         CompactMLException layer =
                 assertThrows(CompactMLException.class, () -> prune(with("prune.exclude-layers", List.of("dense_7"))));
@@ -221,6 +293,14 @@ class PruneJobTest {
                 () -> new ImportanceJob(unlabeled).compute(model, ImportanceSettings.from(unlabeled.config())));
         assertEquals(2, noLabels.exitCode());
         assertTrue(noLabels.getMessage().contains("has no labels"), noLabels.getMessage());
+
+        CompactMLException entropy =
+                assertThrows(CompactMLException.class, () -> prune(with("prune.criterion", "entropy")));
+        assertEquals(2, entropy.exitCode());
+        assertTrue(
+                entropy.getMessage().contains("scores whole channels")
+                        && entropy.getMessage().contains("prune.structure = channels"),
+                entropy.getMessage());
 
         CompactMLException steps = assertThrows(CompactMLException.class, () -> prune(with("prune.schedule-steps", 3)));
         assertEquals(2, steps.exitCode());
