@@ -221,11 +221,11 @@ final class Charts {
     }
 
     /** The distribution of log10 importance scores, one series per layer. */
-    static JFreeChart importance(String title, HistogramDataset data) {
+    static JFreeChart importance(String title, HistogramDataset data, boolean channels) {
         JFreeChart chart = ChartFactory.createHistogram(
                 "Importance scores: " + title,
-                "log10(score)",
-                "fraction of the layer's weights",
+                channels ? "activation entropy (bits)" : "log10(score)",
+                channels ? "fraction of the layer's channels" : "fraction of the layer's weights",
                 data,
                 PlotOrientation.VERTICAL,
                 true,

@@ -238,31 +238,38 @@ public final class ReportJob {
             return 0;
         }
         Map<String, HistogramDataset> byCriterion = new LinkedHashMap<>();
+        Map<String, Boolean> perChannel = new LinkedHashMap<>();
         for (ParamImportanceRow r : rows) {
-            double[] logs = new double[r.scores().length];
+            // per-weight scores span decades (log10 of the positive ones); channel entropies are 0 to 6 bits
+            boolean channels = ParamImportanceRow.CHANNELS.equals(r.tensor());
+            double[] values = new double[r.scores().length];
             int n = 0;
             for (float v : r.scores()) {
-                if (v > 0) {
-                    logs[n++] = Math.log10(v);
+                if (channels) {
+                    values[n++] = v;
+                } else if (v > 0) {
+                    values[n++] = Math.log10(v);
                 }
             }
             if (n > 0) {
+                String title = r.criterion() + ", run " + r.runId();
+                perChannel.put(title, channels);
                 byCriterion
-                        .computeIfAbsent(r.criterion() + ", run " + r.runId(), k -> {
+                        .computeIfAbsent(title, k -> {
                             HistogramDataset h = new HistogramDataset();
                             h.setType(HistogramType.RELATIVE_FREQUENCY);
                             return h;
                         })
                         .addSeries(
                                 "layer " + r.layer() + (r.layerName() == null ? "" : " " + r.layerName()),
-                                java.util.Arrays.copyOf(logs, n),
+                                java.util.Arrays.copyOf(values, n),
                                 60);
             }
         }
         byCriterion.forEach((title, data) -> figure(
                 html,
                 "importance-" + title.replaceAll("[^A-Za-z0-9.-]+", "-") + ".png",
-                Charts.importance(title, data),
+                Charts.importance(title, data, perChannel.get(title)),
                 "importance scores"));
         return 1;
     }

@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Scaling;
 import io.compactml.common.eval.Variant;
+import io.compactml.common.prune.ChannelEntropy;
 import io.compactml.common.prune.ImportanceAccumulator;
 import io.compactml.common.quant.FloatHistogram;
 import io.compactml.common.quant.QuantParams;
@@ -12,8 +13,9 @@ import org.nd4j.kryo.Nd4jRegistrator;
 
 /**
  * ND4J's Kryo registrations (INDArrays inside DataSets) plus CompactML's own, through Java serialization:
- * {@link FloatHistogram}, whose Java form writes only its nonzero buckets (Kryo's field serializer would skip
- * the transient counts and silently deliver an empty histogram), and the records that travel in broadcasts
+ * {@link FloatHistogram} and {@link ChannelEntropy}, whose Java forms write only their nonzero buckets (Kryo's
+ * field serializer would skip the transient counts and silently deliver empty histograms: a task result of
+ * zeros), and the records that travel in broadcasts
  * and task results (Kryo 4 cannot build records: their fields are final); and the JDK's unmodifiable collections
  * ({@code List.of}, {@code Map.of}, {@code Arrays.asList}, {@code Collections.unmodifiable*}), which Kryo's
  * collection serializer rebuilds by calling {@code add} (an UnsupportedOperationException on a cluster's
@@ -42,6 +44,7 @@ public final class CompactKryoRegistrator extends Nd4jRegistrator {
         kryo.register(FloatHistogram.class, new JavaSerializer());
         kryo.register(FloatHistogram[].class);
         kryo.register(ImportanceAccumulator.class, new JavaSerializer());
+        kryo.register(ChannelEntropy.class, new JavaSerializer());
         for (Class<?> record :
                 new Class<?>[] {Variant.class, Variant.Kind.class, QuantParams.class, DatasetSpec.class, Scaling.class
                 }) {

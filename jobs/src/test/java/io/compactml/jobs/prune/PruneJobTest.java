@@ -237,11 +237,16 @@ class PruneJobTest {
         assertEquals(64, first[0].length);
         assertEquals(32, first[1].length);
         assertEquals(0f, first[0][7], 0f, "a dead neuron carries no information");
+        long informative = 0;
         for (float[] layer : first) {
             for (float bits : layer) {
                 assertTrue(bits >= 0 && bits <= 6, "entropy over 64 bins: " + bits);
+                informative += bits > 1 ? 1 : 0;
             }
         }
+        // the trained neurons vary over the data (histograms that lost their counts on the way from the
+        // executors would score every channel 0)
+        assertTrue(informative > 0.75 * (64 + 32), informative + " of 96 channels carry more than 1 bit");
         List<Row> rows = ctx.tables()
                 .read(Table.PARAM_IMPORTANCE)
                 .filter("run_id = 'p-entropy'")
