@@ -14,6 +14,7 @@ import io.compactml.jobs.runtime.LoadedModel;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
@@ -21,6 +22,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine.Command;
 import scala.Tuple2;
@@ -33,6 +35,8 @@ import scala.Tuple2;
  *   <li>{@code data}: the numbered feature minibatches are built and counted, nothing else;</li>
  *   <li>{@code inference}: every partition deserializes the model and computes the output of every minibatch
  *   ({@code output}), keeping nothing;</li>
+ *   <li>{@code activations}: the forward pass the entropy pass runs ({@code feedForwardToLayer} up to the last
+ *   hidden layer, every layer's activations kept), nothing else;</li>
  *   <li>{@code entropy}: {@link ImportanceJob#entropy}, the pass {@code importance} runs for the entropy
  *   criterion: a forward pass keeping every layer's activations, each hidden channel's values added to its
  *   histogram, then the tree reduction.</li>
@@ -76,6 +80,20 @@ public final class EntropyBenchmark extends PassBenchmark {
                             double sum = 0;
                             while (it.hasNext()) {
                                 sum += m.output(it.next()._2().getFeatures()).getDouble(0);
+                            }
+                            return Collections.singletonList(sum).iterator();
+                        })
+                        .reduce(Double::sum));
+        int last = ChannelEntropy.hiddenLayers(net)[ChannelEntropy.hiddenLayers(net).length - 1];
+        passes.put(
+                "activations",
+                () -> batches.mapPartitions((Iterator<Tuple2<Long, DataSet>> it) -> {
+                            MultiLayerNetwork m = ModelIO.fromBytes(model.value(), uri);
+                            double sum = 0;
+                            while (it.hasNext()) {
+                                List<INDArray> a = m.feedForwardToLayer(
+                                        last, it.next()._2().getFeatures(), false);
+                                sum += a.get(a.size() - 1).getDouble(0);
                             }
                             return Collections.singletonList(sum).iterator();
                         })

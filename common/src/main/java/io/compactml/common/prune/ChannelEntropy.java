@@ -2,11 +2,21 @@ package io.compactml.common.prune;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -37,6 +47,20 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 public final class ChannelEntropy implements MinibatchStatistics<ChannelEntropy> {
     private static final long serialVersionUID = 1L;
+
+    private static final String WS_ACTIVATIONS = "COMPACTML_ENTROPY_ACTIVATIONS";
+    private static final String WS_WORKING = "COMPACTML_ENTROPY_WORKING_MEM";
+    private static final String WS_RNN_LOOP = "COMPACTML_ENTROPY_RNN_LOOP";
+
+    /** DL4J's configuration of its activation workspaces: sized on the first minibatch, then reused. */
+    private static final WorkspaceConfiguration WS_CONFIG = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .overallocationLimit(0.05)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyReset(ResetPolicy.BLOCK_LEFT)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .build();
 
     /** Equal-width bins over a channel's [min, max] that the entropy is computed over. */
     public static final int BINS = 64;
@@ -95,28 +119,65 @@ public final class ChannelEntropy implements MinibatchStatistics<ChannelEntropy>
      */
     @Override
     public void add(MultiLayerNetwork net, DataSet batch, long index) {
-        INDArray features = batch.getFeatures();
-        // activations.get(0) is the input; activations.get(l + 1) the output of layer l, after its activation; the
-        // pass stops at the last scored layer (the output layer is not computed)
-        List<INDArray> activations = net.feedForwardToLayer(layers[layers.length - 1], features, false);
+        float[][] values = channelValues(net, batch.getFeatures());
         int h = (int) (index & 1);
         for (int t = 0; t < layers.length; t++) {
-            INDArray a = activations.get(layers[t] + 1);
-            if (a.rank() == 4) {
-                // a filter's value per example: its feature map averaged over the spatial positions
-                a = channelsLast[t] ? a.mean(1, 2) : a.mean(2, 3);
-            }
-            add(grids[h][t], a.castTo(DataType.FLOAT).dup('c').data().asFloat());
+            add(grids[h][t], values[t]);
         }
         batches[h]++;
-        examples += features.size(0);
+        examples += batch.getFeatures().size(0);
     }
 
-    /** Adds rows of per-channel values, c-order [examples, channels], to one layer's grids. */
+    /**
+     * The forward pass up to the last scored layer (the output layer is not computed), and each scored layer's
+     * per-channel values, f-order [examples, channels] (each channel's values contiguous): a dense layer's output,
+     * a convolution's output averaged over the spatial positions.
+     *
+     * <p>The activations live in ND4J workspaces, reused from one minibatch to the next, as DL4J's own training
+     * forward pass keeps them ({@code ffToLayerActivationsInWs}); {@code feedForward} would allocate every
+     * layer's activations afresh for each minibatch (a convolution's output is 25 MB at batch 256) and leave them
+     * to the garbage collector.
+     */
+    private float[][] channelValues(MultiLayerNetwork net, INDArray features) {
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.builder()
+                .with(ArrayType.INPUT, WS_ACTIVATIONS, WS_CONFIG)
+                .with(ArrayType.ACTIVATIONS, WS_ACTIVATIONS, WS_CONFIG)
+                .with(ArrayType.FF_WORKING_MEM, WS_WORKING, WS_CONFIG)
+                .with(ArrayType.RNN_FF_LOOP_WORKING_MEM, WS_RNN_LOOP, WS_CONFIG)
+                .build();
+        mgr.setHelperWorkspacePointers(new HashMap<>());
+        float[][] out = new float[layers.length][];
+        int examples = (int) features.size(0);
+        int last = layers[layers.length - 1];
+        try (MemoryWorkspace ws = mgr.notifyScopeEntered(ArrayType.ACTIVATIONS)) {
+            INDArray x = features;
+            for (int i = 0, t = 0; i <= last; i++) {
+                try (MemoryWorkspace working = mgr.notifyScopeEntered(ArrayType.FF_WORKING_MEM)) {
+                    InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
+                    if (pre != null) {
+                        x = pre.preProcess(x, examples, mgr);
+                    }
+                    x = net.getLayer(i).activate(x, false, mgr);
+                }
+                if (t < layers.length && layers[t] == i) {
+                    // a filter's value per example: its feature map averaged over the spatial positions
+                    INDArray a = x.rank() == 4 ? (channelsLast[t] ? x.mean(1, 2) : x.mean(2, 3)) : x;
+                    out[t++] = a.castTo(DataType.FLOAT).dup('f').data().asFloat();
+                }
+            }
+            // the layers hold their inputs, which the workspace reuses for the next minibatch
+            for (int i = 0; i <= last; i++) {
+                net.getLayer(i).clear();
+            }
+        }
+        return out;
+    }
+
+    /** Adds per-channel values, f-order [examples, channels] (channel by channel), to one layer's grids. */
     static void add(Grid[] channels, float[] values) {
-        int units = channels.length;
-        for (int u = 0; u < units; u++) {
-            channels[u].add(values, u, units);
+        int rows = values.length / channels.length;
+        for (int u = 0; u < channels.length; u++) {
+            channels[u].add(values, u * rows, (u + 1) * rows);
         }
     }
 
@@ -244,14 +305,13 @@ public final class ChannelEntropy implements MinibatchStatistics<ChannelEntropy>
         }
 
         /**
-         * Adds {@code v[from]}, {@code v[from + stride]}, ...: one channel's values in a c-order [examples,
-         * channels] block. The range widens once, to the largest finite |value| of the block, then every value is
-         * binned; the counts are those of adding the values one by one (the grids nest), at a cache miss per block
-         * instead of one per value.
+         * Adds {@code v[from]} to {@code v[to - 1]}, one channel's values of a minibatch. The range widens once, to
+         * the largest finite |value| among them, then every value is binned; the counts are those of adding the
+         * values one by one (the grids nest).
          */
-        void add(float[] v, int from, int stride) {
+        void add(float[] v, int from, int to) {
             float maxAbs = 0f;
-            for (int i = from; i < v.length; i += stride) {
+            for (int i = from; i < to; i++) {
                 float a = Math.abs(v[i]);
                 // false for NaN and infinity
                 if (a <= Float.MAX_VALUE) {
@@ -269,7 +329,7 @@ public final class ChannelEntropy implements MinibatchStatistics<ChannelEntropy>
             double sc = scale;
             float lo = min;
             float hi = max;
-            for (int i = from; i < v.length; i += stride) {
+            for (int i = from; i < to; i++) {
                 float x = v[i];
                 if (!(Math.abs(x) <= Float.MAX_VALUE)) {
                     nonFinite++;
