@@ -54,7 +54,7 @@ for net in $NETS; do
   if has 1; then
     quiet "cost-$net" bench EntropyBenchmark --run-id "eb-$net-cost" "${NET[@]}" "${ARGS[@]}" "${M[@]}" "${DATA[@]}" \
       --repeats 3
-    grep -E '^(.* examples, |data |inference |activations |entropy)' "cost-$net.out"
+    grep -E '^(.* examples, |data |inference |entropy)' "cost-$net.out"
   fi
 
   if has 2; then

@@ -1,25 +1,13 @@
 package io.compactml.bench;
 
-import io.compactml.common.config.CompactConfig;
-import io.compactml.common.data.DatasetSpec;
-import io.compactml.common.model.ModelIO;
-import io.compactml.common.model.ModelShapes;
 import io.compactml.common.quant.CalibrationSettings;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.quant.CalibrateJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.runtime.LoadedModel;
-import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine.Command;
 
@@ -50,42 +38,23 @@ public final class CalibrationBenchmark extends PassBenchmark {
 
     @Override
     protected Passes prepare(JobContext ctx) {
-        CompactConfig c = ctx.config();
-        LoadedModel loaded = LoadedModel.read(ctx);
-        String uri = loaded.uri();
-        int inputs = ModelShapes.inputs(loaded.net());
-        int batch = CalibrationSettings.from(c).batchSize();
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "calibration"), inputs, batch);
-        Dataset<Row> cached = data.rows().persist(StorageLevel.MEMORY_ONLY());
-        long examples = cached.count();
-        JavaRDD<DataSet> batches =
-                SparkData.featureBatches(new SparkData.Loaded(data.spec(), cached, inputs), inputs, batch);
-        Broadcast<byte[]> model = ctx.jsc().broadcast(loaded.zip());
+        int batch = CalibrationSettings.from(ctx.config()).batchSize();
+        Cached data = cache(ctx, "calibration", batch);
+        String uri = data.model().uri();
+        int inputs = data.data().inputs();
+        JavaRDD<DataSet> batches = SparkData.featureBatches(data.data(), inputs, batch);
 
         Map<String, Runnable> passes = new LinkedHashMap<>();
         passes.put("data", () -> batches.map(DataSet::numExamples).reduce(Integer::sum));
-        passes.put(
-                "inference",
-                () -> batches.mapPartitions((Iterator<DataSet> it) -> {
-                            MultiLayerNetwork m = ModelIO.fromBytes(model.value(), uri);
-                            long rows = 0;
-                            while (it.hasNext()) {
-                                rows += m.output(it.next().getFeatures(), false).rows();
-                            }
-                            return Collections.singletonList(rows).iterator();
-                        })
-                        .reduce(Long::sum));
-        passes.put("calibration", () -> CalibrateJob.histograms(batches, model, uri));
+        passes.put("inference", inference(batches, data.zip(), uri));
+        passes.put("calibration", () -> CalibrateJob.histograms(batches, data.zip(), uri));
         Console.out(
                 "%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s",
-                examples,
+                data.examples(),
                 batches.getNumPartitions(),
                 ctx.spark().sparkContext().master(),
                 batch,
                 System.getenv("OMP_NUM_THREADS"));
-        return new Passes(passes, "calibration", "inference", () -> {
-            model.destroy();
-            cached.unpersist();
-        });
+        return new Passes(passes, "calibration", "inference", data::release);
     }
 }

@@ -1,7 +1,5 @@
 package io.compactml.bench;
 
-import io.compactml.common.config.CompactConfig;
-import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
 import io.compactml.common.prune.ImportanceSettings;
@@ -9,16 +7,12 @@ import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.prune.ImportanceJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
-import io.compactml.jobs.runtime.LoadedModel;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine.Command;
@@ -51,22 +45,14 @@ public final class ImportanceBenchmark extends PassBenchmark {
 
     @Override
     protected Passes prepare(JobContext ctx) {
-        CompactConfig c = ctx.config();
-        LoadedModel loaded = LoadedModel.read(ctx);
-        MultiLayerNetwork net = loaded.net();
-        int inputs = ModelShapes.inputs(net);
-        int batch = ImportanceSettings.from(c).batchSize();
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(c, "train"), inputs, batch);
-        Dataset<Row> cached = data.rows().persist(StorageLevel.MEMORY_ONLY());
-        long examples = cached.count();
+        int batch = ImportanceSettings.from(ctx.config()).batchSize();
+        Cached data = cache(ctx, "train", batch);
+        MultiLayerNetwork net = data.model().net();
+        int inputs = data.data().inputs();
         JavaRDD<Tuple2<Long, DataSet>> batches = SparkData.numberedMinibatches(
-                new SparkData.Loaded(data.spec(), cached, inputs),
-                inputs,
-                ModelShapes.outputs(net),
-                ModelShapes.task(net),
-                batch);
-        Broadcast<byte[]> model = ctx.jsc().broadcast(loaded.zip());
-        String uri = loaded.uri();
+                data.data(), inputs, ModelShapes.outputs(net), ModelShapes.task(net), batch);
+        Broadcast<byte[]> model = data.zip();
+        String uri = data.model().uri();
 
         Map<String, Runnable> passes = new LinkedHashMap<>();
         passes.put("data", () -> batches.map(b -> b._2().numExamples()).reduce(Integer::sum));
@@ -88,15 +74,12 @@ public final class ImportanceBenchmark extends PassBenchmark {
         passes.put("importance", () -> ImportanceJob.accumulate(batches, model, uri));
         Console.out(
                 "%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s, %,d parameters",
-                examples,
+                data.examples(),
                 batches.getNumPartitions(),
                 ctx.spark().sparkContext().master(),
                 batch,
                 System.getenv("OMP_NUM_THREADS"),
-                net.numParams());
-        return new Passes(passes, "importance", "fwd+bwd", () -> {
-            model.destroy();
-            cached.unpersist();
-        });
+                data.parameters());
+        return new Passes(passes, "importance", "fwd+bwd", data::release);
     }
 }

@@ -1,15 +1,29 @@
 package io.compactml.bench;
 
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
 import io.compactml.jobs.cli.JobOptions;
+import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.JobRunner;
+import io.compactml.jobs.runtime.LoadedModel;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,6 +45,47 @@ public abstract class PassBenchmark implements Callable<Integer> {
 
     /** Passes to time, in order, the data pass first; the two compared; what to release afterwards. */
     protected record Passes(Map<String, Runnable> passes, String measured, String baseline, Runnable cleanup) {}
+
+    /** The job's model, a data set read for its input and cached in memory, and the model's broadcast. */
+    protected record Cached(LoadedModel model, SparkData.Loaded data, long examples, Broadcast<byte[]> zip) {
+        /** The number of parameters of the model. */
+        long parameters() {
+            return model.net().numParams();
+        }
+
+        /** Releases the broadcast and the cached rows. */
+        void release() {
+            zip.destroy();
+            data.rows().unpersist();
+        }
+    }
+
+    /** The job's model and data set {@code split} ({@code data.<split>}) read for it at {@code batch}, cached. */
+    protected static Cached cache(JobContext ctx, String split, int batch) {
+        LoadedModel loaded = LoadedModel.read(ctx);
+        int inputs = ModelShapes.inputs(loaded.net());
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), split), inputs, batch);
+        Dataset<Row> rows = data.rows().persist(StorageLevel.MEMORY_ONLY());
+        long examples = rows.count();
+        return new Cached(
+                loaded,
+                new SparkData.Loaded(data.spec(), rows, inputs),
+                examples,
+                ctx.jsc().broadcast(loaded.zip()));
+    }
+
+    /** A plain inference pass: per partition the model deserialized once and {@code output} of every minibatch. */
+    protected static Runnable inference(JavaRDD<DataSet> batches, Broadcast<byte[]> model, String uri) {
+        return () -> batches.mapPartitions((Iterator<DataSet> it) -> {
+                    MultiLayerNetwork m = ModelIO.fromBytes(model.value(), uri);
+                    long rows = 0;
+                    while (it.hasNext()) {
+                        rows += m.output(it.next().getFeatures(), false).rows();
+                    }
+                    return Collections.singletonList(rows).iterator();
+                })
+                .reduce(Long::sum);
+    }
 
     /** The name the benchmark runs under (its row in {@code runs}). */
     protected abstract String name();
