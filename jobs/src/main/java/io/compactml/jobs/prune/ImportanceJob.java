@@ -82,6 +82,13 @@ public final class ImportanceJob {
     public Result compute(LoadedModel model, ImportanceSettings settings) {
         MultiLayerNetwork net = model.net();
         int[] layers = Pruning.weightLayers(net);
+        if (settings.needsEntropy() && ChannelEntropy.hiddenLayers(net).length == 0) {
+            throw Errors.badConfigValue(
+                    "importance.criteria",
+                    settings.criteria().stream().map(Criterion::id).toList(),
+                    "criteria without entropy for this model: entropy scores the channels of hidden layers, and it"
+                            + " has none (only its output layer has weights)");
+        }
         ImportanceAccumulator acc = settings.needsGradients() ? gradients(model, settings) : null;
         ChannelEntropy entropy = settings.needsEntropy() ? entropy(model, settings) : null;
         Map<Criterion, Scored> scored = new EnumMap<>(Criterion.class);

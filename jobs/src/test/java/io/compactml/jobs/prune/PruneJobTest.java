@@ -10,6 +10,7 @@ import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.NetworkSpec;
 import io.compactml.common.prune.Criterion;
 import io.compactml.common.prune.ImportanceSettings;
 import io.compactml.common.prune.PruneSettings;
@@ -306,6 +307,20 @@ class PruneJobTest {
                 entropy.getMessage().contains("scores whole channels")
                         && entropy.getMessage().contains("prune.structure = channels"),
                 entropy.getMessage());
+
+        // a model whose only weights are its output layer's has no channels to score
+        MultiLayerNetwork linear = new MultiLayerNetwork(
+                NetworkSpec.from(ctx.config().with("network.hidden", List.of())).build(784));
+        linear.init();
+        JobContext entropyOnly = with("importance.criteria", List.of("entropy"));
+        CompactMLException noHidden = assertThrows(
+                CompactMLException.class,
+                () -> new ImportanceJob(entropyOnly)
+                        .compute(
+                                LoadedModel.of("linear", "mem:linear", ModelIO.toBytes(linear)),
+                                ImportanceSettings.from(entropyOnly.config())));
+        assertEquals(2, noHidden.exitCode());
+        assertTrue(noHidden.getMessage().contains("has none"), noHidden.getMessage());
 
         CompactMLException steps = assertThrows(CompactMLException.class, () -> prune(with("prune.schedule-steps", 3)));
         assertEquals(2, steps.exitCode());
