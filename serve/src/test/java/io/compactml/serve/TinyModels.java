@@ -95,6 +95,7 @@ final class TinyModels {
                         Map.of(),
                         Map.of("accuracy", 1.0),
                         List.copyOf(entries),
-                        OnnxSignature.of(onnx)));
+                        OnnxSignature.of(onnx),
+                        null));
     }
 }

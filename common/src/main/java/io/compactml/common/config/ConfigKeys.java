@@ -35,6 +35,9 @@ import java.util.Map;
 public final class ConfigKeys {
     private ConfigKeys() {}
 
+    /** The data sets of {@code data.<split>.*}. */
+    public static final List<String> DATA_SPLITS = List.of("train", "eval", "calibration", "monitor");
+
     public static final String FMNIST = "/usr/share/datasets/fashion-mnist/";
 
     private static final List<ConfigKey> KEYS = new ArrayList<>();
@@ -62,7 +65,7 @@ public final class ConfigKeys {
                 Task.CLASSIFICATION,
                 "classification: softmax + cross-entropy, labels are class indices; regression: identity + MSE."));
 
-        for (String split : List.of("train", "eval", "calibration", "monitor")) {
+        for (String split : DATA_SPLITS) {
             boolean train = split.equals("train") || split.equals("calibration");
             String prefix = "data." + split + ".";
             add(string(
@@ -88,7 +91,12 @@ public final class ConfigKeys {
                     "Features column (array or ML vector), or a glob such as 'px*' over numbered columns."));
             add(string(prefix + "label", "label", "Label column: a class index, or a float target for regression."));
             add(oneOf(
-                    prefix + "scaling", ScalingMethod.DIVIDE, "none: features as stored; divide: features / divisor."));
+                    prefix + "scaling",
+                    ScalingMethod.DIVIDE,
+                    "none: features as stored; divide: features / divisor; standardize: (x - mean) / std per feature,"
+                            + " minmax: (x - min) / (max - min) per feature, with the statistics of data.train that"
+                            + " train stores in the model (the model then takes raw rows; use the same on every"
+                            + " split)."));
             add(decimal(prefix + "divisor", 255.0, 1e-12, Double.MAX_VALUE, "Divisor for scaling = divide."));
             add(integer(prefix + "limit", 0, 0, Integer.MAX_VALUE, "Use only the first N examples (0 = all)."));
             add(integer(

@@ -32,9 +32,8 @@ public record DatasetSpec(
 
     public static DatasetSpec from(CompactConfig c, String split) {
         String p = "data." + split + ".";
-        Scaling scaling = c.getEnum(p + "scaling", ScalingMethod.class) == ScalingMethod.DIVIDE
-                ? new Scaling(c.getDouble(p + "divisor"))
-                : Scaling.NONE;
+        ScalingMethod method = c.getEnum(p + "scaling", ScalingMethod.class);
+        Scaling scaling = new Scaling(method == ScalingMethod.DIVIDE ? c.getDouble(p + "divisor") : 1.0, method);
         return new DatasetSpec(
                 "data." + split,
                 c.getString(p + "name"),

@@ -1,6 +1,7 @@
 package io.compactml.common.onnx;
 
 import io.compactml.common.Errors;
+import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelShapes;
 import io.compactml.common.quant.Int8Model;
 import io.compactml.common.quant.QuantParams;
@@ -94,7 +95,10 @@ public final class OnnxExport {
         OnnxGraph g = new OnnxGraph(int8 == null ? "compactml" : "compactml-qdq");
         long features = ModelShapes.inputs(net);
         g.input(INPUT, features);
-        Cursor x = new Cursor(boundary(g, INPUT, acts[0], "input"), 0, 0, 0);
+        // the stored feature scaling as the graph's first nodes, so that the graph takes raw rows; the input boundary
+        // quantizes the scaled input
+        String scaled = FeatureScaling.of(net).map(s -> scaling(g, s)).orElse(INPUT);
+        Cursor x = new Cursor(boundary(g, scaled, acts[0], "input"), 0, 0, 0);
         for (int i = 0; i < net.getnLayers(); i++) {
             x = preprocess(g, x, conf.getInputPreProcess(i), acts[i], i, hwc);
             Layer layer = conf.getConf(i).getLayer();
@@ -172,9 +176,18 @@ public final class OnnxExport {
         return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 
+    /** {@code (x - shift) * factor} per feature: {@code Sub} and {@code Mul} on [features] initializers. */
+    private static String scaling(OnnxGraph g, FeatureScaling s) {
+        String shift = g.floats("input.shift", s.shift(), s.features());
+        String factor = g.floats("input.factor", s.factor(), s.features());
+        String centred = g.node("Sub", "input.centred", List.of(INPUT, shift));
+        return g.node("Mul", "input.scaled", List.of(centred, factor));
+    }
+
     /** Reshape of flat input to NCHW, or the flattening of NCHW before a dense layer, with its boundary again. */
     private static Cursor preprocess(OnnxGraph g, Cursor x, InputPreProcessor pre, QuantParams p, int i, boolean hwc) {
-        if (pre == null) {
+        if (pre == null || pre instanceof FeatureScaling) {
+            // a feature scaling is the graph's first nodes already
             return x;
         }
         String prefix = "layer" + i;

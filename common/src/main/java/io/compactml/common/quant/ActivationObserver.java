@@ -1,5 +1,6 @@
 package io.compactml.common.quant;
 
+import io.compactml.common.model.FeatureScaling;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -8,7 +9,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The activation tensors of a network that int8 serving quantizes: the network input, then every layer's
  * output (which is the next layer's input). Tensor {@code t} is the input for {@code t = 0} and the output of
- * layer {@code t - 1} otherwise; {@link #observe} folds one minibatch into one histogram per tensor.
+ * layer {@code t - 1} otherwise; {@link #observe} folds one minibatch into one histogram per tensor. The input of a
+ * model that stores its feature scaling is the scaled one (what layer 0 reads, and what int8 quantizes).
  */
 public final class ActivationObserver {
     private final MultiLayerNetwork net;
@@ -40,10 +42,19 @@ public final class ActivationObserver {
     public INDArray observe(INDArray features) {
         List<INDArray> acts = net.feedForward(features, false);
         for (int t = 0; t < histograms.length; t++) {
-            INDArray a = acts.get(t);
+            INDArray a = t == 0 ? quantizedInput(net, acts.get(0)) : acts.get(t);
             histograms[t].add(FakeQuant.values(a), 0, (int) a.length());
         }
         return acts.get(acts.size() - 1);
+    }
+
+    /**
+     * The input tensor that int8 serving quantizes for raw {@code features} [rows, features]: the features after
+     * the scaling the model stores ({@link FeatureScaling}: the standardized input, whose features share one range),
+     * else the features themselves.
+     */
+    public static INDArray quantizedInput(MultiLayerNetwork net, INDArray features) {
+        return FeatureScaling.of(net).map(s -> s.apply(features)).orElse(features);
     }
 
     public FloatHistogram[] histograms() {

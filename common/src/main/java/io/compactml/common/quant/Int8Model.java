@@ -2,6 +2,7 @@ package io.compactml.common.quant;
 
 import io.compactml.common.CompactMLException;
 import io.compactml.common.Errors;
+import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ParamFile;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -148,11 +149,13 @@ public final class Int8Model {
      * parameters, layer by layer, on a network from {@link #toNetwork()}.
      */
     public static INDArray simulate(MultiLayerNetwork dequantized, QuantParams[] activations, INDArray input) {
-        INDArray a = activations[0] == null ? input : FakeQuant.apply(input, activations[0]);
+        // the stored feature scaling first: the input boundary quantizes the scaled input
+        INDArray scaled = ActivationObserver.quantizedInput(dequantized, input);
+        INDArray a = activations[0] == null ? scaled : FakeQuant.apply(scaled, activations[0]);
         LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
         for (int i = 0; i < dequantized.getnLayers(); i++) {
             InputPreProcessor pre = dequantized.getLayerWiseConfigurations().getInputPreProcess(i);
-            if (pre != null) {
+            if (pre != null && !(pre instanceof FeatureScaling)) {
                 a = pre.preProcess(a, (int) a.size(0), ws);
             }
             a = dequantized.getLayer(i).activate(a, false, ws);

@@ -36,6 +36,7 @@ class ArtifactStoreTest {
                 Map.of("eval", "toy"),
                 Map.of("accuracy", 0.9),
                 files,
+                null,
                 null);
     }
 

@@ -13,7 +13,8 @@ import org.nd4j.linalg.dataset.DataSet;
 class ExampleBatcherTest {
 
     private static ExampleBatcher classifier(int batch) {
-        return new ExampleBatcher("toy", "px", 2, 3, Task.CLASSIFICATION, new Scaling(255.0), batch);
+        return new ExampleBatcher(
+                "toy", "px", 2, 3, Task.CLASSIFICATION, new Scaling(255.0, ScalingMethod.DIVIDE), batch);
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.distill.DistillSettings;
 import io.compactml.common.distill.DistillationLoss;
+import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.NetworkSpec;
 import io.compactml.common.model.TrainSettings;
@@ -112,7 +113,7 @@ public final class DistillJob {
             String name = ModelKind.STUDENT.nameFor(teacher.name());
             List<Student> students = new ArrayList<>();
             for (DistillSettings.Setting s : settings.settings()) {
-                students.add(train(spec, s, batches, joined.inputs(), settings.epochs(), name));
+                students.add(train(spec, s, batches, teacher, joined.inputs(), settings.epochs(), name));
             }
             Student chosen = best(students, spec.task());
             return store(teacher, settings, teacherRun, name, students, chosen, teacherMetrics);
@@ -125,11 +126,14 @@ public final class DistillJob {
             NetworkSpec spec,
             DistillSettings.Setting s,
             JavaRDD<DataSet> batches,
+            LoadedModel teacher,
             int inputs,
             int epochs,
             String name) {
-        MultiLayerNetwork net =
-                new MultiLayerNetwork(spec.build(inputs, new DistillationLoss(s.alpha(), s.temperature())));
+        MultiLayerConfiguration conf = spec.build(inputs, new DistillationLoss(s.alpha(), s.temperature()));
+        // the student takes the teacher's raw rows: it scales them with the teacher's stored statistics
+        FeatureScaling.of(teacher.net()).ifPresent(f -> f.attachTo(conf));
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         TrainJob.Fitted fitted = new TrainJob(ctx).fit(net, batches, name + "-" + s.name(), epochs, null);
         MultiLayerNetwork plain = withStandardLoss(fitted.net(), spec.task());

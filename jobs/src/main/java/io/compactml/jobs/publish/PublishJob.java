@@ -139,7 +139,8 @@ public final class PublishJob {
                         data,
                         metrics,
                         entries,
-                        OnnxSignature.of(onnx)));
+                        OnnxSignature.of(onnx),
+                        Manifest.InputScaling.of(kind.format().network(bytes, name))));
         if (settings.layout() == PublishLayout.TRITON) {
             Console.out(
                     "  triton model repository: %s",

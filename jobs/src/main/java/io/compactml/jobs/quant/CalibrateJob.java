@@ -2,7 +2,9 @@ package io.compactml.jobs.quant;
 
 import io.compactml.common.Errors;
 import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.FeatureMoments;
 import io.compactml.common.data.Task;
+import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
 import io.compactml.common.quant.ActivationObserver;
@@ -72,6 +74,7 @@ public final class CalibrateJob {
                 (in.count() + in.nanCount() + in.infCount()) / inputs, (System.nanoTime() - t0) / 1e9);
         List<String> names = ActivationObserver.tensorNames(net);
         checkData(spec, names, hists, settings.maxNonfiniteFraction());
+        warnErasedFeatures(model.net(), data, hists[0], settings.batchSize());
         Timestamp now = Timestamp.from(Instant.now());
         List<QuantParamRow> params = new ArrayList<>(activationParams(model, names, hists, settings, now));
         params.addAll(weightParams(model, names, settings, now));
@@ -143,6 +146,53 @@ public final class CalibrateJob {
             }
         }
         return rows;
+    }
+
+    /** Rows of {@code data.calibration} that the erased-features check looks at (the first ones). */
+    static final int FEATURE_SAMPLE_ROWS = 2048;
+
+    /**
+     * Warns when the input's features span such different ranges that int8 erases some: a feature whose whole range
+     * over the first {@link #FEATURE_SAMPLE_ROWS} rows is below one int8 step of the input tensor (its range / 255)
+     * falls into one or two quantization levels. Not for a model that stores its feature scaling (it quantizes the
+     * scaled input, whose features share one range). Features constant in the sample are left out.
+     *
+     * @return the erased features' indices, in order
+     */
+    static List<Integer> warnErasedFeatures(
+            MultiLayerNetwork net, SparkData.Loaded data, FloatHistogram input, int batch) {
+        List<Integer> erased = new ArrayList<>();
+        if (FeatureScaling.of(net).isPresent() || input.count() == 0) {
+            return erased;
+        }
+        int n = ModelShapes.inputs(net);
+        FeatureMoments m = new FeatureMoments(n);
+        int rows = 0;
+        for (DataSet ds : SparkData.featureBatches(data, n, batch).take(Math.max(1, FEATURE_SAMPLE_ROWS / batch))) {
+            for (float[] row : ds.getFeatures().toFloatMatrix()) {
+                m.add(row);
+                rows++;
+            }
+        }
+        double step = ((double) input.max() - input.min()) / 255;
+        double widest = 0;
+        for (int j = 0; j < n; j++) {
+            double range = m.max(j) - m.min(j);
+            widest = Math.max(widest, range);
+            if (range > 0 && range < step) {
+                erased.add(j);
+            }
+        }
+        if (!erased.isEmpty()) {
+            int j = erased.get(0);
+            Console.out(
+                    "warning: input: %d of %d features span less than one int8 step of the input tensor (%.4g = its"
+                            + " range / 255) over the first %,d rows, e.g. feature %d in [%.4g, %.4g]: int8 erases"
+                            + " them. The features' ranges differ by %.1e; train with data.train.scaling = standardize"
+                            + " (or minmax): the model then quantizes its standardized input.",
+                    erased.size(), n, step, rows, j, m.min(j), m.max(j), widest / (m.max(j) - m.min(j)));
+        }
+        return erased;
     }
 
     private static void warnCoverage(String tensor, CalibrationMethod m, QuantParams q, double share, double min) {

@@ -1,5 +1,8 @@
 package io.compactml.jobs.runtime;
 
+import io.compactml.common.config.ConfigKeys;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -21,6 +24,17 @@ public record LoadedModel(String name, String uri, byte[] zip, MultiLayerNetwork
      */
     public static LoadedModel read(JobContext ctx) {
         String uri = ctx.modelUri();
-        return of(ctx.locations().modelName(), uri, ModelFiles.readModel(uri, ctx.hadoop()));
+        LoadedModel m = of(ctx.locations().modelName(), uri, ModelFiles.readModel(uri, ctx.hadoop()));
+        checkScaling(ctx, m.net(), m.name());
+        return m;
+    }
+
+    /**
+     * Checks every {@code data.<split>} against the scaling {@code net} stores ({@link FeatureScaling#checkData}).
+     */
+    public static void checkScaling(JobContext ctx, MultiLayerNetwork net, String name) {
+        for (String split : ConfigKeys.DATA_SPLITS) {
+            FeatureScaling.checkData(net, name, DatasetSpec.from(ctx.config(), split));
+        }
     }
 }

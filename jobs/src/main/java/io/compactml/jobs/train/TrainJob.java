@@ -2,8 +2,11 @@ package io.compactml.jobs.train;
 
 import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.FeatureMoments;
+import io.compactml.common.data.ScalingMethod;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.EvaluateSettings;
+import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
 import io.compactml.common.model.NetworkSpec;
@@ -25,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
@@ -76,16 +80,53 @@ public final class TrainJob {
     public record Fitted(MultiLayerNetwork net, List<Epoch> history, int workers) {}
 
     public Result run() {
-        SparkData.Loaded train = SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "train"));
-        MultiLayerNetwork init =
-                new MultiLayerNetwork(NetworkSpec.from(ctx.config()).build(train.inputs()));
-        init.init();
+        DatasetSpec spec = DatasetSpec.from(ctx.config(), "train");
+        SparkData.Loaded train = SparkData.load(ctx.spark(), spec);
+        MultiLayerConfiguration conf = NetworkSpec.from(ctx.config()).build(train.inputs());
+        ScalingMethod method = spec.scaling().method();
+        if (method.storedInModel()) {
+            FeatureScaling.checkAttachable(conf, method.id());
+        }
         String name = ctx.locations().modelName();
-        Fitted fitted = fit(init, labeledBatches(init, train), name, settings.epochs(), null);
+        JavaRDD<DataSet> batches = labeledBatches(new MultiLayerNetwork(conf), train);
+        if (method.storedInModel()) {
+            fitScaling(batches, method, name, train.inputs()).attachTo(conf);
+        }
+        MultiLayerNetwork init = new MultiLayerNetwork(conf);
+        init.init();
+        LoadedModel.checkScaling(ctx, init, name);
+        Fitted fitted = fit(init, batches, name, settings.epochs(), null);
         byte[] zip = ModelIO.toBytes(fitted.net());
         String uri = ctx.trainedModelUri(name, ctx.runId());
         ModelFiles.write(uri, ModelFormat.DL4J_ZIP, zip, ctx.hadoop());
         return new Result(uri, zip, ModelIO.sha256(zip), fitted.history(), fitted.workers());
+    }
+
+    /**
+     * The per-feature statistics of {@code method} over the raw features of {@code batches} (one Spark pass, merged
+     * by {@link FeatureMoments}), as the scaling the model stores; prints them, and the features without spread.
+     */
+    private static FeatureScaling fitScaling(JavaRDD<DataSet> batches, ScalingMethod method, String name, int n) {
+        FeatureMoments m = batches.aggregate(
+                new FeatureMoments(n),
+                (acc, ds) -> {
+                    for (float[] row : ds.getFeatures().toFloatMatrix()) {
+                        acc.add(row);
+                    }
+                    return acc;
+                },
+                FeatureMoments::merge);
+        Console.out(
+                "train %s: %s %d features over %,d rows of data.train, statistics stored in the model (it takes raw"
+                        + " rows)",
+                name, method.id(), n, m.count());
+        List<Integer> constant = m.constantFeatures(method);
+        if (!constant.isEmpty()) {
+            Console.out(
+                    "train %s: %d feature(s) constant in data.train, centred but not scaled: %s",
+                    name, constant.size(), constant.size() > 20 ? constant.subList(0, 20) + " ..." : constant);
+        }
+        return m.scaling(method);
     }
 
     /** Minibatches of {@code train.batch-size} for {@code net} from {@code train}, labels as the net needs them. */
