@@ -74,7 +74,7 @@ public final class CalibrateJob {
                 (in.count() + in.nanCount() + in.infCount()) / inputs, (System.nanoTime() - t0) / 1e9);
         List<String> names = ActivationObserver.tensorNames(net);
         checkData(spec, names, hists, settings.maxNonfiniteFraction());
-        warnErasedFeatures(model.net(), data, hists[0], settings.batchSize());
+        erasedFeatures(model.net(), data, hists[0], settings.batchSize());
         Timestamp now = Timestamp.from(Instant.now());
         List<QuantParamRow> params = new ArrayList<>(activationParams(model, names, hists, settings, now));
         params.addAll(weightParams(model, names, settings, now));
@@ -152,14 +152,15 @@ public final class CalibrateJob {
     static final int FEATURE_SAMPLE_ROWS = 2048;
 
     /**
-     * Warns when the input's features span such different ranges that int8 erases some: a feature whose whole range
+     * The input features that int8 erases, with a warning when there are any (the features then span very different
+     * ranges): a feature whose whole range
      * over the first {@link #FEATURE_SAMPLE_ROWS} rows is below one int8 step of the input tensor (its range / 255)
      * falls into one or two quantization levels. Not for a model that stores its feature scaling (it quantizes the
      * scaled input, whose features share one range). Features constant in the sample are left out.
      *
      * @return the erased features' indices, in order
      */
-    static List<Integer> warnErasedFeatures(
+    public static List<Integer> erasedFeatures(
             MultiLayerNetwork net, SparkData.Loaded data, FloatHistogram input, int batch) {
         List<Integer> erased = new ArrayList<>();
         if (FeatureScaling.of(net).isPresent() || input.count() == 0) {
@@ -184,7 +185,9 @@ public final class CalibrateJob {
             }
         }
         if (!erased.isEmpty()) {
-            int j = erased.get(0);
+            int j = erased.stream()
+                    .min(java.util.Comparator.comparingDouble(k -> m.max(k) - m.min(k)))
+                    .orElseThrow();
             Console.out(
                     "warning: input: %d of %d features span less than one int8 step of the input tensor (%.4g = its"
                             + " range / 255) over the first %,d rows, e.g. feature %d in [%.4g, %.4g]: int8 erases"

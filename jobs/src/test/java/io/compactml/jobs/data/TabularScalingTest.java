@@ -1,0 +1,198 @@
+package io.compactml.jobs.data;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.compactml.common.CompactMLException;
+import io.compactml.common.artifact.ArtifactStore;
+import io.compactml.common.artifact.Manifest;
+import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.model.FeatureScaling;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.onnx.OnnxSession;
+import io.compactml.jobs.SharedSpark;
+import io.compactml.jobs.eval.EvaluateJob;
+import io.compactml.jobs.publish.PublishJob;
+import io.compactml.jobs.quant.CalibrateJob;
+import io.compactml.jobs.quant.QuantizeJob;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.runtime.ModelFiles;
+import io.compactml.jobs.train.TrainJob;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * A table in raw units (src/test/resources/tabular, made by make_tables.py: 8 features whose standard deviations run
+ * from 2e4 down to 2e-3, 3 classes): {@code scaling = standardize} fits the statistics on Spark (checked against
+ * numpy's), stores them in the model so that the model and its {@code model.onnx} take raw rows, and int8 keeps the
+ * small-valued features; without it, {@code calibrate} names the features int8 erases.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TabularScalingTest {
+    private JobContext ctx;
+    private TrainJob.Result trained;
+
+    static String table(String name) {
+        try {
+            return Path.of(TabularScalingTest.class
+                            .getResource("/tabular/" + name)
+                            .toURI())
+                    .toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Settings for the loans tables with {@code scaling} on every split, plus {@code more}. */
+    static String[] loans(String scaling, String... more) {
+        List<String> sets = new ArrayList<>(List.of(
+                "model.name=loans",
+                "network.hidden=[32, 16]",
+                "network.outputs=3",
+                "train.epochs=15",
+                "train.batch-size=32",
+                "train.learning-rate=0.003",
+                "train.validate=false",
+                "quantize.sensitivity=false",
+                "evaluate.latency-runs=0"));
+        for (String split : List.of("train", "eval", "calibration", "monitor")) {
+            String file = split.equals("eval") || split.equals("monitor") ? "loans-test.csv" : "loans-train.csv";
+            sets.addAll(List.of(
+                    "data." + split + ".name=" + file.replace(".csv", ""),
+                    "data." + split + ".format=csv",
+                    "data." + split + ".uri=\"" + table(file) + "\"",
+                    "data." + split + ".features=\"f*\"",
+                    "data." + split + ".label=label",
+                    "data." + split + ".scaling=" + scaling));
+        }
+        sets.addAll(List.of(more));
+        return sets.toArray(String[]::new);
+    }
+
+    @BeforeAll
+    void train() {
+        ctx = SharedSpark.context("tab-1", loans("standardize"));
+        trained = new TrainJob(ctx).run();
+    }
+
+    @Test
+    void theStatisticsAreNumpysAndStoredInTheModel() throws IOException {
+        JsonNode stats = new ObjectMapper()
+                .readTree(Files.readString(Path.of(table("stats.json"))))
+                .get("loans");
+        FeatureScaling s = FeatureScaling.of(trained.model("loans").net()).orElseThrow();
+        assertEquals("standardize", s.method());
+        for (int j = 0; j < 8; j++) {
+            double mean = stats.get("mean").get(j).asDouble();
+            double std = stats.get("std").get(j).asDouble();
+            assertEquals(mean, s.shift()[j], Math.abs(mean) * 1e-6, "mean of f" + j);
+            assertEquals(1 / std, s.factor()[j], 1e-5 / std, "1 / std of f" + j);
+        }
+    }
+
+    @Test
+    void theModelAndItsOnnxTakeRawRowsAndInt8KeepsTheSmallFeatures() throws IOException {
+        MultiLayerNetwork net = trained.model("loans").net();
+        INDArray raw = rawRows("loans-test.csv", 200);
+        byte[] onnx = ModelIO.readBytes(ModelFiles.onnxUri(trained.modelUri()), new Configuration());
+        try (OnnxSession s = OnnxSession.of(onnx, 1)) {
+            double diff = Transforms.abs(s.output(raw).sub(net.output(raw, false)))
+                    .maxNumber()
+                    .doubleValue();
+            assertTrue(diff < 1e-5, "ONNX Runtime vs DL4J on raw rows: " + diff);
+        }
+
+        EvaluateJob.Result evaluated = new EvaluateJob(ctx).run();
+        double fp = evaluated.metrics().get("accuracy");
+        // scikit-learn's logistic regression on the standardized table: 0.8560 (bench/tabular_baseline.py)
+        assertTrue(fp >= 0.85, "standardized source accuracy " + fp);
+        CalibrateJob.Result calibrated = new CalibrateJob(ctx).run();
+        // the quantized input is the standardized one: z-scores, not incomes
+        assertTrue(calibrated.histograms()[0].max() < 10, "input max " + calibrated.histograms()[0].max());
+        QuantizeJob.Result q = new QuantizeJob(ctx).run();
+        double int8 = q.variants().get("int8").get("accuracy");
+        assertTrue(Math.abs(fp - int8) <= 0.01, "float " + fp + " vs int8 " + int8);
+
+        new PublishJob(ctx).publish("loans", ModelKind.FLOAT, trained.modelZip(), trained.modelSha256(), Map.of());
+        Manifest m = new ArtifactStore(ctx.config().getString("artifacts.root"), ctx.hadoop()).verify("loans", "tab-1");
+        assertEquals("standardize", m.inputScaling().method());
+        assertEquals(8, m.inputScaling().shift().length);
+    }
+
+    @Test
+    void withoutScalingCalibrateNamesTheFeaturesInt8Erases() {
+        JobContext raw = SharedSpark.context("tab-raw", loans("none", "train.epochs=1"));
+        new TrainJob(raw).run();
+        CalibrateJob.Result r = new CalibrateJob(raw).run();
+        // the input tensor spans the incomes (about [-20e3, 130e3]): one int8 step is about 500; the age (std 12),
+        // the years (5), the ratio (0.15) and the three rates (0.02, 0.002, 0.002) all span less than that
+        assertTrue(r.histograms()[0].max() > 100_000);
+        SparkData.Loaded data =
+                SparkData.load(raw.spark(), io.compactml.common.data.DatasetSpec.from(raw.config(), "calibration"));
+        assertEquals(
+                List.of(2, 3, 4, 5, 6, 7),
+                CalibrateJob.erasedFeatures(LoadedModel.read(raw).net(), data, r.histograms()[0], 64));
+    }
+
+    @Test
+    void splitsThatDisagreeWithTheModelAreConfigErrors() {
+        // a standardizing model fed divided features
+        CompactMLException divided = assertThrows(
+                CompactMLException.class,
+                () -> new EvaluateJob(SharedSpark.context(
+                                "tab-2",
+                                loans(
+                                        "standardize",
+                                        "model.path=\"" + trained.modelUri() + "\"",
+                                        "data.eval.scaling=divide")))
+                        .run());
+        assertEquals(2, divided.exitCode());
+        assertTrue(divided.getMessage().contains("data.eval.scaling"), divided.getMessage());
+        assertTrue(divided.getMessage().contains("scales its raw inputs itself"), divided.getMessage());
+        // per-feature scaling asked of a CNN
+        CompactMLException cnn = assertThrows(
+                CompactMLException.class,
+                () -> new TrainJob(SharedSpark.context(
+                                "tab-3",
+                                loans(
+                                        "standardize",
+                                        "network.type=cnn",
+                                        "network.input-shape=[2, 4, 1]",
+                                        "network.conv-filters=[2]",
+                                        "network.dense=4")))
+                        .run());
+        assertEquals(2, cnn.exitCode());
+        assertTrue(cnn.getMessage().contains("data.train.scaling"), cnn.getMessage());
+    }
+
+    /** The first {@code n} rows of a tabular fixture, features only, as written: [n, 8]. */
+    private static INDArray rawRows(String file, int n) throws IOException {
+        List<String> lines = Files.readAllLines(Path.of(table(file)));
+        float[][] rows = new float[n][];
+        for (int i = 0; i < n; i++) {
+            String[] cells = lines.get(i + 1).split(",");
+            rows[i] = new float[cells.length - 1];
+            for (int j = 0; j < rows[i].length; j++) {
+                rows[i][j] = Float.parseFloat(cells[j]);
+            }
+        }
+        return Nd4j.create(rows);
+    }
+}
