@@ -76,7 +76,8 @@ ORDER BY published_at DESC;
 
 -- name: candidates_of_latest_run
 -- Every candidate of the latest pipeline run: accuracy against size, the Pareto front, the verdict.
-SELECT candidate, model_name, format, accuracy, accuracy_drop_points, size_bytes,
+-- Regression plans fill mse, mse_increase (relative to the source's) and r2 instead of the accuracy columns.
+SELECT candidate, model_name, format, accuracy, accuracy_drop_points, mse, mse_increase, r2, size_bytes,
        round(source_size_bytes / size_bytes, 2) AS times_smaller, latency_single_p50_ms, meets_constraints,
        pareto_optimal, chosen, decision
 FROM candidates

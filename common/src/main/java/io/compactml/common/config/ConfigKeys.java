@@ -342,6 +342,19 @@ public final class ConfigKeys {
                         -1.0,
                         100.0,
                         "Constraint: points of accuracy a candidate may lose against the source model (0 = none; -1 = no limit)."));
+        add(decimal(
+                "pipeline.max-mse-increase",
+                0.05,
+                -1.0,
+                1e6,
+                "Constraint for regression: relative MSE increase a candidate may have over the source model's"
+                        + " (0.05 = 5 %; -1 = no limit)."));
+        add(decimal(
+                "pipeline.min-r2",
+                -1.0,
+                -1.0,
+                1.0,
+                "Constraint for regression: smallest R² of a candidate on data.eval (-1 = no limit)."));
         add(integer(
                 "pipeline.max-size-bytes",
                 0,

@@ -24,7 +24,9 @@ public record PipelineSettings(List<Plan.Candidate> candidates, Selection.Constr
                 new Selection.Constraints(
                         c.getDouble("pipeline.max-accuracy-drop"),
                         c.getInt("pipeline.max-size-bytes"),
-                        c.getDouble("pipeline.max-latency-ms")),
+                        c.getDouble("pipeline.max-latency-ms"),
+                        c.getDouble("pipeline.max-mse-increase"),
+                        c.getDouble("pipeline.min-r2")),
                 c.getBoolean("pipeline.publish"));
     }
 }

@@ -109,4 +109,44 @@ class SelectionTest {
                 "meets the constraints, larger than int8:entropy (499,400 > 494,399 bytes)",
                 v.get(3).decision());
     }
+
+    @Test
+    void aRegressionPlanIsJudgedByTheRelativeMseIncreaseAndR2() {
+        // source mse 0.1000 (r2 0.96); the limit: 5 % more MSE, r2 at least 0.95
+        Selection.Measured source = new Selection.Measured("source", Double.NaN, 0.1000, 0.96, 2_000, 0.1);
+        List<Selection.Measured> candidates = List.of(
+                new Selection.Measured("int8:percentile", Double.NaN, 0.1040, 0.958, 1_000, 0.1), // +4 %
+                new Selection.Measured("int8:entropy", Double.NaN, 0.1030, 0.959, 1_005, 0.1), // +3 %, a size tie
+                new Selection.Measured("pruned", Double.NaN, 0.1200, 0.952, 500, 0.1), // +20 %
+                new Selection.Measured("student", Double.NaN, 0.1045, 0.940, 400, 0.1), // +4.5 %, r2 too low
+                new Selection.Measured("broken", Double.NaN, Double.NaN, Double.NaN, 100, 0.1));
+        List<Selection.Verdict> v = Selection.decide(
+                io.compactml.common.data.Task.REGRESSION,
+                source,
+                candidates,
+                new Selection.Constraints(1.0, 0, 0, 0.05, 0.95));
+        assertEquals(
+                List.of(false, true, false, false, false),
+                v.stream().map(Selection.Verdict::chosen).toList());
+        assertEquals(0.04, v.get(0).mseIncrease(), 1e-12);
+        assertTrue(Double.isNaN(v.get(0).accuracyDropPoints()));
+        assertEquals(
+                "chosen: the lowest-MSE of 2 candidates within 1 % of the smallest size (1,000 bytes, a tie), of 2"
+                        + " meeting the constraints",
+                v.get(1).decision());
+        assertEquals(
+                "meets the constraints; int8:entropy is within 1 % of its size (1,005 vs 1,000 bytes, a tie) and of"
+                        + " lower MSE",
+                v.get(0).decision());
+        assertEquals(
+                "rejected: mse 0.1200 is +20.00 % of the source's 0.1000 > +5.00 %",
+                v.get(2).decision());
+        assertEquals("rejected: r2 0.9400 < 0.9500", v.get(3).decision());
+        assertEquals("rejected: mse not measured; r2 not measured", v.get(4).decision());
+        // the front of MSE against size: student at 400 bytes, then int8:percentile and int8:entropy, each better
+        // than every smaller one; pruned is larger and worse than the student, broken has no MSE
+        assertEquals(
+                List.of(true, true, false, true, false),
+                v.stream().map(Selection.Verdict::paretoOptimal).toList());
+    }
 }

@@ -153,10 +153,10 @@ public final class CompactmlCommand {
             QuantizeJob.Result r = new QuantizeJob(ctx).run();
             r.variants()
                     .forEach((name, m) -> Console.out(
-                            "  %-14s accuracy %s  sqnr %.1f dB",
+                            "  %-14s %s  sqnr %.1f dB",
                             name,
-                            m.containsKey("accuracy")
-                                    ? String.format(java.util.Locale.ROOT, "%.4f", m.get("accuracy"))
+                            m.containsKey("accuracy") || m.containsKey("mse")
+                                    ? io.compactml.common.data.Task.describe(m)
                                     : "-",
                             m.get("sqnr_db")));
             Console.out(

@@ -1,14 +1,15 @@
 package io.compactml.jobs.pipeline;
 
-import io.compactml.common.Errors;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.artifact.ModelKind;
 import io.compactml.common.config.Choice;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
 import io.compactml.common.distill.DistillSettings;
 import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
 import io.compactml.common.pipeline.PipelineSettings;
 import io.compactml.common.pipeline.Plan;
 import io.compactml.common.pipeline.Reuse;
@@ -78,10 +79,26 @@ public final class PipelineJob {
             String uri,
             ModelKind kind,
             byte[] file,
-            double accuracy,
+            Map<String, Double> quality,
             double latencyMs,
             String runId,
-            Map<String, String> provenance) {}
+            Map<String, String> provenance) {
+        /** Its measurements as {@link Selection} compares them. */
+        Selection.Measured measured(String name) {
+            return Selection.Measured.of(name, quality, file.length, latencyMs);
+        }
+    }
+
+    /** The metrics a candidate is judged by: accuracy, or MSE and R² (those present in {@code metrics}). */
+    private static Map<String, Double> quality(Map<String, Double> metrics) {
+        Map<String, Double> q = new LinkedHashMap<>();
+        for (String k : List.of("accuracy", "mse", "r2")) {
+            if (metrics.get(k) != null && !metrics.get(k).isNaN()) {
+                q.put(k, metrics.get(k));
+            }
+        }
+        return q;
+    }
 
     /** The plan's outcome: the verdicts in plan order, and what was published. */
     public record Result(
@@ -103,20 +120,14 @@ public final class PipelineJob {
         LoadedModel source = LoadedModel.read(ctx);
         Map<String, Double> sourceMetrics =
                 new EvaluateJob(ctx).evaluate(source, "baseline").metrics();
-        double sourceAccuracy = sourceMetrics.getOrDefault("accuracy", Double.NaN);
-        if (Double.isNaN(sourceAccuracy)) {
-            throw Errors.badConfigValue(
-                    "task",
-                    config.getString("task"),
-                    "classification: the pipeline's constraints" + " compare accuracies");
-        }
+        Task task = ModelShapes.task(source.net());
         Product from = new Product(
                 source,
                 source.name(),
                 source.uri(),
                 ModelKind.FLOAT,
                 source.zip(),
-                sourceAccuracy,
+                quality(sourceMetrics),
                 sourceMetrics.getOrDefault("latency_single_p50_ms", Double.NaN),
                 ctx.runId(),
                 Map.of());
@@ -130,10 +141,10 @@ public final class PipelineJob {
             Console.out("pipeline: candidate %s", cand.name());
             made.put(cand.name(), new Made(make(cand, from), (System.nanoTime() - t0) / 1e9, false));
             // recorded as it finishes: a plan that fails later keeps it, and its rerun reuses it
-            record(decide(plan, made, sourceAccuracy), source.sha256(), sourceAccuracy, source.zip().length, false);
+            record(decide(plan, made, task, from), source.sha256(), from, source.zip().length, false);
         }
-        List<Outcome> outcomes = decide(plan, made, sourceAccuracy);
-        record(outcomes, source.sha256(), sourceAccuracy, source.zip().length, true);
+        List<Outcome> outcomes = decide(plan, made, task, from);
+        record(outcomes, source.sha256(), from, source.zip().length, true);
         Optional<ArtifactStore.Published> published = Optional.empty();
         Optional<Outcome> chosen =
                 outcomes.stream().filter(o -> o.verdict().chosen()).findFirst();
@@ -141,8 +152,17 @@ public final class PipelineJob {
             published = Optional.of(publish(chosen.get().product(), source.sha256()));
         }
         Result result = new Result(sourceMetrics, outcomes, published);
-        print(result, sourceAccuracy, source.zip().length, plan.constraints());
+        print(result, task, from, source.zip().length, plan.constraints());
         return result;
+    }
+
+    /** A {@code candidates} row's measured quality, by metric name. */
+    private static Map<String, Double> rowQuality(CandidateRow row) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("accuracy", row.accuracy());
+        m.put("mse", row.mse());
+        m.put("r2", row.r2());
+        return m;
     }
 
     /** The candidates an earlier run of this plan made with the same settings, read back. */
@@ -178,7 +198,7 @@ public final class PipelineJob {
                 row.modelUri(),
                 cand.kind(),
                 file,
-                row.accuracy(),
+                quality(rowQuality(row)),
                 row.latencySingleP50Ms() == null ? Double.NaN : row.latencySingleP50Ms(),
                 row.candidateRunId(),
                 provenance(cand));
@@ -227,7 +247,7 @@ public final class PipelineJob {
                 r.uri(),
                 ModelKind.PRUNED,
                 r.sparse(),
-                r.metrics().get("accuracy"),
+                quality(r.metrics()),
                 r.metrics().getOrDefault("latency_single_p50_ms", current.latencyMs()),
                 cc.runId(),
                 PublishJob.pruning(settings, r.importanceRun()));
@@ -248,7 +268,7 @@ public final class PipelineJob {
                 r.uri(),
                 ModelKind.INT8,
                 r.file(),
-                r.int8Metrics().get("accuracy"),
+                quality(r.int8Metrics()),
                 r.int8Metrics().getOrDefault("latency_single_p50_ms", current.latencyMs()),
                 cc.runId(),
                 PublishJob.calibration(settings, r.calibrationRun(), DatasetSpec.from(config, "calibration")));
@@ -266,7 +286,7 @@ public final class PipelineJob {
                     r.uri(),
                     ModelKind.STUDENT,
                     r.zip(),
-                    m.get("accuracy"),
+                    quality(m),
                     m.getOrDefault("latency_single_p50_ms", Double.NaN),
                     ctx.runId() + ".distill",
                     PublishJob.distillation(settings, r.teacherRun())));
@@ -363,16 +383,17 @@ public final class PipelineJob {
     }
 
     /** The verdicts on the candidates made so far (all of the plan's, once it has finished). */
-    private List<Outcome> decide(PipelineSettings plan, Map<String, Made> made, double sourceAccuracy) {
+    private List<Outcome> decide(PipelineSettings plan, Map<String, Made> made, Task task, Product source) {
         List<Plan.Candidate> done = plan.candidates().stream()
                 .filter(c -> made.containsKey(c.name()))
                 .toList();
         List<Selection.Measured> measured = new ArrayList<>();
         for (Plan.Candidate cand : done) {
             Product p = made.get(cand.name()).product();
-            measured.add(new Selection.Measured(cand.name(), p.accuracy(), p.file().length, p.latencyMs()));
+            measured.add(p.measured(cand.name()));
         }
-        List<Selection.Verdict> verdicts = Selection.decide(sourceAccuracy, measured, plan.constraints());
+        List<Selection.Verdict> verdicts =
+                Selection.decide(task, source.measured("source"), measured, plan.constraints());
         List<Outcome> outcomes = new ArrayList<>();
         for (int i = 0; i < done.size(); i++) {
             Plan.Candidate cand = done.get(i);
@@ -394,8 +415,7 @@ public final class PipelineJob {
      * The {@code candidates} rows of this run; while the plan is unfinished ({@code finished} false) nothing is
      * chosen yet and each row says so.
      */
-    private void record(
-            List<Outcome> outcomes, String sourceSha, double sourceAccuracy, long sourceSize, boolean finished) {
+    private void record(List<Outcome> outcomes, String sourceSha, Product source, long sourceSize, boolean finished) {
         Timestamp now = Timestamp.from(Instant.now());
         List<CandidateRow> rows = new ArrayList<>();
         for (Outcome o : outcomes) {
@@ -410,9 +430,13 @@ public final class PipelineJob {
                     p.modelName(),
                     p.uri(),
                     p.kind().format().id(),
-                    p.accuracy(),
-                    sourceAccuracy,
-                    v.accuracyDropPoints(),
+                    p.quality().get("accuracy"),
+                    source.quality().get("accuracy"),
+                    TrainJob.nullIfNaN(v.accuracyDropPoints()),
+                    p.quality().get("mse"),
+                    source.quality().get("mse"),
+                    TrainJob.nullIfNaN(v.mseIncrease()),
+                    p.quality().get("r2"),
                     (long) p.file().length,
                     sourceSize,
                     TrainJob.nullIfNaN(p.latencyMs()),
@@ -433,32 +457,42 @@ public final class PipelineJob {
                 .publish(chosen.modelName(), chosen.kind(), chosen.file(), sourceSha, chosen.provenance());
     }
 
-    private void print(Result r, double sourceAccuracy, long sourceSize, Selection.Constraints limits) {
+    private void print(Result r, Task task, Product source, long sourceSize, Selection.Constraints limits) {
+        boolean classes = task == Task.CLASSIFICATION;
         Console.out("");
         Console.out(
-                "pipeline run %s: %d candidates; constraints: accuracy drop <= %s points, size <= %s,"
-                        + " latency <= %s",
+                "pipeline run %s: %d candidates; constraints: %s, size <= %s, latency <= %s",
                 ctx.runId(),
                 r.outcomes().size(),
-                limit(limits.maxAccuracyDropPoints()),
+                classes
+                        ? "accuracy drop <= " + limit(limits.maxAccuracyDropPoints()) + " points"
+                        : "mse increase <= "
+                                + (limits.maxMseIncrease() >= 0
+                                        ? String.format(Locale.ROOT, "%.2f %%", 100 * limits.maxMseIncrease())
+                                        : "any")
+                                + ", r2 >= "
+                                + (limits.minR2() > -1 ? String.format(Locale.ROOT, "%.4f", limits.minR2()) : "any"),
                 limits.maxSizeBytes() > 0 ? String.format(Locale.ROOT, "%,d bytes", limits.maxSizeBytes()) : "any",
                 limits.maxLatencyMs() > 0 ? limits.maxLatencyMs() + " ms" : "any");
         Console.out(
-                "  %-40s %8s %7s %12s %7s %9s  %s",
+                "  %-40s %8s %8s %12s %7s %9s",
+                "candidate", classes ? "accuracy" : "mse", classes ? "points" : "mse +%", "bytes", "smaller", "p50 ms");
+        Selection.Measured src = source.measured("source");
+        Console.out(
+                "  %-40s %8.4f %8s %,12d %7s %9.3f",
                 "source " + ctx.locations().modelName(),
-                String.format(Locale.ROOT, "%.4f", sourceAccuracy),
+                classes ? src.accuracy() : src.mse(),
                 "",
-                String.format(Locale.ROOT, "%,d", sourceSize),
+                sourceSize,
                 "1.0x",
-                String.format(Locale.ROOT, "%.3f", r.source().getOrDefault("latency_single_p50_ms", Double.NaN)),
-                "");
+                r.source().getOrDefault("latency_single_p50_ms", Double.NaN));
         for (Outcome o : r.outcomes()) {
             Selection.Verdict v = o.verdict();
             Console.out(
-                    "  %-40s %8.4f %+7.2f %,12d %6.1fx %9.3f  %s%s",
+                    "  %-40s %8.4f %+8.2f %,12d %6.1fx %9.3f  %s%s",
                     o.candidate().name(),
-                    v.measured().accuracy(),
-                    -v.accuracyDropPoints(),
+                    classes ? v.measured().accuracy() : v.measured().mse(),
+                    classes ? -v.accuracyDropPoints() : 100 * v.mseIncrease(),
                     v.measured().sizeBytes(),
                     sourceSize / (double) v.measured().sizeBytes(),
                     v.measured().latencyMs(),

@@ -4,7 +4,9 @@ import io.compactml.common.Errors;
 import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.artifact.ModelKind;
 import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
 import io.compactml.common.model.ModelIO;
+import io.compactml.common.model.ModelShapes;
 import io.compactml.common.prune.Criterion;
 import io.compactml.common.prune.ImportanceAccumulator;
 import io.compactml.common.prune.PruneScope;
@@ -53,7 +55,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * </ul>
  * Biases are never pruned; {@code prune.exclude-layers} keeps whole layers. Writes
  * {@code models.root/<model>-pruned/<run-id>/model.sparse} ({@link SparseModel}), evaluation rows for
- * {@code <model>-pruned} (technique pruned, the size being the sparse file's, plus {@code accuracy_one_shot}:
+ * {@code <model>-pruned} (technique pruned, the size being the sparse file's, plus {@code accuracy_one_shot} (or {@code mse_one_shot}):
  * the target pruning before any fine-tuning), {@code training_history} rows of the fine-tuning, and one
  * {@code sparsity} row per weight layer plus a total (layer -1).
  */
@@ -171,7 +173,7 @@ public final class PruneJob {
         ModelFiles.write(uri, ModelFormat.SPARSE, sparse, ctx.hadoop());
         MultiLayerNetwork restored = SparseModel.fromBytes(sparse, uri).toNetwork();
         Map<String, Double> extra = new LinkedHashMap<>();
-        extra.put("accuracy_one_shot", pruned.oneShotAccuracy());
+        extra.put(ModelShapes.task(pruned.net()).metric() + "_one_shot", pruned.oneShotAccuracy());
         extra.put("dense_size_bytes", (double) model.zip().length);
         extra.put(
                 "weight_sparsity",
@@ -211,11 +213,11 @@ public final class PruneJob {
                 .net();
     }
 
+    /** The one-shot quality: accuracy, or MSE for a regression model. */
     private double accuracy(MultiLayerNetwork net) {
         Map<String, Double> m = new EvaluateJob(ctx).quality(net, "pruned (before fine-tuning)");
-        double acc = m.getOrDefault("accuracy", Double.NaN);
-        Console.out("pruned, before fine-tuning: accuracy %.4f", acc);
-        return acc;
+        Console.out("pruned, before fine-tuning: %s", Task.describe(m));
+        return m.getOrDefault(ModelShapes.task(net).metric(), Double.NaN);
     }
 
     /** Masks (true = kept) for every weight layer; only the prunable layers lose weights. */
@@ -354,11 +356,13 @@ public final class PruneJob {
     /** A one-line summary of a result, for the command line and the demo. */
     public static String summary(Result r) {
         Map<String, Double> m = r.metrics();
+        String metric = m.containsKey("accuracy_one_shot") ? "accuracy" : "mse";
         return String.format(
                 Locale.ROOT,
-                "accuracy %.4f (one-shot %.4f), weight sparsity %.3f, %,d bytes: %.2fx" + " smaller than the dense zip",
-                m.getOrDefault("accuracy", Double.NaN),
-                m.getOrDefault("accuracy_one_shot", Double.NaN),
+                "%s (one-shot %s %.4g), weight sparsity %.3f, %,d bytes: %.2fx smaller than the dense zip",
+                Task.describe(m),
+                metric,
+                m.getOrDefault(metric + "_one_shot", Double.NaN),
                 m.get("weight_sparsity"),
                 r.sparse().length,
                 r.denseSize() / (double) r.sparse().length);

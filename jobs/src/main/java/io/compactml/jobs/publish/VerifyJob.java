@@ -6,6 +6,7 @@ import io.compactml.common.artifact.Manifest;
 import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.artifact.PublishSettings;
 import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.data.Task;
 import io.compactml.common.eval.EvaluateSettings;
 import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.eval.Variant;
@@ -66,12 +67,12 @@ public final class VerifyJob {
                 && (runtime == ServingRuntime.DL4J || m.onnx() != null);
         compare(dir, m, fresh, s.tolerance(), sameRuntime);
         Console.out(
-                "verified %s: %d file(s) match the manifest; accuracy %.4f on %,d examples (manifest %.4f on %,d)",
+                "verified %s: %d file(s) match the manifest; %s on %,d examples (manifest %s on %,d)",
                 dir,
                 m.files().size(),
-                fresh.get("accuracy"),
+                Task.describe(fresh),
                 fresh.get("examples").longValue(),
-                m.metrics().getOrDefault("accuracy", Double.NaN),
+                Task.describe(m.metrics()),
                 m.metrics().getOrDefault("examples", 0.0).longValue());
         return new Result(dir, m, fresh);
     }

@@ -50,21 +50,21 @@ final class Charts {
 
     private Charts() {}
 
-    /** Accuracy against size (MB, log scale) of every candidate: the Pareto front dashed, the chosen one circled. */
+    /** Accuracy (or MSE, for regression) against size (MB, log scale) of every candidate: the Pareto front dashed, the chosen one circled. */
     static JFreeChart candidates(String run, List<CandidateRow> rows) {
         XYSeries all = new XYSeries("candidate");
         XYSeries front = new XYSeries("Pareto front");
         XYSeries chosen = new XYSeries("chosen");
         XYSeries source = new XYSeries("source");
-        source.add(rows.get(0).sourceSizeBytes() / 1e6, rows.get(0).sourceAccuracy());
+        source.add(rows.get(0).sourceSizeBytes() / 1e6, rows.get(0).sourceQuality());
         for (CandidateRow r : rows) {
             double mb = r.sizeBytes() / 1e6;
-            all.add(mb, r.accuracy());
+            all.add(mb, r.quality());
             if (r.paretoOptimal()) {
-                front.add(mb, r.accuracy());
+                front.add(mb, r.quality());
             }
             if (r.chosen()) {
-                chosen.add(mb, r.accuracy());
+                chosen.add(mb, r.quality());
             }
         }
         XYSeriesCollection data = new XYSeriesCollection();
@@ -74,12 +74,18 @@ final class Charts {
         LogAxis x = new LogAxis("artifact size (MB, log scale)");
         x.setSmallestValue(1e-3);
         x.setNumberFormatOverride(new DecimalFormat("0.###"));
-        NumberAxis y = new NumberAxis("accuracy on the evaluation set");
+        NumberAxis y = new NumberAxis(
+                rows.get(0).regression()
+                        ? "MSE on the evaluation set (lower is better)"
+                        : "accuracy on the evaluation set");
         y.setAutoRangeIncludesZero(false);
         XYPlot plot = new XYPlot(data, x, y, candidateRenderer());
         grid(plot);
         for (CandidateRow r : rows) {
-            XYTextAnnotation label = new XYTextAnnotation("  " + r.candidate(), r.sizeBytes() / 1e6, r.accuracy());
+            if (r.quality() == null) {
+                continue;
+            }
+            XYTextAnnotation label = new XYTextAnnotation("  " + r.candidate(), r.sizeBytes() / 1e6, r.quality());
             label.setFont(LABEL);
             label.setTextAnchor(TextAnchor.BOTTOM_LEFT);
             plot.addAnnotation(label);

@@ -121,14 +121,17 @@ public final class ReportJob {
             return 0;
         }
         figure(html, "candidates.png", Charts.candidates(run, rows), "accuracy against size of every candidate");
-        html.append("<table><tr><th class=\"l\">candidate</th><th class=\"l\">model</th><th>accuracy</th>"
-                + "<th>drop (points)</th><th>bytes</th><th>smaller</th><th>latency p50 (ms)</th><th>Pareto</th>"
+        boolean regression = rows.get(0).regression();
+        html.append("<table><tr><th class=\"l\">candidate</th><th class=\"l\">model</th><th>"
+                + (regression ? "MSE" : "accuracy") + "</th>"
+                + (regression ? "<th>MSE increase (%)</th>" : "<th>drop (points)</th>")
+                + "<th>bytes</th><th>smaller</th><th>latency p50 (ms)</th><th>Pareto</th>"
                 + "<th class=\"l\">decision</th></tr>\n");
         html.append(String.format(
                 Locale.ROOT,
                 "<tr><td class=\"l\">source</td><td class=\"l\"></td><td>%.4f</td>"
                         + "<td></td><td>%,d</td><td>1.0x</td><td></td><td></td><td class=\"l\"></td></tr>%n",
-                rows.get(0).sourceAccuracy(),
+                rows.get(0).sourceQuality(),
                 rows.get(0).sourceSizeBytes()));
         for (CandidateRow r : rows) {
             html.append(String.format(
@@ -138,8 +141,8 @@ public final class ReportJob {
                     r.chosen() ? " class=\"chosen\"" : "",
                     esc(r.candidate()),
                     esc(r.modelName()),
-                    r.accuracy(),
-                    r.accuracyDropPoints(),
+                    r.quality(),
+                    r.change(),
                     r.sizeBytes(),
                     r.sourceSizeBytes() / (double) r.sizeBytes(),
                     r.latencySingleP50Ms() == null ? "" : String.format(Locale.ROOT, "%.3f", r.latencySingleP50Ms()),

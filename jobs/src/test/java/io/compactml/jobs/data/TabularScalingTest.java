@@ -15,12 +15,16 @@ import io.compactml.common.model.ModelIO;
 import io.compactml.common.onnx.OnnxSession;
 import io.compactml.jobs.SharedSpark;
 import io.compactml.jobs.eval.EvaluateJob;
+import io.compactml.jobs.pipeline.PipelineJob;
 import io.compactml.jobs.publish.PublishJob;
 import io.compactml.jobs.quant.CalibrateJob;
 import io.compactml.jobs.quant.QuantizeJob;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
 import io.compactml.jobs.runtime.ModelFiles;
+import io.compactml.jobs.tables.CandidateRow;
+import io.compactml.jobs.tables.Scope;
+import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.train.TrainJob;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -180,6 +184,56 @@ class TabularScalingTest {
                         .run());
         assertEquals(2, cnn.exitCode());
         assertTrue(cnn.getMessage().contains("data.train.scaling"), cnn.getMessage());
+    }
+
+    @Test
+    void aRegressionPlanPublishesACandidateWithinItsMseConstraint() {
+        // the article's regression shape: 10 inputs in raw units (std 1e3 down to 1e-2), Dense(10, relu), Dense(1)
+        List<String> sets = new ArrayList<>(List.of(
+                "model.name=reg",
+                "task=regression",
+                "network.hidden=[10]",
+                "network.outputs=1",
+                "train.epochs=30",
+                "train.batch-size=32",
+                "train.learning-rate=0.003",
+                "train.validate=false",
+                "quantize.sensitivity=false",
+                "evaluate.latency-runs=0",
+                "pipeline.candidates=[\"int8:percentile\", \"prune:magnitude:0.5\"]",
+                "pipeline.max-mse-increase=0.05",
+                "pipeline.min-r2=0.9"));
+        for (String split : List.of("train", "eval", "calibration", "monitor")) {
+            String file =
+                    split.equals("eval") || split.equals("monitor") ? "regression-test.csv" : "regression-train.csv";
+            sets.addAll(List.of(
+                    "data." + split + ".name=" + file.replace(".csv", ""),
+                    "data." + split + ".format=csv",
+                    "data." + split + ".uri=\"" + table(file) + "\"",
+                    "data." + split + ".features=\"x*\"",
+                    "data." + split + ".label=label",
+                    "data." + split + ".scaling=standardize"));
+        }
+        JobContext reg = SharedSpark.context("tab-reg", sets.toArray(String[]::new));
+        new TrainJob(reg).run();
+        PipelineJob.Result plan = new PipelineJob(reg).run();
+        double sourceMse = plan.source().get("mse");
+        // scikit-learn's MLP with 10 hidden units on the standardized table: MSE 0.1526 (bench/tabular_baseline.py)
+        assertTrue(sourceMse < 0.1526, "standardized source MSE " + sourceMse);
+        List<CandidateRow> rows = reg.tables().rows(Table.CANDIDATES, Scope.run("tab-reg"), CandidateRow.class);
+        assertEquals(2, rows.size());
+        for (CandidateRow r : rows) {
+            assertEquals(null, r.accuracy(), r.candidate());
+            assertEquals(sourceMse, r.sourceMse(), 1e-12);
+            assertTrue(r.mse() > 0 && r.r2() < 1, r.candidate() + " " + r.mse() + " " + r.r2());
+            assertEquals(r.mse() / sourceMse - 1, r.mseIncrease(), 1e-9, r.candidate());
+        }
+        PipelineJob.Outcome chosen = plan.chosen().orElseThrow();
+        assertTrue(chosen.verdict().mseIncrease() <= 0.05, chosen.verdict().decision());
+        Manifest published = plan.published().orElseThrow().manifest();
+        assertEquals("standardize", published.inputScaling().method());
+        assertEquals(10, published.inputScaling().shift().length);
+        assertTrue(published.metrics().containsKey("mse"));
     }
 
     /** The first {@code n} rows of a tabular fixture, features only, as written: [n, 8]. */
