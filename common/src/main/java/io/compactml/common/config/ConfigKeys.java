@@ -276,6 +276,26 @@ public final class ConfigKeys {
                 0,
                 10_000,
                 "Epochs of training on data.train under the masks after pruning (0 = none)."));
+        add(integer(
+                "prune.fine-tune-steps",
+                0,
+                0,
+                100_000_000,
+                "Optimizer steps (minibatches per worker) of fine-tuning instead of prune.fine-tune-epochs, rounded"
+                        + " up to whole epochs (0 = use the epochs)."));
+        add(integer(
+                "prune.patience",
+                0,
+                0,
+                10_000,
+                "Early stopping of the fine-tuning: epochs without a better loss on the held-out share of data.train"
+                        + " before it stops, the best epoch's weights kept (0 = off)."));
+        add(decimal(
+                "prune.validation-fraction",
+                0.1,
+                0.01,
+                0.5,
+                "Share of data.train held out for early stopping when prune.patience > 0."));
         add(decimal("prune.learning-rate", 5e-4, 1e-9, 10.0, "Adam learning rate of the fine-tuning."));
         add(bool(
                 "prune.int8", false, "Store the nonzero weights of the sparse artifact as int8 (per-channel scales)."));
@@ -308,6 +328,26 @@ public final class ConfigKeys {
                         true,
                         "Also train the same student on hard labels only (alpha 0), with the same budget, to measure the gain."));
         add(integer("distill.epochs", 20, 1, 10_000, "Training epochs of every candidate student."));
+        add(integer(
+                "distill.steps",
+                0,
+                0,
+                100_000_000,
+                "Optimizer steps (minibatches per worker) of every student instead of distill.epochs, rounded up to"
+                        + " whole epochs (0 = use the epochs)."));
+        add(integer(
+                "distill.patience",
+                0,
+                0,
+                10_000,
+                "Early stopping of every student: epochs without a better loss on the held-out share of data.train"
+                        + " before it stops, the best epoch's weights kept (0 = off)."));
+        add(decimal(
+                "distill.validation-fraction",
+                0.1,
+                0.01,
+                0.5,
+                "Share of data.train held out for early stopping when distill.patience > 0."));
         add(decimal("distill.learning-rate", 1e-3, 1e-9, 10.0, "Adam learning rate of the students."));
 
         add(string(

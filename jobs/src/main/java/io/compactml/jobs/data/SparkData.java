@@ -57,6 +57,17 @@ public final class SparkData {
     /** A loaded data set: its rows and the length of every feature vector. */
     public record Loaded(DatasetSpec spec, Dataset<Row> rows, int inputs) {}
 
+    /**
+     * {@code data} split into {@code [rest, held out]}, a seeded random share {@code fraction} of the rows held out
+     * (Spark's {@code randomSplit}: the same rows for the same data, partitioning and seed).
+     */
+    public static Loaded[] holdOut(Loaded data, double fraction, long seed) {
+        Dataset<Row>[] parts = data.rows().randomSplit(new double[] {1 - fraction, fraction}, seed);
+        return new Loaded[] {
+            new Loaded(data.spec(), parts[0], data.inputs()), new Loaded(data.spec(), parts[1], data.inputs())
+        };
+    }
+
     public static Loaded load(SparkSession spark, DatasetSpec spec) {
         return load(spark, spec, 1);
     }

@@ -10,6 +10,7 @@ import io.compactml.common.distill.DistillationLoss;
 import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.NetworkSpec;
+import io.compactml.common.model.TrainBudget;
 import io.compactml.common.model.TrainSettings;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.EvaluateJob;
@@ -108,12 +109,36 @@ public final class DistillJob {
                     teacher.sha256().substring(0, 12),
                     teacherRun,
                     settings.settings().size());
-            JavaRDD<DataSet> batches = distillationBatches(joined, spec);
+            TrainBudget budget = TrainBudget.from(ctx.config(), "distill", "epochs", "steps");
+            SparkData.Loaded fitOn = joined;
+            JavaRDD<DataSet> holdout = null;
+            if (budget.earlyStopping()) {
+                // early stopping on a held-out share, judged by the hard labels (the loss the student is served by)
+                SparkData.Loaded[] parts = SparkData.holdOut(
+                        joined, budget.validationFraction(), ctx.config().getInt("train.seed"));
+                fitOn = parts[0];
+                holdout = SparkData.minibatches(
+                        parts[1],
+                        joined.inputs(),
+                        spec.outputs(),
+                        spec.task(),
+                        TrainSettings.from(ctx.config()).batchSize());
+            }
+            JavaRDD<DataSet> batches = distillationBatches(fitOn, spec);
             Map<String, Double> teacherMetrics = new EvaluateJob(ctx).quality(teacher.net(), "teacher");
             String name = ModelKind.STUDENT.nameFor(teacher.name());
             List<Student> students = new ArrayList<>();
             for (DistillSettings.Setting s : settings.settings()) {
-                students.add(train(spec, s, batches, teacher, joined.inputs(), settings.epochs(), name));
+                students.add(train(
+                        spec,
+                        s,
+                        batches,
+                        holdout,
+                        teacher,
+                        joined.inputs(),
+                        new TrainBudget(
+                                settings.epochs(), budget.steps(), budget.patience(), budget.validationFraction()),
+                        name));
             }
             Student chosen = best(students, spec.task());
             return store(teacher, settings, teacherRun, name, students, chosen, teacherMetrics);
@@ -126,16 +151,17 @@ public final class DistillJob {
             NetworkSpec spec,
             DistillSettings.Setting s,
             JavaRDD<DataSet> batches,
+            JavaRDD<DataSet> holdout,
             LoadedModel teacher,
             int inputs,
-            int epochs,
+            TrainBudget budget,
             String name) {
         MultiLayerConfiguration conf = spec.build(inputs, new DistillationLoss(s.alpha(), s.temperature()));
         // the student takes the teacher's raw rows: it scales them with the teacher's stored statistics
         FeatureScaling.of(teacher.net()).ifPresent(f -> f.attachTo(conf));
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
-        TrainJob.Fitted fitted = new TrainJob(ctx).fit(net, batches, name + "-" + s.name(), epochs, null);
+        TrainJob.Fitted fitted = new TrainJob(ctx).fit(net, batches, holdout, name + "-" + s.name(), budget, 1, null);
         MultiLayerNetwork plain = withStandardLoss(fitted.net(), spec.task());
         Map<String, Double> m = new EvaluateJob(ctx).quality(plain, s.name());
         String metric = spec.task().metric();

@@ -7,6 +7,7 @@ import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
+import io.compactml.common.model.TrainBudget;
 import io.compactml.common.prune.Criterion;
 import io.compactml.common.prune.ImportanceAccumulator;
 import io.compactml.common.prune.PruneScope;
@@ -35,8 +36,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * {@code prune}: makes a pruned model from a model and its importance scores, fine-tunes it on Spark and stores
@@ -136,7 +139,7 @@ public final class PruneJob {
         }
         MultiLayerNetwork work = Pruning.removeUnits(source, kept);
         double oneShot = accuracy(work);
-        return new Pruned(settings.fineTuneEpochs() > 0 ? fineTune(work, settings, null, name) : work, oneShot);
+        return new Pruned(budget(settings).trains() ? fineTune(work, settings, null, name) : work, oneShot);
     }
 
     /** Single weights masked to zero along the schedule, fine-tuned under the masks; the masks checked after. */
@@ -152,7 +155,7 @@ public final class PruneJob {
         boolean[][] targetMasks = choice.at(oneShot, settings.targetSparsity());
         Pruning.applyMasks(oneShot, layers.all(), targetMasks);
         double oneShotAccuracy = accuracy(oneShot);
-        if (settings.fineTuneEpochs() == 0) {
+        if (!budget(settings).trains()) {
             return new Pruned(oneShot, oneShotAccuracy);
         }
         ScheduledMasks schedule = new ScheduledMasks(settings.schedule(), layers.all(), choice);
@@ -209,8 +212,23 @@ public final class PruneJob {
         net.setLearningRate(settings.learningRate());
         SparkData.Loaded train = SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "train"));
         TrainJob trainer = new TrainJob(ctx);
-        return trainer.fit(net, trainer.labeledBatches(net, train), name, settings.fineTuneEpochs(), start)
+        TrainBudget budget = budget(settings);
+        JavaRDD<DataSet> holdout = null;
+        if (budget.earlyStopping()) {
+            SparkData.Loaded[] parts = SparkData.holdOut(
+                    train, budget.validationFraction(), ctx.config().getInt("train.seed"));
+            train = parts[0];
+            holdout = trainer.labeledBatches(net, parts[1]);
+        }
+        return trainer.fit(
+                        net, trainer.labeledBatches(net, train), holdout, name, budget, settings.scheduleSteps(), start)
                 .net();
+    }
+
+    /** The fine-tuning budget: {@code settings}' epochs, or {@code prune.fine-tune-steps}, and early stopping. */
+    private TrainBudget budget(PruneSettings settings) {
+        TrainBudget c = TrainBudget.from(ctx.config(), "prune", "fine-tune-epochs", "fine-tune-steps");
+        return new TrainBudget(settings.fineTuneEpochs(), c.steps(), c.patience(), c.validationFraction());
     }
 
     /** The one-shot quality: accuracy, or MSE for a regression model. */

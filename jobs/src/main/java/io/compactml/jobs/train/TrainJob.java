@@ -10,6 +10,7 @@ import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
 import io.compactml.common.model.NetworkSpec;
+import io.compactml.common.model.TrainBudget;
 import io.compactml.common.model.TrainSettings;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.VariantEvaluator;
@@ -142,31 +143,106 @@ public final class TrainJob {
      * run. {@code start} (may be null) runs before each epoch.
      */
     public Fitted fit(MultiLayerNetwork net, JavaRDD<DataSet> source, String modelName, int epochs, EpochStart start) {
+        return fit(net, source, null, modelName, TrainBudget.ofEpochs(epochs), 1, start);
+    }
+
+    /**
+     * As {@link #fit(MultiLayerNetwork, JavaRDD, String, int, EpochStart)} for a {@link TrainBudget}: its epochs, or
+     * the epochs its steps take (at least {@code minEpochs}, e.g. a pruning schedule's steps), and with early
+     * stopping on {@code holdout} (labeled minibatches of the held-out share, null without early stopping): after
+     * each epoch from {@code minEpochs} on, the loss on it; training stops after {@code budget.patience()} epochs
+     * without a lower one, and the network gets the best epoch's parameters back.
+     */
+    public Fitted fit(
+            MultiLayerNetwork net,
+            JavaRDD<DataSet> source,
+            JavaRDD<DataSet> holdout,
+            String modelName,
+            TrainBudget budget,
+            int minEpochs,
+            EpochStart start) {
         int workers = settings.workers() > 0 ? settings.workers() : ctx.jsc().defaultParallelism();
         JavaRDD<DataSet> batches = source.repartition(workers).persist(StorageLevel.MEMORY_ONLY());
         JavaRDD<DataSet> validation = settings.validate() ? validationBatches(net) : null;
+        JavaRDD<DataSet> held = holdout == null ? null : holdout.persist(StorageLevel.MEMORY_ONLY());
         try {
             long examples = batches.map(DataSet::numExamples).reduce(Integer::sum);
+            long perWorker =
+                    (examples + (long) workers * settings.batchSize() - 1) / ((long) workers * settings.batchSize());
+            int epochs = budget.epochsFor(perWorker, minEpochs);
             ParameterAveragingTrainingMaster tm = trainingMaster(workers);
             SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(ctx.jsc(), net, tm);
             Console.out(
-                    "train %s: %,d examples, %d epochs, %d workers, batch %d per worker",
-                    modelName, examples, epochs, workers, settings.batchSize());
+                    "train %s: %,d examples, %d epochs%s, %d workers, batch %d per worker%s",
+                    modelName,
+                    examples,
+                    epochs,
+                    budget.steps() > 0
+                            ? String.format(Locale.ROOT, " (%,d steps of %,d per epoch)", budget.steps(), perWorker)
+                            : "",
+                    workers,
+                    settings.batchSize(),
+                    held == null
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT,
+                                    ", early stopping with patience %d on %,d held-out examples",
+                                    budget.patience(),
+                                    held.map(DataSet::numExamples).reduce(Integer::sum)));
             List<Epoch> history = new ArrayList<>();
+            Best best = new Best();
             for (int e = 1; e <= epochs; e++) {
                 if (start != null) {
                     start.before(e, sparkNet.getNetwork(), tm);
                 }
                 history.add(epoch(sparkNet, batches, validation, e, epochs, examples, history));
+                if (held != null
+                        && e >= minEpochs
+                        && best.stop(sparkNet.getNetwork(), heldOutLoss(sparkNet, held), e, budget.patience())) {
+                    break;
+                }
             }
             writeHistory(modelName, history, workers);
-            return new Fitted(sparkNet.getNetwork(), history, workers);
+            MultiLayerNetwork out = sparkNet.getNetwork();
+            if (best.params != null && best.epoch < history.size()) {
+                Console.out("early stopping: the weights of epoch %d (held-out loss %.4f)", best.epoch, best.loss);
+                out.setParams(best.params);
+            }
+            return new Fitted(out, history, workers);
         } finally {
             batches.unpersist(false);
             if (validation != null) {
                 validation.unpersist(false);
             }
+            if (held != null) {
+                held.unpersist(false);
+            }
         }
+    }
+
+    /** The lowest held-out loss so far, its epoch and a copy of its parameters. */
+    private static final class Best {
+        double loss = Double.POSITIVE_INFINITY;
+        int epoch;
+        org.nd4j.linalg.api.ndarray.INDArray params;
+
+        /** Records epoch {@code e}; whether {@code patience} epochs have passed without a lower loss. */
+        boolean stop(MultiLayerNetwork net, double l, int e, int patience) {
+            if (l < loss) {
+                loss = l;
+                epoch = e;
+                params = net.params().dup();
+            }
+            return e - epoch >= patience;
+        }
+    }
+
+    private double heldOutLoss(SparkDl4jMultiLayer sparkNet, JavaRDD<DataSet> held) {
+        MultiLayerNetwork net = sparkNet.getNetwork();
+        Map<String, Double> m = VariantEvaluator.evaluate(
+                ctx.jsc(), ModelIO.toBytes(net), "held out", held, ModelShapes.task(net), ModelShapes.outputs(net), 1);
+        Console.out("  held-out loss %.4f", m.get("loss"));
+        return m.get("loss");
     }
 
     private ParameterAveragingTrainingMaster trainingMaster(int workers) {

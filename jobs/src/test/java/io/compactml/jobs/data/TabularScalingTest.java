@@ -16,6 +16,7 @@ import io.compactml.common.onnx.OnnxSession;
 import io.compactml.jobs.SharedSpark;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.pipeline.PipelineJob;
+import io.compactml.jobs.prune.PruneJob;
 import io.compactml.jobs.publish.PublishJob;
 import io.compactml.jobs.quant.CalibrateJob;
 import io.compactml.jobs.quant.QuantizeJob;
@@ -25,6 +26,7 @@ import io.compactml.jobs.runtime.ModelFiles;
 import io.compactml.jobs.tables.CandidateRow;
 import io.compactml.jobs.tables.Scope;
 import io.compactml.jobs.tables.Table;
+import io.compactml.jobs.tables.TrainingHistoryRow;
 import io.compactml.jobs.train.TrainJob;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -66,28 +68,35 @@ class TabularScalingTest {
 
     /** Settings for the loans tables with {@code scaling} on every split, plus {@code more}. */
     static String[] loans(String scaling, String... more) {
+        List<String> sets = new ArrayList<>(
+                List.of("model.name=loans", "network.hidden=[32, 16]", "network.outputs=3", "train.epochs=15"));
+        sets.addAll(onTable("loans", "f*", scaling));
+        sets.addAll(List.of(more));
+        return sets.toArray(String[]::new);
+    }
+
+    /**
+     * Every split on the fixture {@code <table>-train.csv} (train, calibration) or {@code <table>-test.csv} (eval,
+     * monitor) with {@code scaling}, and small training settings.
+     */
+    static List<String> onTable(String table, String features, String scaling) {
         List<String> sets = new ArrayList<>(List.of(
-                "model.name=loans",
-                "network.hidden=[32, 16]",
-                "network.outputs=3",
-                "train.epochs=15",
                 "train.batch-size=32",
                 "train.learning-rate=0.003",
                 "train.validate=false",
                 "quantize.sensitivity=false",
                 "evaluate.latency-runs=0"));
         for (String split : List.of("train", "eval", "calibration", "monitor")) {
-            String file = split.equals("eval") || split.equals("monitor") ? "loans-test.csv" : "loans-train.csv";
+            String file = table + (split.equals("eval") || split.equals("monitor") ? "-test.csv" : "-train.csv");
             sets.addAll(List.of(
                     "data." + split + ".name=" + file.replace(".csv", ""),
                     "data." + split + ".format=csv",
                     "data." + split + ".uri=\"" + table(file) + "\"",
-                    "data." + split + ".features=\"f*\"",
+                    "data." + split + ".features=\"" + features + "\"",
                     "data." + split + ".label=label",
                     "data." + split + ".scaling=" + scaling));
         }
-        sets.addAll(List.of(more));
-        return sets.toArray(String[]::new);
+        return sets;
     }
 
     @BeforeAll
@@ -138,6 +147,48 @@ class TabularScalingTest {
         Manifest m = new ArtifactStore(ctx.config().getString("artifacts.root"), ctx.hadoop()).verify("loans", "tab-1");
         assertEquals("standardize", m.inputScaling().method());
         assertEquals(8, m.inputScaling().shift().length);
+    }
+
+    @Test
+    void fineTuningInStepsAndEarlyStoppingKeepThePrunedModelWithinAPoint() {
+        double source = new EvaluateJob(ctx)
+                .quality(trained.model("loans").net(), "source")
+                .get("accuracy");
+        // 3,000 rows, 2 workers, minibatches of 32: 47 per worker and epoch; 430 steps = 10 epochs
+        JobContext steps = SharedSpark.context(
+                "tab-steps",
+                loans(
+                        "standardize",
+                        "model.path=\"" + trained.modelUri() + "\"",
+                        "prune.target-sparsity=0.5",
+                        "prune.fine-tune-steps=430"));
+        PruneJob.Result plain = new PruneJob(steps).run();
+        assertEquals(
+                10,
+                steps.tables()
+                        .rows(Table.TRAINING_HISTORY, Scope.run("tab-steps"), TrainingHistoryRow.class)
+                        .size());
+        assertTrue(
+                plain.metrics().get("accuracy") >= source - 0.01,
+                "source " + source + ", pruned " + plain.metrics().get("accuracy"));
+        // early stopping: at most the 10 epochs, the best held-out epoch's weights kept
+        JobContext early = SharedSpark.context(
+                "tab-early",
+                loans(
+                        "standardize",
+                        "model.path=\"" + trained.modelUri() + "\"",
+                        "prune.target-sparsity=0.5",
+                        "prune.fine-tune-steps=430",
+                        "prune.patience=2"));
+        PruneJob.Result stopped = new PruneJob(early).run();
+        int epochs = early.tables()
+                .rows(Table.TRAINING_HISTORY, Scope.run("tab-early"), TrainingHistoryRow.class)
+                .size();
+        assertTrue(epochs >= 3 && epochs <= 10, epochs + " epochs");
+        assertTrue(
+                stopped.metrics().get("accuracy") >= source - 0.01,
+                "source " + source + ", pruned with early stopping "
+                        + stopped.metrics().get("accuracy"));
     }
 
     @Test
@@ -195,25 +246,10 @@ class TabularScalingTest {
                 "network.hidden=[10]",
                 "network.outputs=1",
                 "train.epochs=30",
-                "train.batch-size=32",
-                "train.learning-rate=0.003",
-                "train.validate=false",
-                "quantize.sensitivity=false",
-                "evaluate.latency-runs=0",
                 "pipeline.candidates=[\"int8:percentile\", \"prune:magnitude:0.5\"]",
                 "pipeline.max-mse-increase=0.05",
                 "pipeline.min-r2=0.9"));
-        for (String split : List.of("train", "eval", "calibration", "monitor")) {
-            String file =
-                    split.equals("eval") || split.equals("monitor") ? "regression-test.csv" : "regression-train.csv";
-            sets.addAll(List.of(
-                    "data." + split + ".name=" + file.replace(".csv", ""),
-                    "data." + split + ".format=csv",
-                    "data." + split + ".uri=\"" + table(file) + "\"",
-                    "data." + split + ".features=\"x*\"",
-                    "data." + split + ".label=label",
-                    "data." + split + ".scaling=standardize"));
-        }
+        sets.addAll(onTable("regression", "x*", "standardize"));
         JobContext reg = SharedSpark.context("tab-reg", sets.toArray(String[]::new));
         new TrainJob(reg).run();
         PipelineJob.Result plan = new PipelineJob(reg).run();
