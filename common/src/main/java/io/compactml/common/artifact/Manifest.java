@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.onnx.OnnxSignature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,21 +51,14 @@ public record Manifest(
     public static final String FILE_NAME = "manifest.json";
 
     /**
-     * What the model does to a raw input row before its first layer ({@link FeatureScaling}, inside the model and
+     * What the model does to a raw input row before its first layer ({@code FeatureScaling}, inside the model and
      * its {@code model.onnx}): {@code x'_j = (x_j - shift_j) * factor_j}.
      *
      * @param method standardize or minmax
      * @param shift  [features]: the training data's mean (standardize) or minimum (minmax)
      * @param factor [features]: 1 / std or 1 / (max - min); 1 for a feature without spread
      */
-    public record InputScaling(String method, float[] shift, float[] factor) {
-        /** The manifest entry for {@code net}'s stored scaling, or null. */
-        public static InputScaling of(org.deeplearning4j.nn.multilayer.MultiLayerNetwork net) {
-            return FeatureScaling.of(net)
-                    .map(s -> new InputScaling(s.method(), s.shift(), s.factor()))
-                    .orElse(null);
-        }
-    }
+    public record InputScaling(String method, float[] shift, float[] factor) {}
 
     /** One file of an artifact: its path relative to the artifact directory, size in bytes and sha256. */
     public record FileEntry(String path, long size, String sha256) {}

@@ -140,7 +140,7 @@ public final class PublishJob {
                         metrics,
                         entries,
                         OnnxSignature.of(onnx),
-                        Manifest.InputScaling.of(kind.format().network(bytes, name))));
+                        inputScaling(kind.format().network(bytes, name))));
         if (settings.layout() == PublishLayout.TRITON) {
             Console.out(
                     "  triton model repository: %s",
@@ -148,6 +148,13 @@ public final class PublishJob {
         }
         recordArtifact(published, kind, sha, sourceSha, bytes.length, store.read(name, version, Manifest.FILE_NAME));
         return published;
+    }
+
+    /** The manifest entry for the scaling {@code net} stores, or null (the manifest class stays free of DL4J). */
+    private static Manifest.InputScaling inputScaling(org.deeplearning4j.nn.multilayer.MultiLayerNetwork net) {
+        return io.compactml.common.model.FeatureScaling.of(net)
+                .map(s -> new Manifest.InputScaling(s.method(), s.shift(), s.factor()))
+                .orElse(null);
     }
 
     /** The manifest's data entry: the data sets, how the model was made, the runtime its metrics came from. */
