@@ -114,8 +114,7 @@ public final class DistillJob {
             JavaRDD<DataSet> holdout = null;
             if (budget.earlyStopping()) {
                 // early stopping on a held-out share, judged by the hard labels (the loss the student is served by)
-                SparkData.Loaded[] parts = SparkData.holdOut(
-                        joined, budget.validationFraction(), ctx.config().getInt("train.seed"));
+                SparkData.Loaded[] parts = new TrainJob(ctx).holdOut(joined, budget);
                 fitOn = parts[0];
                 holdout = SparkData.minibatches(
                         parts[1],
@@ -129,16 +128,7 @@ public final class DistillJob {
             String name = ModelKind.STUDENT.nameFor(teacher.name());
             List<Student> students = new ArrayList<>();
             for (DistillSettings.Setting s : settings.settings()) {
-                students.add(train(
-                        spec,
-                        s,
-                        batches,
-                        holdout,
-                        teacher,
-                        joined.inputs(),
-                        new TrainBudget(
-                                settings.epochs(), budget.steps(), budget.patience(), budget.validationFraction()),
-                        name));
+                students.add(train(spec, s, batches, holdout, teacher, joined.inputs(), budget, name));
             }
             Student chosen = best(students, spec.task());
             return store(teacher, settings, teacherRun, name, students, chosen, teacherMetrics);

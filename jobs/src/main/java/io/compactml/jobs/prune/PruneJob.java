@@ -215,8 +215,7 @@ public final class PruneJob {
         TrainBudget budget = budget(settings);
         JavaRDD<DataSet> holdout = null;
         if (budget.earlyStopping()) {
-            SparkData.Loaded[] parts = SparkData.holdOut(
-                    train, budget.validationFraction(), ctx.config().getInt("train.seed"));
+            SparkData.Loaded[] parts = trainer.holdOut(train, budget);
             train = parts[0];
             holdout = trainer.labeledBatches(net, parts[1]);
         }

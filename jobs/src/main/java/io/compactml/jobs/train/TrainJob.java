@@ -238,11 +238,23 @@ public final class TrainJob {
     }
 
     private double heldOutLoss(SparkDl4jMultiLayer sparkNet, JavaRDD<DataSet> held) {
-        MultiLayerNetwork net = sparkNet.getNetwork();
-        Map<String, Double> m = VariantEvaluator.evaluate(
-                ctx.jsc(), ModelIO.toBytes(net), "held out", held, ModelShapes.task(net), ModelShapes.outputs(net), 1);
-        Console.out("  held-out loss %.4f", m.get("loss"));
-        return m.get("loss");
+        double loss = evaluateOn(sparkNet.getNetwork(), "held out", held).get("loss");
+        Console.out("  held-out loss %.4f", loss);
+        return loss;
+    }
+
+    /** {@code net}'s metrics on labeled {@code batches} (one distributed pass), {@code label} naming it in errors. */
+    private Map<String, Double> evaluateOn(MultiLayerNetwork net, String label, JavaRDD<DataSet> batches) {
+        return VariantEvaluator.evaluate(
+                ctx.jsc(), ModelIO.toBytes(net), label, batches, ModelShapes.task(net), ModelShapes.outputs(net), 1);
+    }
+
+    /**
+     * {@code data} split into {@code [fit on, held out]} for {@code budget}'s early stopping: its validation fraction
+     * of the rows, seeded by {@code train.seed}.
+     */
+    public SparkData.Loaded[] holdOut(SparkData.Loaded data, TrainBudget budget) {
+        return SparkData.holdOut(data, budget.validationFraction(), settings.seed());
     }
 
     private ParameterAveragingTrainingMaster trainingMaster(int workers) {
@@ -293,8 +305,7 @@ public final class TrainJob {
         double valLoss = Double.NaN;
         double valAcc = Double.NaN;
         if (validation != null) {
-            Map<String, Double> m = VariantEvaluator.evaluate(
-                    ctx.jsc(), ModelIO.toBytes(net), "epoch " + e, validation, task, ModelShapes.outputs(net), 1);
+            Map<String, Double> m = evaluateOn(net, "epoch " + e, validation);
             valLoss = m.get("loss");
             valAcc = task == Task.CLASSIFICATION ? m.get("accuracy") : Double.NaN;
         }
