@@ -2,22 +2,23 @@
 # Tables in raw units (jobs/src/test/resources/tabular, made by make_tables.py): what per-feature standardization
 # buys the source model and its int8, pruned and distilled forms, against scikit-learn baselines on the same
 # standardized tables (bench/tabular_baseline.py, Debian's python3-sklearn, when installed).
-#   bench/tabular.sh        (about 8 minutes on 2 cores)
+#   bench/tabular.sh        (about 10 minutes on 2 cores)
 # loans: 3 classes, 8 features with standard deviations from 2e4 down to 2e-3, MLP 8-64-32-3, 30 epochs;
+# loans-names: the loans tables with class names as labels, label-mapping = auto;
 # regression: the article's shape 10 -> Dense(10, relu) -> Dense(1), 60 epochs. Both on local[2].
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 T="$ROOT/jobs/src/test/resources/tabular"
 
-conf() {  # conf NAME TRAIN TEST FEATURES SCALING
-  local s
+conf() {  # conf NAME TRAIN TEST FEATURES SCALING [LABEL-MAPPING]
+  local s m="${6:-index}"
   echo "spark.master = \"local[2]\""
   echo "evaluate.latency-runs = 0"
   echo "quantize.sensitivity = false"
   for s in train calibration; do
-    echo "data.$s { name = \"$1-train\", format = csv, uri = \"$T/$2\", features = \"$4\", label = label, scaling = $5 }"
+    echo "data.$s { name = \"$1-train\", format = csv, uri = \"$T/$2\", features = \"$4\", label = label, label-mapping = $m, scaling = $5 }"
   done
   for s in eval monitor; do
-    echo "data.$s { name = \"$1-test\", format = csv, uri = \"$T/$3\", features = \"$4\", label = label, scaling = $5 }"
+    echo "data.$s { name = \"$1-test\", format = csv, uri = \"$T/$3\", features = \"$4\", label = label, label-mapping = $m, scaling = $5 }"
   done
 }
 
@@ -55,10 +56,14 @@ for scaling in none standardize; do
   { conf regression regression-train.csv regression-test.csv 'x*' "$scaling"; echo "$REGRESSION"; } \
     > "regression-$scaling.conf"
 done
+# the loans tables with class names as labels (loans-names-*.csv), label-mapping = auto
+{ conf loans-names loans-names-train.csv loans-names-test.csv 'f*' standardize auto; echo "$LOANS"; \
+  echo 'model.name = loans-names'; } > loans-names.conf
 printf '%-11s %-12s %8s %8s %8s %8s\n' table scaling source int8 "pruned50" student
 for scaling in none standardize; do
   run loans "loans-$scaling.conf" "$scaling" accuracy
 done
+run loans-names loans-names.conf standardize accuracy
 for scaling in none standardize; do
   run regression "regression-$scaling.conf" "$scaling" mse
 done

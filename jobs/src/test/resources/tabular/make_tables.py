@@ -5,6 +5,8 @@ loans-{train,test}.csv: 3-class credit risk, 8 features f0..f7 whose standard de
 down to 2e-3 (a rate difference), seven orders of magnitude, every one of them informative.
 regression-{train,test}.csv: the source article's regression shape: 10 inputs x0..x9 in raw units (std 1e3 down to
 1e-2), a smooth nonlinear target plus Gaussian noise (std 0.1).
+loans-names-{train,test}.csv: the loans tables with class names as labels (0 decline, 1 review, 2 approve), as a
+credit system exports them; sorted, the names are approve, decline, review: another order than the indices.
 stats.json: numpy's per-feature mean, population std (ddof 0), min and max of each train table, the reference the
 tests compare the Spark statistics against.
 """
@@ -57,3 +59,12 @@ for name, make, prefix, n_train, n_test, label_fmt in [
     write(f"{name}-test.csv", xt, yt, prefix, fmt)
 with open("stats.json", "w") as f:
     json.dump(out, f, indent=1)
+
+# the loans tables with class names for labels, row for row
+NAMES = {"0": "decline", "1": "review", "2": "approve"}
+for split in ["train", "test"]:
+    with open(f"loans-{split}.csv") as src, open(f"loans-names-{split}.csv", "w") as dst:
+        dst.write(src.readline())
+        for line in src:
+            values = line.rstrip("\n").split(",")
+            dst.write(",".join(values[:-1] + [NAMES[values[-1]]]) + "\n")

@@ -64,7 +64,8 @@ public abstract class PassBenchmark implements Callable<Integer> {
     protected static Cached cache(JobContext ctx, String split, int batch) {
         LoadedModel loaded = LoadedModel.read(ctx);
         int inputs = ModelShapes.inputs(loaded.net());
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), split), inputs, batch);
+        SparkData.Loaded data =
+                SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), split), loaded.net(), batch);
         Dataset<Row> rows = data.rows().persist(StorageLevel.MEMORY_ONLY());
         long examples = rows.count();
         return new Cached(

@@ -92,9 +92,19 @@ public final class Errors {
     public static CompactMLException labelNotNumeric(DatasetSpec spec, String value) {
         return badDataset(
                 spec.name(),
-                "label column '" + spec.label() + "' holds text such as '" + value + "';"
-                        + " labels must be class indices 0..k-1 (classification) or numbers (regression). Map the values to"
-                        + " numbers, or point '" + spec.key() + ".label' at a numeric column.");
+                "label column '" + spec.label() + "' holds text such as '" + value + "', and '" + spec.key()
+                        + ".label-mapping' is index (labels are class indices 0..k-1, or regression targets). For"
+                        + " class names set label-mapping = auto on every split (data.train's sorted names become the"
+                        + " model's classes), or point '" + spec.key() + ".label' at a numeric column.");
+    }
+
+    /** A label of {@code spec} that is none of the model's class names ({@code label-mapping = auto}). */
+    public static CompactMLException unknownLabel(DatasetSpec spec, String value, String classes) {
+        return badDataset(
+                spec.name(),
+                "label '" + value + "' in column '" + spec.label() + "' is not one of the model's classes (" + classes
+                        + "), which are the labels of the data it was trained on. Remove or relabel those rows, or"
+                        + " train the model on data that has this class.");
     }
 
     public static CompactMLException unlabeled(DatasetSpec spec, String needs) {

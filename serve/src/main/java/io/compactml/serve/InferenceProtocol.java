@@ -38,9 +38,17 @@ final class InferenceProtocol {
 
     /**
      * A parsed infer request: {@code rows} rows of the model's features, flattened; whether the output is wanted
-     * as binary data.
+     * as binary data; the outputs it names (empty: all the model has).
      */
-    record Request(String id, int rows, float[] x, boolean binaryOutput) {}
+    record Request(String id, int rows, float[] x, boolean binaryOutput, java.util.Set<String> outputs) {
+        Request(String id, int rows, float[] x, boolean binaryOutput) {
+            this(id, rows, x, binaryOutput, java.util.Set.of());
+        }
+
+        boolean wants(String output) {
+            return outputs.isEmpty() || outputs.contains(output);
+        }
+    }
 
     /** A body being read: its bytes, where its JSON ends, and how far the binary part has been consumed. */
     private static final class Body {
@@ -48,6 +56,7 @@ final class InferenceProtocol {
         final int jsonLength;
         int cursor;
         boolean binaryOutput;
+        final java.util.Set<String> outputs = new java.util.LinkedHashSet<>();
 
         Body(byte[] bytes, int jsonLength) {
             this.bytes = bytes;
@@ -123,7 +132,7 @@ final class InferenceProtocol {
                         "wrong_shape",
                         (bytes.length - body.cursor) + " bytes of binary data follow the inputs' binary_data_size");
             }
-            return new Request(id, input.rows(), input.x(), body.binaryOutput);
+            return new Request(id, input.rows(), input.x(), body.binaryOutput, java.util.Set.copyOf(body.outputs));
         } catch (JsonProcessingException e) {
             throw ServeException.badRequest("bad_json", "the body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -163,11 +172,14 @@ final class InferenceProtocol {
                     body.binaryOutput |= flag(p, "binary_data");
                     continue;
                 }
-                if (field.equals("name") && !v.output.name().equals(p.getValueAsString())) {
-                    throw ServeException.badRequest(
-                            "unknown_output",
-                            "the model has no output '" + p.getValueAsString() + "'; its output is '" + v.output.name()
-                                    + "'");
+                if (field.equals("name")) {
+                    String name = p.getValueAsString();
+                    if (!v.outputNames().contains(name)) {
+                        throw ServeException.badRequest(
+                                "unknown_output",
+                                "the model has no output '" + name + "'; its outputs are " + v.outputNames());
+                    }
+                    body.outputs.add(name);
                 }
                 p.skipChildren();
             }
@@ -318,12 +330,17 @@ final class InferenceProtocol {
     /** An infer response: its bytes, and the length of its JSON part when outputs follow as binary data (else -1). */
     record Response(byte[] bytes, int jsonLength) {}
 
-    /** The infer response for {@code y} ([rows][outputs]): JSON, or JSON and binary data as the request asked. */
+    /**
+     * The infer response for {@code y} ([rows][outputs]): JSON, or JSON and binary data as the request asked; for a
+     * model with class names also the {@code label} output (BYTES [rows], the name of each row's most probable class,
+     * always as JSON data), each output only if the request names it or names none.
+     */
     static Response response(ServedVersion v, Request r, float[][] y) {
-        if (!r.binaryOutput()) {
-            return new Response(response(v, r.id(), y, false), -1);
+        boolean scores = r.wants(v.output.name());
+        if (!r.binaryOutput() || !scores) {
+            return new Response(response(v, r, y, false), -1);
         }
-        byte[] json = response(v, r.id(), y, true);
+        byte[] json = response(v, r, y, true);
         java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(json.length + y.length * v.outputs * 4)
                 .order(java.nio.ByteOrder.LITTLE_ENDIAN);
         out.put(json);
@@ -335,43 +352,74 @@ final class InferenceProtocol {
         return new Response(out.array(), json.length);
     }
 
-    /** The JSON infer response for {@code y}; with {@code binary}, the data's size instead of the data. */
-    static byte[] response(ServedVersion v, String id, float[][] y, boolean binary) {
+    /** The JSON infer response for {@code y} to {@code r}; with {@code binary}, the scores' size instead of them. */
+    static byte[] response(ServedVersion v, Request r, float[][] y, boolean binary) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 + (binary ? 0 : y.length * v.outputs * 12));
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("model_name", v.model);
             g.writeStringField("model_version", v.version);
-            if (id != null) {
-                g.writeStringField("id", id);
+            if (r.id() != null) {
+                g.writeStringField("id", r.id());
             }
             g.writeArrayFieldStart("outputs");
-            g.writeStartObject();
-            g.writeStringField("name", v.output.name());
-            g.writeStringField("datatype", v.output.datatype());
-            g.writeArrayFieldStart("shape");
-            g.writeNumber(y.length);
-            g.writeNumber(v.outputs);
-            g.writeEndArray();
-            if (binary) {
-                g.writeObjectFieldStart("parameters");
-                g.writeNumberField("binary_data_size", y.length * v.outputs * 4);
-                g.writeEndObject();
-            } else {
-                g.writeArrayFieldStart("data");
-                for (float[] row : y) {
-                    for (float f : row) {
-                        g.writeNumber(f);
-                    }
-                }
-                g.writeEndArray();
+            if (r.wants(v.output.name())) {
+                scores(g, v, y, binary);
             }
-            g.writeEndObject();
+            if (v.classNames != null && r.wants(ServedVersion.LABEL)) {
+                labels(g, v, y);
+            }
             g.writeEndArray();
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    private static void scores(JsonGenerator g, ServedVersion v, float[][] y, boolean binary) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", v.output.name());
+        g.writeStringField("datatype", v.output.datatype());
+        g.writeArrayFieldStart("shape");
+        g.writeNumber(y.length);
+        g.writeNumber(v.outputs);
+        g.writeEndArray();
+        if (binary) {
+            g.writeObjectFieldStart("parameters");
+            g.writeNumberField("binary_data_size", y.length * v.outputs * 4);
+            g.writeEndObject();
+        } else {
+            g.writeArrayFieldStart("data");
+            for (float[] row : y) {
+                for (float f : row) {
+                    g.writeNumber(f);
+                }
+            }
+            g.writeEndArray();
+        }
+        g.writeEndObject();
+    }
+
+    /** Each row's most probable class by name (the first of equal scores, as argmax). */
+    private static void labels(JsonGenerator g, ServedVersion v, float[][] y) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", ServedVersion.LABEL);
+        g.writeStringField("datatype", "BYTES");
+        g.writeArrayFieldStart("shape");
+        g.writeNumber(y.length);
+        g.writeEndArray();
+        g.writeArrayFieldStart("data");
+        for (float[] row : y) {
+            int best = 0;
+            for (int j = 1; j < row.length; j++) {
+                if (row[j] > row[best]) {
+                    best = j;
+                }
+            }
+            g.writeString(v.classNames.get(best));
+        }
+        g.writeEndArray();
+        g.writeEndObject();
     }
 }

@@ -185,7 +185,16 @@ final class ModelServer implements AutoCloseable {
         m.put("versions", List.of(v.version));
         m.put("platform", ServedVersion.PLATFORM);
         m.put("inputs", List.of(tensor(v.input)));
-        m.put("outputs", List.of(tensor(v.output)));
+        if (v.classNames == null) {
+            m.put("outputs", List.of(tensor(v.output)));
+        } else {
+            Map<String, Object> label = new LinkedHashMap<>();
+            label.put("name", ServedVersion.LABEL);
+            label.put("datatype", "BYTES");
+            label.put("shape", List.of(-1L));
+            m.put("outputs", List.of(tensor(v.output), label));
+            m.put("parameters", Map.of("class_names", v.classNames));
+        }
         return m;
     }
 

@@ -23,6 +23,9 @@ final class ServedVersion {
     final OnnxSignature.Tensor output;
     final int features;
     final int outputs;
+    /** Output {@code i}'s class name (null: the outputs are class indices, or regression). */
+    final List<String> classNames;
+
     private final OnnxSession session;
     private final AtomicInteger refs = new AtomicInteger(1);
 
@@ -35,6 +38,15 @@ final class ServedVersion {
         this.output = manifest.onnx().outputs().get(0);
         this.features = Math.toIntExact(input.shape().get(1));
         this.outputs = Math.toIntExact(output.shape().get(1));
+        this.classNames = manifest.classNames();
+    }
+
+    /** The name of the output that gives each row's most probable class by name, for a model with class names. */
+    static final String LABEL = "label";
+
+    /** The outputs a request may name: the graph's, and {@link #LABEL} for a model with class names. */
+    List<String> outputNames() {
+        return classNames == null ? List.of(output.name()) : List.of(output.name(), LABEL);
     }
 
     /**
@@ -58,6 +70,14 @@ final class ServedVersion {
             throw Errors.notServable(dir, "model.onnx's graph is " + actual + ", the manifest says " + manifest.onnx());
         }
         checkSignature(dir, actual);
+        if (manifest.classNames() != null
+                && manifest.classNames().size()
+                        != actual.outputs().get(0).shape().get(1)) {
+            throw Errors.notServable(
+                    dir,
+                    "its manifest names " + manifest.classNames().size() + " classes for "
+                            + actual.outputs().get(0).shape().get(1) + " outputs");
+        }
         OnnxSession session;
         try {
             session = OnnxSession.sharingCores(bytes, threads);

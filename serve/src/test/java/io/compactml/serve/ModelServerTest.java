@@ -262,6 +262,46 @@ class ModelServerTest {
         assertTrue(e.getMessage().contains("model.onnx has sha256"), e.getMessage());
     }
 
+    @Test
+    @Order(6)
+    void aModelWithClassNamesAnswersTheirNamesAsTheLabelOutput() throws Exception {
+        TinyModels.publish(store, "4", 1f, List.of("approve", "decline", "review"));
+        slot.checkLatest();
+        JsonNode meta = JSON.readTree(get("/v2/models/tiny").body());
+        assertEquals(
+                "{\"name\":\"label\",\"datatype\":\"BYTES\",\"shape\":[-1]}",
+                meta.get("outputs").get(1).toString());
+        assertEquals(
+                "[\"approve\",\"decline\",\"review\"]",
+                meta.at("/parameters/class_names").toString());
+
+        // [1, 2] -> [1.5, 2, 3]: class 2; [0, 0] -> [0.5, 0, 0]: class 0
+        HttpResponse<String> r = post("/v2/models/tiny/infer", request("input", "FP32", "[2,2]", "[[1,2],[0,0]]"));
+        assertArrayEquals(new float[] {1.5f, 2f, 3f, 0.5f, 0f, 0f}, outputs(r), 1e-6f);
+        JsonNode label = JSON.readTree(r.body()).at("/outputs/1");
+        assertEquals(
+                "{\"name\":\"label\",\"datatype\":\"BYTES\",\"shape\":[2],\"data\":[\"review\",\"approve\"]}",
+                label.toString());
+
+        // only the output asked for
+        String onlyLabel = "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,2],\"data\":[1,2]}],"
+                + "\"outputs\":[{\"name\":\"label\"}]}";
+        JsonNode only =
+                JSON.readTree(post("/v2/models/tiny/infer", onlyLabel).body()).get("outputs");
+        assertEquals(1, only.size(), only.toString());
+        assertEquals("[\"review\"]", only.at("/0/data").toString());
+        HttpResponse<String> unknown = post("/v2/models/tiny/infer", onlyLabel.replace("\"label\"", "\"labels\""));
+        assertEquals(400, unknown.statusCode());
+        assertTrue(unknown.body().contains("[output, label]"), unknown.body());
+
+        // names that do not fit the outputs are refused, the served version stays
+        TinyModels.publish(store, "5", 1f, List.of("approve", "decline"));
+        slot.checkLatest();
+        assertEquals("4", slot.peek().version);
+        CompactMLException e = assertThrows(CompactMLException.class, () -> ServedVersion.load(store, "tiny", "5", 1));
+        assertTrue(e.getMessage().contains("names 2 classes for 3 outputs"), e.getMessage());
+    }
+
     private static String shortened(String body) {
         return body.length() > 200 ? body.substring(0, 200) + "..." : body;
     }

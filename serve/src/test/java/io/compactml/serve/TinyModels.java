@@ -75,6 +75,11 @@ final class TinyModels {
 
     /** Publishes {@link #gemm}({@code scale}) as {@code tiny/<version>} under {@code store}, LATEST naming it. */
     static void publish(ArtifactStore store, String version, float scale) {
+        publish(store, version, scale, null);
+    }
+
+    /** {@link #publish(ArtifactStore, String, float)} with {@code classNames} in the manifest (null: none). */
+    static void publish(ArtifactStore store, String version, float scale, List<String> classNames) {
         byte[] onnx = gemm(scale);
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(OnnxSignature.FILE, onnx);
@@ -96,6 +101,7 @@ final class TinyModels {
                         Map.of("accuracy", 1.0),
                         List.copyOf(entries),
                         OnnxSignature.of(onnx),
-                        null));
+                        null,
+                        classNames));
     }
 }

@@ -30,6 +30,8 @@ import java.util.Map;
  * @param onnx              what {@code model.onnx} takes and gives (null in artifacts published before it existed)
  * @param inputScaling      the per-feature scaling the model applies to its raw input rows (null when it takes its
  *                          inputs as they are)
+ * @param classNames        a classifier trained with {@code label-mapping = auto}: output {@code i} is class
+ *                          {@code classNames.get(i)} (null when its outputs are class indices, or for regression)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Manifest(
@@ -46,7 +48,8 @@ public record Manifest(
         Map<String, Double> metrics,
         List<FileEntry> files,
         OnnxSignature onnx,
-        InputScaling inputScaling) {
+        InputScaling inputScaling,
+        List<String> classNames) {
 
     public static final String FILE_NAME = "manifest.json";
 

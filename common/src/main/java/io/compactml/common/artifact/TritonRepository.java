@@ -36,6 +36,18 @@ public final class TritonRepository {
      * file system's scheme (the same string whether the version was written now or already held the model).
      */
     public String publish(String model, byte[] onnx) {
+        return publish(model, onnx, null);
+    }
+
+    /** The file of class names, one per line in output order, that Triton's classification extension reads. */
+    public static final String LABELS_FILE = "labels.txt";
+
+    /**
+     * As {@link #publish(String, byte[])}, for a classifier whose output {@code i} is {@code classNames.get(i)}
+     * (null: none): {@code <model>/labels.txt} holds them and the output's {@code label_filename} names it, so Triton
+     * answers classification requests with the names.
+     */
+    public String publish(String model, byte[] onnx, List<String> classNames) {
         Path dir = new Path(root, model);
         try {
             FileSystem fs = HadoopFiles.fs(dir, hadoop);
@@ -56,10 +68,16 @@ public final class TritonRepository {
             }
             Path version = new Path(dir, Integer.toString(next));
             HadoopFiles.writeAtomically(fs, new Path(version, OnnxSignature.FILE), onnx);
+            if (classNames != null) {
+                HadoopFiles.writeAtomically(
+                        fs,
+                        new Path(dir, LABELS_FILE),
+                        (String.join("\n", classNames) + "\n").getBytes(StandardCharsets.UTF_8));
+            }
             HadoopFiles.writeAtomically(
                     fs,
                     new Path(dir, "config.pbtxt"),
-                    config(model, OnnxSignature.of(onnx)).getBytes(StandardCharsets.UTF_8));
+                    config(model, OnnxSignature.of(onnx), classNames != null).getBytes(StandardCharsets.UTF_8));
             return fs.makeQualified(version).toString();
         } catch (IOException e) {
             throw new UncheckedIOException("Writing the Triton model " + dir, e);
@@ -68,22 +86,27 @@ public final class TritonRepository {
 
     /** Triton's model configuration: ONNX Runtime, batched on the first dimension, dynamic batching on. */
     static String config(String model, OnnxSignature sig) {
+        return config(model, sig, false);
+    }
+
+    /** With {@code labels}, the output names {@link #LABELS_FILE} as its {@code label_filename}. */
+    static String config(String model, OnnxSignature sig, boolean labels) {
         return "name: \"" + model + "\"\n"
                 + "platform: \"onnxruntime_onnx\"\n"
                 + "max_batch_size: " + MAX_BATCH_SIZE + "\n"
-                + "input [\n" + tensors(sig.inputs()) + "]\n"
-                + "output [\n" + tensors(sig.outputs()) + "]\n"
+                + "input [\n" + tensors(sig.inputs(), false) + "]\n"
+                + "output [\n" + tensors(sig.outputs(), labels) + "]\n"
                 + "dynamic_batching { }\n"
                 + "version_policy: { latest { num_versions: 1 } }\n";
     }
 
-    private static String tensors(List<OnnxSignature.Tensor> tensors) {
+    private static String tensors(List<OnnxSignature.Tensor> tensors, boolean labels) {
         return tensors.stream()
                         .map(t -> "  { name: \"" + t.name() + "\" data_type: TYPE_" + t.datatype() + " dims: [ "
                                 + t.shape().subList(1, t.shape().size()).stream()
                                         .map(String::valueOf)
                                         .collect(Collectors.joining(", "))
-                                + " ] }")
+                                + " ]" + (labels ? " label_filename: \"" + LABELS_FILE + "\"" : "") + " }")
                         .collect(Collectors.joining(",\n"))
                 + "\n";
     }

@@ -14,6 +14,7 @@ import static io.compactml.common.config.ConfigKey.stringList;
 import io.compactml.common.artifact.ModelKind;
 import io.compactml.common.artifact.PublishLayout;
 import io.compactml.common.data.DataFormat;
+import io.compactml.common.data.LabelMapping;
 import io.compactml.common.data.ScalingMethod;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.ServingRuntime;
@@ -90,6 +91,13 @@ public final class ConfigKeys {
                     "features",
                     "Features column (array or ML vector), or a glob such as 'px*' over numbered columns."));
             add(string(prefix + "label", "label", "Label column: a class index, or a float target for regression."));
+            add(oneOf(
+                    prefix + "label-mapping",
+                    LabelMapping.INDEX,
+                    "index: labels are class indices 0..k-1 (or regression targets); auto: labels are class names"
+                            + " (text or numbers), the sorted distinct labels of data.train become the model's classes,"
+                            + " stored in it and in its manifest and served as the 'label' output (use the same on"
+                            + " every labeled split)."));
             add(oneOf(
                     prefix + "scaling",
                     ScalingMethod.DIVIDE,

@@ -13,6 +13,9 @@ import java.io.Serializable;
  * @param labelsUri  for idx: the labels file
  * @param features   features column, or a glob over numbered columns
  * @param label      label column
+ * @param labelMapping how label values become class indices
+ * @param classes    with {@code auto}: the class names of the model the data is read for (class {@code i} is
+ *                   {@code classes.get(i)}), null until a job sets them ({@link #withClasses})
  * @param scaling    how raw values become inputs
  * @param limit      first N examples only (0 = all)
  * @param partitions Spark partitions (0 = default parallelism)
@@ -25,6 +28,8 @@ public record DatasetSpec(
         String labelsUri,
         String features,
         String label,
+        LabelMapping labelMapping,
+        java.util.List<String> classes,
         Scaling scaling,
         int limit,
         int partitions)
@@ -42,9 +47,34 @@ public record DatasetSpec(
                 c.getString(p + "labels-uri"),
                 c.getString(p + "features"),
                 c.getString(p + "label"),
+                c.getEnum(p + "label-mapping", LabelMapping.class),
+                null,
                 scaling,
                 c.getInt(p + "limit"),
                 c.getInt(p + "partitions"));
+    }
+
+    /** This data set read for a model whose class {@code i} is {@code classes.get(i)} (null: none). */
+    public DatasetSpec withClasses(java.util.List<String> classes) {
+        return new DatasetSpec(
+                key,
+                name,
+                uri,
+                format,
+                labelsUri,
+                features,
+                label,
+                labelMapping,
+                classes == null ? null : java.util.List.copyOf(classes),
+                scaling,
+                limit,
+                partitions);
+    }
+
+    /** This data set, its first {@code limit} examples only (0 = all). */
+    public DatasetSpec withLimit(int limit) {
+        return new DatasetSpec(
+                key, name, uri, format, labelsUri, features, label, labelMapping, classes, scaling, limit, partitions);
     }
 
     /** Whether the examples have labels: an IDX labels file, or a label column. */

@@ -1,6 +1,7 @@
 package io.compactml.common.onnx;
 
 import io.compactml.common.Errors;
+import io.compactml.common.model.ClassNames;
 import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelShapes;
 import io.compactml.common.quant.Int8Model;
@@ -129,7 +130,24 @@ public final class OnnxExport {
         }
         g.node("Identity", OUTPUT, List.of(x.name()));
         g.output(OUTPUT, ModelShapes.outputs(net));
-        return g.model(IR_VERSION, OPSET, "compactml");
+        return g.model(IR_VERSION, OPSET, "compactml", metadata(net));
+    }
+
+    /** The {@code metadata_props} key whose value is the class names, a JSON array: output {@code i} is name i. */
+    public static final String CLASS_NAMES = "class_names";
+
+    private static java.util.Map<String, String> metadata(MultiLayerNetwork net) {
+        return ClassNames.of(net)
+                .map(c -> {
+                    try {
+                        return java.util.Map.of(
+                                CLASS_NAMES,
+                                new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(c.names()));
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .orElse(java.util.Map.of());
     }
 
     /** Dense weights [c*h*w, nOut] with rows in channel-height-width order, reordered to height-width-channel. */
@@ -186,8 +204,8 @@ public final class OnnxExport {
 
     /** Reshape of flat input to NCHW, or the flattening of NCHW before a dense layer, with its boundary again. */
     private static Cursor preprocess(OnnxGraph g, Cursor x, InputPreProcessor pre, QuantParams p, int i, boolean hwc) {
-        if (pre == null || pre instanceof FeatureScaling) {
-            // a feature scaling is the graph's first nodes already
+        if (pre == null || pre instanceof FeatureScaling || pre instanceof ClassNames) {
+            // a feature scaling is the graph's first nodes already; class names go in the model's metadata
             return x;
         }
         String prefix = "layer" + i;

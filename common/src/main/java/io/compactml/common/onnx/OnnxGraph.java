@@ -139,10 +139,15 @@ final class OnnxGraph {
         graph.addOutput(valueInfo(name, dims));
     }
 
-    /** The model: this graph, the default domain at {@code opset}, IR version {@code ir}. */
-    byte[] model(long ir, int opset, String producer) {
-        return Onnx.ModelProto.newBuilder()
-                .setIrVersion(ir)
+    /**
+     * The model: this graph, the default domain at {@code opset}, IR version {@code ir}, {@code metadata} as its
+     * {@code metadata_props}.
+     */
+    byte[] model(long ir, int opset, String producer, java.util.Map<String, String> metadata) {
+        Onnx.ModelProto.Builder m = Onnx.ModelProto.newBuilder();
+        metadata.forEach((k, v) -> m.addMetadataProps(
+                Onnx.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        return m.setIrVersion(ir)
                 .setProducerName(producer)
                 .addOpsetImport(
                         Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))

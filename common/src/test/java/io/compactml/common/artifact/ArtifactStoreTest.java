@@ -37,6 +37,7 @@ class ArtifactStoreTest {
                 Map.of("accuracy", 0.9),
                 files,
                 null,
+                null,
                 null);
     }
 

@@ -67,7 +67,7 @@ class OnnxImportTest {
         String y = g.node("MatMul", "mm", List.of("input", w));
         String n = g.node("LayerNormalization", "output", List.of(y, g.floats("gamma", new float[10], 10)));
         g.output(n, 10);
-        byte[] model = g.model(8, 17, "test");
+        byte[] model = g.model(8, 17, "test", java.util.Map.of());
 
         CompactMLException e =
                 assertThrows(CompactMLException.class, () -> OnnxImport.toNetwork(model, "attention.onnx"));

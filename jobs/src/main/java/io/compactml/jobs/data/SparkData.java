@@ -5,7 +5,9 @@ import io.compactml.common.data.DataFormat;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.ExampleBatcher;
 import io.compactml.common.data.IdxFile;
+import io.compactml.common.data.LabelMapping;
 import io.compactml.common.data.Task;
+import io.compactml.common.model.ClassNames;
 import io.compactml.jobs.runtime.HadoopConf;
 import io.compactml.jobs.tables.Scope;
 import java.io.IOException;
@@ -35,6 +37,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.TaskCompletionListener;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import scala.Tuple2;
 
@@ -72,9 +75,13 @@ public final class SparkData {
         return load(spark, spec, 1);
     }
 
-    /** Loads {@code spec} for a model of {@code inputs} features, refusing data of another width. */
-    public static Loaded loadFor(SparkSession spark, DatasetSpec spec, int inputs, int batch) {
-        Loaded data = load(spark, spec, batch);
+    /**
+     * Loads {@code spec} for {@code net}: refusing data of another width than it takes, labels mapped to its class
+     * names when it stores them ({@link #forModel}).
+     */
+    public static Loaded loadFor(SparkSession spark, DatasetSpec spec, MultiLayerNetwork net, int batch) {
+        int inputs = io.compactml.common.model.ModelShapes.inputs(net);
+        Loaded data = load(spark, forModel(spec, net), batch);
         if (data.inputs() != inputs) {
             throw Errors.featureLengthMismatch(spec.name(), spec.features(), inputs, data.inputs());
         }
@@ -100,6 +107,7 @@ public final class SparkData {
     }
 
     private static Loaded read(SparkSession spark, DatasetSpec spec, int batch) {
+        checkMappable(spec);
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         requireExists(spec.key() + ".uri", spec.uri(), hadoop);
         if (spec.format() == DataFormat.IDX) {
@@ -248,7 +256,8 @@ public final class SparkData {
         return spec.partitions() > 0 ? spec.partitions() : spark.sparkContext().defaultParallelism();
     }
 
-    private static Loaded loadTable(SparkSession spark, DatasetSpec spec) {
+    /** The table as stored, its label column checked to exist. */
+    private static Dataset<Row> readTable(SparkSession spark, DatasetSpec spec) {
         Dataset<Row> raw = spec.format() == DataFormat.CSV
                 ? spark.read()
                         .option("header", "true")
@@ -259,6 +268,65 @@ public final class SparkData {
         if (!columns.contains(spec.label())) {
             throw Errors.noSuchColumn(spec, "label", spec.label(), columns);
         }
+        return raw;
+    }
+
+    /** The most classes {@link #classNames} takes from a label column (more: it holds no class names). */
+    public static final int MAX_CLASSES = 10_000;
+
+    /**
+     * The label vocabulary of {@code spec} ({@code label-mapping = auto}): the distinct values of its label column,
+     * sorted numerically for a numeric column and by their text otherwise (as scikit-learn's {@code LabelEncoder}
+     * sorts), as text. One Spark pass over the label column.
+     *
+     * @throws io.compactml.common.CompactMLException (usage) for IDX files (their labels are class indices), a label
+     *     column with no values, or more than {@link #MAX_CLASSES} distinct values (a regression target or an id)
+     */
+    public static List<String> classNames(SparkSession spark, DatasetSpec spec) {
+        checkMappable(spec);
+        requireExists(spec.key() + ".uri", spec.uri(), spark.sparkContext().hadoopConfiguration());
+        Dataset<Row> raw = readTable(spark, spec);
+        Column c = column(raw, spec.label());
+        boolean numeric = raw.schema().apply(spec.label()).dataType() instanceof NumericType;
+        List<Row> distinct = raw.select(c.as("v"), c.cast(DataTypes.StringType).as("name"))
+                .filter(c.isNotNull())
+                .dropDuplicates("name")
+                .limit(MAX_CLASSES + 1)
+                .collectAsList();
+        if (distinct.isEmpty()) {
+            throw Errors.badDataset(spec.name(), "label column '" + spec.label() + "' holds no values");
+        }
+        if (distinct.size() > MAX_CLASSES) {
+            throw Errors.badConfigValue(
+                    spec.key() + ".label-mapping",
+                    "auto",
+                    "index: label column '" + spec.label() + "' holds more than " + MAX_CLASSES
+                            + " distinct values, which are not class names (a regression target or an id?)");
+        }
+        List<Row> sorted = new ArrayList<>(distinct);
+        sorted.sort(
+                numeric
+                        ? Comparator.comparingDouble((Row r) -> ((Number) r.get(0)).doubleValue())
+                        : Comparator.comparing((Row r) -> r.getString(1)));
+        return sorted.stream().map(r -> r.getString(1)).toList();
+    }
+
+    private static void checkMappable(DatasetSpec spec) {
+        if (spec.labelMapping() == LabelMapping.AUTO && spec.format() == DataFormat.IDX) {
+            throw Errors.badConfigValue(
+                    spec.key() + ".label-mapping",
+                    "auto",
+                    "index for format = idx (its labels are class indices already)");
+        }
+    }
+
+    /** {@code spec} read for {@code net}: with the class names it stores, if any ({@code label-mapping = auto}). */
+    public static DatasetSpec forModel(DatasetSpec spec, MultiLayerNetwork net) {
+        return spec.withClasses(ClassNames.namesOf(net));
+    }
+
+    private static Loaded loadTable(SparkSession spark, DatasetSpec spec) {
+        Dataset<Row> raw = readTable(spark, spec);
         Column label = labelColumn(spec, raw);
         Column features = featuresColumn(spec, raw);
         Dataset<Row> df = withPositions(
@@ -335,6 +403,9 @@ public final class SparkData {
      */
     private static Column labelColumn(DatasetSpec spec, Dataset<Row> raw) {
         Column c = column(raw, spec.label());
+        if (spec.labelMapping() == LabelMapping.AUTO) {
+            return classIndex(spec, raw, c);
+        }
         DataType t = raw.schema().apply(spec.label()).dataType();
         if (!(t instanceof NumericType) && !(t instanceof org.apache.spark.sql.types.BooleanType)) {
             List<Row> bad = raw.filter(
@@ -346,6 +417,28 @@ public final class SparkData {
             }
         }
         return c.cast(DataTypes.DoubleType);
+    }
+
+    /**
+     * The label column as the index of its value in {@code spec.classes()}, a double. A label that is not one of
+     * them is refused before any task reads the data, naming the value and the classes (one pass over the column).
+     */
+    private static Column classIndex(DatasetSpec spec, Dataset<Row> raw, Column c) {
+        List<String> classes = spec.classes();
+        if (classes == null) {
+            throw new IllegalStateException(
+                    spec.key() + " has label-mapping = auto but was read for no model's classes");
+        }
+        Column text = c.cast(DataTypes.StringType);
+        Column position = functions.array_position(
+                functions.array(classes.stream().map(functions::lit).toArray(Column[]::new)), text);
+        List<Row> unknown = raw.filter(text.isNotNull().and(position.equalTo(0)))
+                .select(text)
+                .takeAsList(1);
+        if (!unknown.isEmpty()) {
+            throw Errors.unknownLabel(spec, unknown.get(0).getString(0), ClassNames.preview(classes));
+        }
+        return position.minus(1).cast(DataTypes.DoubleType);
     }
 
     private static Column featuresColumn(DatasetSpec spec, Dataset<Row> raw) {

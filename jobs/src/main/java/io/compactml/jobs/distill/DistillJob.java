@@ -7,6 +7,7 @@ import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.distill.DistillSettings;
 import io.compactml.common.distill.DistillationLoss;
+import io.compactml.common.model.ClassNames;
 import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.NetworkSpec;
@@ -149,6 +150,8 @@ public final class DistillJob {
         MultiLayerConfiguration conf = spec.build(inputs, new DistillationLoss(s.alpha(), s.temperature()));
         // the student takes the teacher's raw rows: it scales them with the teacher's stored statistics
         FeatureScaling.of(teacher.net()).ifPresent(f -> f.attachTo(conf));
+        // and names the classes as the teacher does
+        ClassNames.of(teacher.net()).ifPresent(n -> n.attachTo(conf, spec.outputs()));
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
         TrainJob.Fitted fitted = new TrainJob(ctx).fit(net, batches, holdout, name + "-" + s.name(), budget, 1, null);
@@ -275,7 +278,7 @@ public final class DistillJob {
                     "have " + width + " values per example, but the student has" + " network.outputs = " + outputs
                             + ".");
         }
-        SparkData.Loaded data = SparkData.load(ctx.spark(), spec);
+        SparkData.Loaded data = SparkData.load(ctx.spark(), SparkData.forModel(spec, teacher.net()));
         Dataset<Row> joined = data.rows()
                 .join(
                         rows.select(

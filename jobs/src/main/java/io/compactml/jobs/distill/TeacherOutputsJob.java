@@ -61,7 +61,7 @@ public final class TeacherOutputsJob {
         }
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "train");
         int batch = settings.teacherBatchSize();
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, batch);
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, net, batch);
         String version = SparkData.version(spec, ctx.hadoop());
         Stamp stamp = new Stamp(ctx.runId(), teacher.sha256(), spec.name(), version);
         String uri = teacher.uri();

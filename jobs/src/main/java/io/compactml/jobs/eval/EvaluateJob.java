@@ -121,7 +121,7 @@ public final class EvaluateJob {
 
     private JavaRDD<DataSet> batches(MultiLayerNetwork net, DatasetSpec spec) {
         int inputs = ModelShapes.inputs(net);
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, 1);
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, net, 1);
         return SparkData.minibatches(
                 data, inputs, ModelShapes.outputs(net), ModelShapes.task(net), settings.batchSize());
     }

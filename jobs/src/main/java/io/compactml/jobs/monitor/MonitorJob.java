@@ -73,7 +73,8 @@ public final class MonitorJob {
      */
     public Reference reference(Served served, MonitorSettings s) {
         Reference ref = Reference.read(ctx, served, s);
-        return ref.withPredictions(measure(served, referenceData(s), false).predicted());
+        return ref.withPredictions(
+                measure(served, referenceData(s, served), false).predicted());
     }
 
     /**
@@ -108,27 +109,18 @@ public final class MonitorJob {
     }
 
     /** {@code data.calibration}, its first {@code monitor.reference-limit} rows: the reference predictions. */
-    private SparkData.Loaded referenceData(MonitorSettings s) {
+    private SparkData.Loaded referenceData(MonitorSettings s, Served served) {
         DatasetSpec c = DatasetSpec.from(ctx.config(), "calibration");
         int limit = c.limit() == 0 ? s.referenceLimit() : Math.min(c.limit(), s.referenceLimit());
-        DatasetSpec limited = new DatasetSpec(
-                c.key(),
-                c.name(),
-                c.uri(),
-                c.format(),
-                c.labelsUri(),
-                c.features(),
-                c.label(),
-                c.scaling(),
-                limit,
-                c.partitions());
-        return SparkData.load(ctx.spark(), limited);
+        DatasetSpec limited = c.withLimit(limit);
+        return SparkData.load(ctx.spark(), SparkData.forModel(limited, served.net()));
     }
 
     /** The window: {@code data.monitor}, or the inference log's rows of the model in the time window. */
     public SparkData.Loaded window(MonitorSettings s, Served served) {
         if (s.source() == MonitorSource.DATA) {
-            return SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "monitor"));
+            return SparkData.load(
+                    ctx.spark(), SparkData.forModel(DatasetSpec.from(ctx.config(), "monitor"), served.net()));
         }
         String uri = io.compactml.common.config.Locations.inferenceLog(ctx.config());
         Dataset<Row> log = InferenceLogTable.read(ctx.spark(), uri, served.model(), s.windowStart(), s.windowEnd());
@@ -145,6 +137,8 @@ public final class MonitorJob {
                 "",
                 "features",
                 "",
+                io.compactml.common.data.LabelMapping.INDEX,
+                null,
                 Scaling.NONE,
                 0,
                 0);

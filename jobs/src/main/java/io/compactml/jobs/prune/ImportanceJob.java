@@ -157,7 +157,7 @@ public final class ImportanceJob {
         }
         MultiLayerNetwork net = model.net();
         int inputs = ModelShapes.inputs(net);
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, settings.batchSize());
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, net, settings.batchSize());
         JavaRDD<Tuple2<Long, DataSet>> batches = SparkData.numberedMinibatches(
                 data, inputs, ModelShapes.outputs(net), ModelShapes.task(net), settings.batchSize());
         return pass("importance", spec, model, batches, ImportanceJob::accumulate);
@@ -166,7 +166,7 @@ public final class ImportanceJob {
     private ChannelEntropy entropy(LoadedModel model, ImportanceSettings settings) {
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "train");
         int inputs = ModelShapes.inputs(model.net());
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, settings.batchSize());
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, model.net(), settings.batchSize());
         JavaRDD<Tuple2<Long, DataSet>> batches = SparkData.numberedFeatureBatches(data, inputs, settings.batchSize());
         ChannelEntropy entropy = pass("entropy", spec, model, batches, ImportanceJob::entropy);
         if (entropy.nonFinite() > 0) {

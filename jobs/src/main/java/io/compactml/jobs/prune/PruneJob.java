@@ -210,7 +210,8 @@ public final class PruneJob {
     private MultiLayerNetwork fineTune(
             MultiLayerNetwork net, PruneSettings settings, TrainJob.EpochStart start, String name) {
         net.setLearningRate(settings.learningRate());
-        SparkData.Loaded train = SparkData.load(ctx.spark(), DatasetSpec.from(ctx.config(), "train"));
+        SparkData.Loaded train =
+                SparkData.load(ctx.spark(), SparkData.forModel(DatasetSpec.from(ctx.config(), "train"), net));
         TrainJob trainer = new TrainJob(ctx);
         TrainBudget budget = budget(settings);
         JavaRDD<DataSet> holdout = null;

@@ -118,6 +118,8 @@ public final class PublishJob {
         Map<String, String> data = manifestData(c, provenance);
         PublishSettings settings = PublishSettings.from(c);
         byte[] onnx = kind.format().toOnnx(bytes, name);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork network =
+                kind.format().network(bytes, name);
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(kind.format().fileName(), bytes);
         files.put(OnnxSignature.FILE, onnx);
@@ -140,11 +142,13 @@ public final class PublishJob {
                         metrics,
                         entries,
                         OnnxSignature.of(onnx),
-                        inputScaling(kind.format().network(bytes, name))));
+                        inputScaling(network),
+                        io.compactml.common.model.ClassNames.namesOf(network)));
         if (settings.layout() == PublishLayout.TRITON) {
             Console.out(
                     "  triton model repository: %s",
-                    new TritonRepository(settings.tritonRoot(c), ctx.hadoop()).publish(name, onnx));
+                    new TritonRepository(settings.tritonRoot(c), ctx.hadoop())
+                            .publish(name, onnx, io.compactml.common.model.ClassNames.namesOf(network)));
         }
         recordArtifact(published, kind, sha, sourceSha, bytes.length, store.read(name, version, Manifest.FILE_NAME));
         return published;

@@ -81,7 +81,7 @@ public final class VerifyJob {
         int inputs = ModelShapes.inputs(net);
         int outputs = ModelShapes.outputs(net);
         EvaluateSettings settings = EvaluateSettings.from(ctx.config());
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), inputs, 1);
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), net, 1);
         JavaRDD<DataSet> batches =
                 SparkData.minibatches(data, inputs, outputs, ModelShapes.task(net), settings.batchSize());
         return VariantEvaluator.evaluate(

@@ -65,7 +65,7 @@ public final class CalibrateJob {
         MultiLayerNetwork net = model.net();
         int inputs = ModelShapes.inputs(net);
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "calibration");
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, inputs, settings.batchSize());
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, net, settings.batchSize());
         long t0 = System.nanoTime();
         FloatHistogram[] hists = observe(model, data, settings.batchSize());
         FloatHistogram in = hists[0];

@@ -199,7 +199,7 @@ public final class QuantizeJob {
 
     private JavaRDD<DataSet> evaluationBatches(MultiLayerNetwork net) {
         int inputs = ModelShapes.inputs(net);
-        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), inputs, 1);
+        SparkData.Loaded data = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), net, 1);
         return SparkData.minibatches(
                         data,
                         inputs,

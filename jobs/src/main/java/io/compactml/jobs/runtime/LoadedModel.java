@@ -2,6 +2,7 @@ package io.compactml.jobs.runtime;
 
 import io.compactml.common.config.ConfigKeys;
 import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.model.ClassNames;
 import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -25,16 +26,19 @@ public record LoadedModel(String name, String uri, byte[] zip, MultiLayerNetwork
     public static LoadedModel read(JobContext ctx) {
         String uri = ctx.modelUri();
         LoadedModel m = of(ctx.locations().modelName(), uri, ModelFiles.readModel(uri, ctx.hadoop()));
-        checkScaling(ctx, m.net(), m.name());
+        checkData(ctx, m.net(), m.name());
         return m;
     }
 
     /**
-     * Checks every {@code data.<split>} against the scaling {@code net} stores ({@link FeatureScaling#checkData}).
+     * Checks every {@code data.<split>} against the scaling and the class names {@code net} stores
+     * ({@link FeatureScaling#checkData}, {@link ClassNames#checkData}).
      */
-    public static void checkScaling(JobContext ctx, MultiLayerNetwork net, String name) {
+    public static void checkData(JobContext ctx, MultiLayerNetwork net, String name) {
         for (String split : ConfigKeys.DATA_SPLITS) {
-            FeatureScaling.checkData(net, name, DatasetSpec.from(ctx.config(), split));
+            DatasetSpec spec = DatasetSpec.from(ctx.config(), split);
+            FeatureScaling.checkData(net, name, spec);
+            ClassNames.checkData(net, name, spec);
         }
     }
 }

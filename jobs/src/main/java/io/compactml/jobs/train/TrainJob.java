@@ -1,11 +1,14 @@
 package io.compactml.jobs.train;
 
+import io.compactml.common.Errors;
 import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.FeatureMoments;
+import io.compactml.common.data.LabelMapping;
 import io.compactml.common.data.ScalingMethod;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.EvaluateSettings;
+import io.compactml.common.model.ClassNames;
 import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
@@ -82,8 +85,16 @@ public final class TrainJob {
 
     public Result run() {
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "train");
+        NetworkSpec network = NetworkSpec.from(ctx.config());
+        ClassNames classes = classNames(spec, network);
+        if (classes != null) {
+            spec = spec.withClasses(classes.names());
+        }
         SparkData.Loaded train = SparkData.load(ctx.spark(), spec);
-        MultiLayerConfiguration conf = NetworkSpec.from(ctx.config()).build(train.inputs());
+        MultiLayerConfiguration conf = network.build(train.inputs());
+        if (classes != null) {
+            classes.attachTo(conf, network.outputs());
+        }
         ScalingMethod method = spec.scaling().method();
         if (method.storedInModel()) {
             FeatureScaling.checkAttachable(conf, method.id());
@@ -95,12 +106,33 @@ public final class TrainJob {
         }
         MultiLayerNetwork init = new MultiLayerNetwork(conf);
         init.init();
-        LoadedModel.checkScaling(ctx, init, name);
+        LoadedModel.checkData(ctx, init, name);
         Fitted fitted = fit(init, batches, name, settings.epochs(), null);
         byte[] zip = ModelIO.toBytes(fitted.net());
         String uri = ctx.trainedModelUri(name, ctx.runId());
         ModelFiles.write(uri, ModelFormat.DL4J_ZIP, zip, ctx.hadoop());
         return new Result(uri, zip, ModelIO.sha256(zip), fitted.history(), fitted.workers());
+    }
+
+    /**
+     * With {@code label-mapping = auto}: the class names of {@code data.train} (sorted distinct labels,
+     * {@link SparkData#classNames}), printed; else null.
+     *
+     * @throws io.compactml.common.CompactMLException (usage) for a regression task
+     */
+    private ClassNames classNames(DatasetSpec spec, NetworkSpec network) {
+        if (spec.labelMapping() != LabelMapping.AUTO) {
+            return null;
+        }
+        if (network.task() != Task.CLASSIFICATION) {
+            throw Errors.badConfigValue(
+                    spec.key() + ".label-mapping", "auto", "index for task = regression (its labels are targets)");
+        }
+        List<String> names = SparkData.classNames(ctx.spark(), spec);
+        Console.out(
+                "train %s: %d classes in data.train, stored in the model: %s",
+                ctx.locations().modelName(), names.size(), ClassNames.preview(names));
+        return new ClassNames(names);
     }
 
     /**
@@ -276,7 +308,7 @@ public final class TrainJob {
 
     private JavaRDD<DataSet> validationBatches(MultiLayerNetwork net) {
         int inputs = ModelShapes.inputs(net);
-        SparkData.Loaded eval = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), inputs, 1);
+        SparkData.Loaded eval = SparkData.loadFor(ctx.spark(), DatasetSpec.from(ctx.config(), "eval"), net, 1);
         return SparkData.minibatches(
                         eval,
                         inputs,
