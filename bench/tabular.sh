@@ -2,7 +2,7 @@
 # Tables in raw units (jobs/src/test/resources/tabular, made by make_tables.py): what per-feature standardization
 # buys the source model and its int8, pruned and distilled forms, against scikit-learn baselines on the same
 # standardized tables (bench/tabular_baseline.py, Debian's python3-sklearn, when installed).
-#   bench/tabular.sh        (about 10 minutes on 2 cores)
+#   bench/tabular.sh        (about 40 minutes on 2 cores)
 # loans: 3 classes, 8 features with standard deviations from 2e4 down to 2e-3, MLP 8-64-32-3, 30 epochs;
 # loans-names: the loans tables with class names as labels, label-mapping = auto;
 # regression: the article's shape 10 -> Dense(10, relu) -> Dense(1), 60 epochs. Both on local[2].

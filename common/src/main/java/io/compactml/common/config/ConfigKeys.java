@@ -199,7 +199,27 @@ public final class ConfigKeys {
                 "quantize.weights",
                 WeightGranularity.PER_CHANNEL,
                 "Weight scales: one per output channel (TFLite default) or one per tensor; symmetric in [-127, 127]."));
+        add(integer(
+                "quantize.weight-bits",
+                8,
+                1,
+                8,
+                "Bits of the quantized weights: 8, 4 or 2 (symmetric in [-(2^(b-1)-1), 2^(b-1)-1], scales by the least"
+                        + " squared error for 4 and 2) or 1 (binary: sign times mean |w| per channel); activations stay"
+                        + " 8-bit. The file packs 4-bit weights two to a byte, 2-bit four, 1-bit eight."));
 
+        add(integer(
+                "qat.epochs",
+                2,
+                1,
+                10_000,
+                "qat: epochs of fine-tuning over data.train with the weights fake-quantized at quantize.weight-bits."));
+        add(decimal(
+                "qat.learning-rate",
+                1e-4,
+                1e-9,
+                10.0,
+                "qat: Adam's learning rate while fine-tuning (a tenth of training's: the weights start trained)."));
         add(oneOf(
                 "quantize.method",
                 CalibrationMethod.PERCENTILE,

@@ -34,8 +34,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * is supported (exit 2).
  */
 public final class OnnxImport {
-    static final String SUPPORTED =
-            "Gemm, MatMul + Add, Conv, MaxPool, Flatten, Reshape, Relu, Tanh, Sigmoid," + " Softmax, Identity, Dropout";
+    static final String SUPPORTED = "Gemm, MatMul + Add, Conv, MaxPool, Flatten, Reshape, Relu, Tanh, Sigmoid,"
+            + " Softmax, Identity, Dropout, and Sub, Mul or Div by per-feature constants before the first layer";
 
     private OnnxImport() {}
 
@@ -80,10 +80,119 @@ public final class OnnxImport {
         List<Part> parts = new ArrayList<>();
         boolean softmax = false;
         long[][] images = new long[1][];
+        Scaling scaling = new Scaling(inputShape);
         for (Onnx.NodeProto n : graph.getNodeList()) {
-            softmax = read(n, constants, parts, inputShape, images) || softmax;
+            if (!scaling.read(n, constants, parts)) {
+                softmax = read(n, constants, parts, inputShape, images) || softmax;
+            }
         }
-        return build(parts, images[0] != null ? images[0] : inputShape, softmax, source);
+        MultiLayerNetwork net = build(parts, images[0] != null ? images[0] : inputShape, softmax, source);
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
+        boolean stored = false;
+        if (scaling.present()) {
+            scaling.toFeatureScaling().attachTo(conf);
+            stored = true;
+        }
+        List<String> names = classNames(bytes, source);
+        if (names != null) {
+            int outputs = io.compactml.common.model.ModelShapes.outputs(net);
+            if (names.size() != outputs) {
+                throw Errors.unreadableOnnx(
+                        source, "its metadata names " + names.size() + " classes for " + outputs + " outputs");
+            }
+            new io.compactml.common.model.ClassNames(names).attachTo(conf, names.size());
+            stored = true;
+        }
+        if (!stored) {
+            return net;
+        }
+        MultiLayerNetwork with = new MultiLayerNetwork(conf);
+        with.init(net.params(), false);
+        return with;
+    }
+
+    /**
+     * A per-feature normalization before the first layer: {@code Sub} of a shift, then {@code Mul} by a factor or
+     * {@code Div} by a divisor ({@code (x - mean) / std}, as PyTorch exports it, or {@link OnnxExport}'s scaling),
+     * each on constants of one value or [features]; read as a {@link io.compactml.common.model.FeatureScaling}, so the
+     * network takes raw rows as the graph does.
+     */
+    private static final class Scaling {
+        final int features;
+        float[] shift;
+        float[] factor;
+
+        Scaling(long[] inputShape) {
+            this.features = inputShape.length == 2 ? (int) inputShape[1] : -1;
+        }
+
+        /** Whether {@code n} is part of the normalization (then it is taken in). */
+        boolean read(Onnx.NodeProto n, Map<String, Tensor> constants, List<Part> parts) {
+            String op = n.getOpType();
+            if (!parts.isEmpty() || !(op.equals("Sub") || op.equals("Mul") || op.equals("Div"))) {
+                return false;
+            }
+            if (features < 0) {
+                throw Errors.unsupportedOnnx(op + " on an image input", n.getName(), SUPPORTED);
+            }
+            float[] c = perFeature(constant(n, 1, constants).values(), n);
+            if (op.equals("Sub")) {
+                if (shift != null || factor != null) {
+                    throw Errors.unsupportedOnnx("Sub after another Sub, Mul or Div", n.getName(), SUPPORTED);
+                }
+                shift = c;
+                return true;
+            }
+            if (factor != null) {
+                throw Errors.unsupportedOnnx(op + " after another Mul or Div", n.getName(), SUPPORTED);
+            }
+            factor = new float[features];
+            for (int j = 0; j < features; j++) {
+                factor[j] = op.equals("Mul") ? c[j] : 1 / c[j];
+            }
+            return true;
+        }
+
+        private float[] perFeature(float[] c, Onnx.NodeProto n) {
+            if (c.length == features) {
+                return c;
+            }
+            if (c.length == 1) {
+                float[] all = new float[features];
+                java.util.Arrays.fill(all, c[0]);
+                return all;
+            }
+            throw Errors.unsupportedOnnx(
+                    n.getOpType() + " by " + c.length + " values on " + features + " features", n.getName(), SUPPORTED);
+        }
+
+        boolean present() {
+            return shift != null || factor != null;
+        }
+
+        io.compactml.common.model.FeatureScaling toFeatureScaling() {
+            float[] ones = new float[features];
+            java.util.Arrays.fill(ones, 1f);
+            return new io.compactml.common.model.FeatureScaling(
+                    "standardize", shift == null ? new float[features] : shift, factor == null ? ones : factor);
+        }
+    }
+
+    /** The class names in the model's {@code metadata_props} ({@link OnnxExport#CLASS_NAMES}), or null. */
+    private static List<String> classNames(byte[] bytes, String source) {
+        try {
+            for (Onnx.StringStringEntryProto e :
+                    Onnx.ModelProto.parseFrom(bytes).getMetadataPropsList()) {
+                if (e.getKey().equals(OnnxExport.CLASS_NAMES)) {
+                    return java.util.Arrays.asList(
+                            new com.fasterxml.jackson.databind.ObjectMapper().readValue(e.getValue(), String[].class));
+                }
+            }
+            return null;
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw Errors.unreadableOnnx(
+                    source, "its metadata " + OnnxExport.CLASS_NAMES + " is not a JSON array of distinct names");
+        }
     }
 
     /** Adds what node {@code n} does; true when it is the final softmax. */

@@ -28,9 +28,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * tensor boundary ({@link ActivationObserver} numbering). Layers kept in float (mixed precision) store float32
  * weights and no activation parameters on their output.
  *
+ * <p>Weights may have fewer bits ({@code quantize.weight-bits} 4, 2 or 1, {@link WeightQuantizer}); activations
+ * stay 8-bit. Every weight is held one a byte in memory and runs as int8 (in a QDQ graph too: a 4-bit level is an
+ * int8 value in [-7, 7]); the file packs them.
+ *
  * <p>File format ({@code model.int8}): the {@link ParamFile} framing with magic {@code CMLQ}, version 1; per
- * parameter of kind 0 its float32 values, of kind 1 (int8 weights) its scales and its int8 values; then the
- * trailer, per tensor boundary: present flag, scale, zero point, qmin, qmax.
+ * parameter of kind 0 its float32 values, of kind 1 (int8 weights) its scales and its int8 values, of kind 2
+ * (low-bit weights) its bit width (one byte: 4, 2 or 1), its scales and its values packed {@code 8 / bits} to a
+ * byte ({@link WeightQuantizer#pack}); then the trailer, per tensor boundary: present flag, scale, zero point,
+ * qmin, qmax.
  */
 public final class Int8Model {
     private static final int MAGIC = 0x434D4C51;
@@ -42,8 +48,10 @@ public final class Int8Model {
 
     private static final byte FLOAT = 0;
     private static final byte INT8 = 1;
+    private static final byte LOW_BIT = 2;
 
-    private record Param(int layer, String name, long[] shape, byte[] q, float[] scales, float[] f) {}
+    /** One parameter: quantized values {@code q} of {@code bits} bits with {@code scales}, or float values {@code f}. */
+    private record Param(int layer, String name, long[] shape, byte[] q, float[] scales, float[] f, int bits) {}
 
     private final String configJson;
     private final List<Param> params;
@@ -64,6 +72,19 @@ public final class Int8Model {
      */
     public static Int8Model quantize(
             MultiLayerNetwork net, QuantParams[] activations, boolean perChannel, Set<Integer> floatLayers) {
+        return quantize(net, activations, perChannel, floatLayers, 8);
+    }
+
+    /**
+     * As {@link #quantize(MultiLayerNetwork, QuantParams[], boolean, Set)}, weights at {@code weightBits} bits (8, 4,
+     * 2 or 1: {@link WeightQuantizer#params(INDArray, boolean, int)}).
+     */
+    public static Int8Model quantize(
+            MultiLayerNetwork net,
+            QuantParams[] activations,
+            boolean perChannel,
+            Set<Integer> floatLayers,
+            int weightBits) {
         List<Param> params = new ArrayList<>();
         QuantParams[] acts = activations.clone();
         for (int i = 0; i < net.getnLayers(); i++) {
@@ -87,11 +108,11 @@ public final class Int8Model {
             for (Map.Entry<String, INDArray> e : new LinkedHashMap<>(layer.paramTable()).entrySet()) {
                 INDArray p = e.getValue().castTo(DataType.FLOAT);
                 if (e.getKey().equals("W") && !keepFloat) {
-                    List<QuantParams> qp = WeightQuantizer.params(p, perChannel);
-                    params.add(quantizeWeights(i, p, qp));
+                    List<QuantParams> qp = WeightQuantizer.params(p, perChannel, weightBits);
+                    params.add(quantizeWeights(i, p, qp, weightBits));
                 } else {
                     params.add(new Param(
-                            i, e.getKey(), p.shape(), null, null, p.dup().data().asFloat()));
+                            i, e.getKey(), p.shape(), null, null, p.dup().data().asFloat(), 0));
                 }
             }
         }
@@ -103,12 +124,21 @@ public final class Int8Model {
                 && sub.getPoolingType() == org.deeplearning4j.nn.conf.layers.PoolingType.MAX;
     }
 
-    private static Param quantizeWeights(int layer, INDArray w, List<QuantParams> qp) {
+    private static Param quantizeWeights(int layer, INDArray w, List<QuantParams> qp, int bits) {
         float[] scales = new float[qp.size()];
         for (int c = 0; c < scales.length; c++) {
             scales[c] = qp.get(c).scale();
         }
-        return new Param(layer, "W", w.shape(), WeightQuantizer.quantize(w, qp), scales, null);
+        return new Param(layer, "W", w.shape(), WeightQuantizer.quantize(w, qp, bits), scales, null, bits);
+    }
+
+    /** The bit width of the quantized weights (8, 4, 2 or 1), 8 when no layer has quantized weights. */
+    public int weightBits() {
+        return params.stream()
+                .filter(p -> p.q() != null)
+                .mapToInt(Param::bits)
+                .min()
+                .orElse(8);
     }
 
     /** The network with dequantized weights: what int8 weights compute, in float. */
@@ -173,10 +203,15 @@ public final class Int8Model {
                 Deflater.DEFAULT_COMPRESSION,
                 configJson,
                 params,
-                p -> new ParamFile.Header(p.layer(), p.name(), p.q() == null ? FLOAT : INT8, p.shape()),
+                p -> new ParamFile.Header(
+                        p.layer(), p.name(), p.q() == null ? FLOAT : p.bits() == 8 ? INT8 : LOW_BIT, p.shape()),
                 (out, p) -> {
                     if (p.q() == null) {
                         ParamFile.writeFloats(out, p.f());
+                    } else if (p.bits() != 8) {
+                        out.writeByte(p.bits());
+                        ParamFile.writeFloats(out, p.scales());
+                        ParamFile.writeBytes(out, WeightQuantizer.pack(p.q(), p.bits()));
                     } else {
                         ParamFile.writeFloats(out, p.scales());
                         ParamFile.writeBytes(out, p.q());
@@ -205,9 +240,20 @@ public final class Int8Model {
                 (in, h) -> {
                     if (h.kind() == INT8) {
                         float[] scales = ParamFile.readFloats(in);
-                        return new Param(h.layer(), h.name(), h.shape(), ParamFile.readBytes(in), scales, null);
+                        return new Param(h.layer(), h.name(), h.shape(), ParamFile.readBytes(in), scales, null, 8);
                     }
-                    return new Param(h.layer(), h.name(), h.shape(), null, null, ParamFile.readFloats(in));
+                    if (h.kind() == LOW_BIT) {
+                        int bits = in.readByte();
+                        if (!WeightQuantizer.BITS.contains(bits)) {
+                            throw new java.io.IOException("weights of " + bits + " bits");
+                        }
+                        float[] scales = ParamFile.readFloats(in);
+                        int n = Math.toIntExact(
+                                java.util.Arrays.stream(h.shape()).reduce(1, (a, b) -> a * b));
+                        byte[] q = WeightQuantizer.unpack(ParamFile.readBytes(in), bits, n);
+                        return new Param(h.layer(), h.name(), h.shape(), q, scales, null, bits);
+                    }
+                    return new Param(h.layer(), h.name(), h.shape(), null, null, ParamFile.readFloats(in), 0);
                 },
                 in -> {
                     QuantParams[] acts = new QuantParams[in.readInt()];

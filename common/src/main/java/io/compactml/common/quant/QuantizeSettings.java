@@ -12,6 +12,7 @@ import java.util.List;
  * @param maxAccuracyDrop accuracy budget in points, negative for none ({@link AccuracyBudget})
  * @param sensitivity     measure each layer quantized alone
  * @param weights         weight scales per channel or per tensor
+ * @param weightBits      bits of the quantized weights: 8, 4, 2 or 1 ({@link WeightQuantizer#BITS})
  */
 public record QuantizeSettings(
         CalibrationMethod method,
@@ -19,16 +20,26 @@ public record QuantizeSettings(
         List<Integer> floatLayers,
         double maxAccuracyDrop,
         boolean sensitivity,
-        WeightGranularity weights) {
+        WeightGranularity weights,
+        int weightBits) {
 
+    /**
+     * @throws io.compactml.common.CompactMLException (usage) for a weight bit width other than 8, 4, 2 or 1
+     */
     public static QuantizeSettings from(CompactConfig c) {
+        int bits = c.getInt("quantize.weight-bits");
+        if (!WeightQuantizer.BITS.contains(bits)) {
+            throw io.compactml.common.Errors.badConfigValue(
+                    "quantize.weight-bits", bits, "8, 4 or 2 (symmetric levels) or 1 (binary weights)");
+        }
         return new QuantizeSettings(
                 c.getEnum("quantize.method", CalibrationMethod.class),
                 c.getString("quantize.calibration-run"),
                 c.getIntList("quantize.float-layers"),
                 c.getDouble("quantize.max-accuracy-drop"),
                 c.getBoolean("quantize.sensitivity"),
-                c.getEnum("quantize.weights", WeightGranularity.class));
+                c.getEnum("quantize.weights", WeightGranularity.class),
+                bits);
     }
 
     /**
@@ -42,6 +53,7 @@ public record QuantizeSettings(
                 onSource ? floatLayers : List.of(),
                 maxAccuracyDrop,
                 sensitivity,
-                weights);
+                weights,
+                weightBits);
     }
 }

@@ -77,6 +77,54 @@ class OnnxImportTest {
     }
 
     @Test
+    void compactmlsOwnExportWithScalingAndClassNamesComesBackWithBoth() {
+        org.deeplearning4j.nn.conf.MultiLayerConfiguration conf = io.compactml.common.model.NetworkSpec.from(
+                        io.compactml.common.config.CompactConfig.load(
+                                null, List.of("network.hidden=[6]", "network.outputs=3")))
+                .build(2);
+        io.compactml.common.model.FeatureScaling scaling = new io.compactml.common.model.FeatureScaling(
+                "standardize", new float[] {50_000f, 0.004f}, new float[] {1 / 20_000f, 500f});
+        io.compactml.common.model.ClassNames names =
+                new io.compactml.common.model.ClassNames(List.of("approve", "decline", "review"));
+        scaling.attachTo(conf);
+        names.attachTo(conf, 3);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net =
+                new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(conf);
+        net.init();
+
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork back =
+                OnnxImport.toNetwork(OnnxExport.of(net), "loans.onnx");
+        assertEquals(scaling, io.compactml.common.model.FeatureScaling.of(back).orElseThrow());
+        assertEquals(names, io.compactml.common.model.ClassNames.of(back).orElseThrow());
+        org.nd4j.linalg.api.ndarray.INDArray raw =
+                org.nd4j.linalg.factory.Nd4j.create(new float[][] {{70_000, 0.001f}, {30_000, 0.009f}});
+        assertTrue(
+                back.output(raw, false).sub(net.output(raw, false)).amaxNumber().doubleValue() < 1e-6);
+    }
+
+    @Test
+    void aPytorchStyleNormalizationBeforeTheFirstLayerIsReadAsTheModelsScaling() {
+        // y = ((x - [1, 2]) / [2, 4]) W, W = [[1, 0], [0, 1]]: x = [3, 10] -> [1, 2]
+        OnnxGraph g = new OnnxGraph("normalized");
+        g.input("input", 2);
+        String centred = g.node("Sub", "sub", List.of("input", g.floats("mean", new float[] {1, 2}, 2)));
+        String scaled = g.node("Div", "div", List.of(centred, g.floats("std", new float[] {2, 4}, 2)));
+        String y = g.node("MatMul", "output", List.of(scaled, g.floats("W", new float[] {1, 0, 0, 1}, 2, 2)));
+        g.output(y, 2);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net =
+                OnnxImport.toNetwork(g.model(8, 17, "test", java.util.Map.of()), "normalized.onnx");
+        io.compactml.common.model.FeatureScaling s =
+                io.compactml.common.model.FeatureScaling.of(net).orElseThrow();
+        assertEquals("[1.0, 2.0]", java.util.Arrays.toString(s.shift()));
+        assertEquals("[0.5, 0.25]", java.util.Arrays.toString(s.factor()));
+        assertEquals(
+                "[1.0, 2.0]",
+                java.util.Arrays.toString(net.output(
+                                org.nd4j.linalg.factory.Nd4j.create(new float[][] {{3, 10}}), false)
+                        .toFloatVector()));
+    }
+
+    @Test
     void bytesThatAreNotOnnxAreRefusedAsUnreadable() {
         CompactMLException e = assertThrows(
                 CompactMLException.class,

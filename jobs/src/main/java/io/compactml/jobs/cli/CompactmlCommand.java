@@ -13,6 +13,7 @@ import io.compactml.jobs.prune.PruneJob;
 import io.compactml.jobs.publish.PublishJob;
 import io.compactml.jobs.publish.VerifyJob;
 import io.compactml.jobs.quant.CalibrateJob;
+import io.compactml.jobs.quant.QatJob;
 import io.compactml.jobs.quant.QuantizeJob;
 import io.compactml.jobs.report.ReportJob;
 import io.compactml.jobs.runtime.Console;
@@ -42,6 +43,7 @@ import picocli.CommandLine.Mixin;
             CompactmlCommand.Evaluate.class,
             CompactmlCommand.Calibrate.class,
             CompactmlCommand.Quantize.class,
+            CompactmlCommand.Qat.class,
             CompactmlCommand.Importance.class,
             CompactmlCommand.Prune.class,
             CompactmlCommand.TeacherOutputs.class,
@@ -166,6 +168,36 @@ public final class CompactmlCommand {
                     r.floatZipBytes(),
                     r.floatZipBytes() / (double) r.file().length,
                     r.floatLayers());
+        }
+    }
+
+    @Command(
+            name = "qat",
+            description = "Quantization-aware training: fine-tunes the model with its weights fake-quantized at"
+                    + " quantize.weight-bits (straight-through gradients), then quantizes it as quantize does"
+                    + " (<model>-qat, <model>-qat-int8).")
+    static final class Qat extends JobCommand {
+        @Override
+        void run(JobContext ctx) {
+            QatJob.Result r = new QatJob(ctx).run();
+            QuantizeJob.Result q = r.quantized();
+            Console.out(
+                    "  %-14s %s",
+                    "fine-tuned",
+                    io.compactml.common.data.Task.describe(q.variants().get("float")));
+            Console.out(
+                    "  %-14s %s  sqnr %.1f dB",
+                    "quantized",
+                    io.compactml.common.data.Task.describe(q.variants().get("int8")),
+                    q.variants().get("int8").get("sqnr_db"));
+            Console.out(
+                    "  qat model %s: %,d bytes (float %,d: %.2fx smaller), %d-bit weights, fine-tuned float model %s",
+                    q.uri(),
+                    q.file().length,
+                    q.floatZipBytes(),
+                    q.floatZipBytes() / (double) q.file().length,
+                    q.settings().weightBits(),
+                    r.fineTunedUri());
         }
     }
 

@@ -89,7 +89,16 @@ public final class QuantizeJob {
                     "quantize.max-accuracy-drop", settings.maxAccuracyDrop(), "-1 for a regression model");
         }
         String calibrationRun = ctx.runIdOr(settings.calibrationRun());
-        QuantParams[] acts = activationParams(model, settings, calibrationRun);
+        return quantize(model, settings, activationParams(model, settings, calibrationRun), calibrationRun);
+    }
+
+    /**
+     * {@link #quantize(LoadedModel, QuantizeSettings)} with activation parameters {@code acts} (the calibration of
+     * run {@code calibrationRun}, of this model or of the one it was fine-tuned from).
+     */
+    Result quantize(LoadedModel model, QuantizeSettings settings, QuantParams[] acts, String calibrationRun) {
+        MultiLayerNetwork net = model.net();
+        Task task = ModelShapes.task(net);
         Trials trials = new Trials(model, acts, settings, evaluationBatches(net));
         try {
             Int8Model full = trials.int8(Set.copyOf(settings.floatLayers()));
@@ -151,7 +160,8 @@ public final class QuantizeJob {
         }
 
         Int8Model int8(Set<Integer> floatLayers) {
-            return Int8Model.quantize(model.net(), acts, settings.weights().perChannel(), floatLayers);
+            return Int8Model.quantize(
+                    model.net(), acts, settings.weights().perChannel(), floatLayers, settings.weightBits());
         }
 
         /** Float, int8 weights only, simulated int8, and each layer alone in int8, in one pass. */
@@ -166,7 +176,8 @@ public final class QuantizeJob {
                                     model.net(),
                                     aloneAt(acts, layer),
                                     settings.weights().perChannel(),
-                                    othersThan(model.net(), layer)),
+                                    othersThan(model.net(), layer),
+                                    settings.weightBits()),
                             false));
                 }
             }
@@ -259,7 +270,12 @@ public final class QuantizeJob {
     }
 
     /** The activation parameters of {@code settings.method()} that run {@code run} stored for this model. */
-    private QuantParams[] activationParams(LoadedModel model, QuantizeSettings settings, String run) {
+    /**
+     * The activation parameters of {@code model}'s {@code settings.method()} calibration under {@code run}.
+     *
+     * @throws io.compactml.common.CompactMLException (usage) when that calibration is not in {@code quant_params}
+     */
+    QuantParams[] activationParams(LoadedModel model, QuantizeSettings settings, String run) {
         QuantParams[] acts = new QuantParams[model.net().getnLayers() + 1];
         String method = settings.method().id();
         for (QuantParamRow r : ctx.tables()
@@ -286,7 +302,7 @@ public final class QuantizeJob {
         return acts;
     }
 
-    private static List<Integer> weightLayers(MultiLayerNetwork net, List<Integer> floatLayers) {
+    static List<Integer> weightLayers(MultiLayerNetwork net, List<Integer> floatLayers) {
         List<Integer> layers = new ArrayList<>();
         for (int i = 0; i < net.getnLayers(); i++) {
             if (net.getLayer(i).getParam("W") != null && !floatLayers.contains(i)) {

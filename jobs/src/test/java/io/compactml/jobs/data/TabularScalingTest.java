@@ -51,11 +51,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * small-valued features; without it, {@code calibrate} names the features int8 erases.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TabularScalingTest {
+public class TabularScalingTest {
     private JobContext ctx;
     private TrainJob.Result trained;
 
-    static String table(String name) {
+    public static String table(String name) {
         try {
             return Path.of(TabularScalingTest.class
                             .getResource("/tabular/" + name)
@@ -67,7 +67,7 @@ class TabularScalingTest {
     }
 
     /** Settings for the loans tables with {@code scaling} on every split, plus {@code more}. */
-    static String[] loans(String scaling, String... more) {
+    public static String[] loans(String scaling, String... more) {
         List<String> sets = new ArrayList<>(
                 List.of("model.name=loans", "network.hidden=[32, 16]", "network.outputs=3", "train.epochs=15"));
         sets.addAll(onTable("loans", "f*", scaling));

@@ -1,0 +1,86 @@
+package io.compactml.jobs.quant;
+
+import io.compactml.common.artifact.ModelFormat;
+import io.compactml.common.data.DatasetSpec;
+import io.compactml.common.model.ModelIO;
+import io.compactml.common.quant.QatSettings;
+import io.compactml.common.quant.QuantParams;
+import io.compactml.common.quant.QuantizeSettings;
+import io.compactml.common.quant.StraightThroughWeights;
+import io.compactml.jobs.data.SparkData;
+import io.compactml.jobs.runtime.Console;
+import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.runtime.ModelFiles;
+import io.compactml.jobs.train.TrainJob;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * {@code qat}: quantization-aware training. Starts from the model and its calibration (the post-training
+ * parameters: {@code quantize.method} of {@code quantize.calibration-run}, which must exist), fine-tunes it on Spark
+ * for {@code qat.epochs} at {@code qat.learning-rate} with its weights fake-quantized at {@code quantize.weight-bits}
+ * in every forward pass and straight-through gradients ({@link StraightThroughWeights}, on every worker through
+ * {@link QatHook}; float master weights averaged across workers), then quantizes the fine-tuned weights as
+ * {@code quantize} does, with the calibration's activation ranges kept (activations are 8-bit and not
+ * fake-quantized while fine-tuning).
+ *
+ * <p>Writes the fine-tuned float model {@code <model>-qat} (its epochs in {@code training_history}) and, through
+ * {@link QuantizeJob}, {@code models.root/<model>-qat-int8/<run-id>/model.int8} with its evaluations, its
+ * {@code layer_sensitivity} and {@code quant_decisions}.
+ */
+public final class QatJob {
+    private final JobContext ctx;
+
+    public QatJob(JobContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * @param fineTunedUri the fine-tuned float model
+     * @param history      its epochs
+     * @param quantized    its int8 model and what {@code quantize} measured
+     */
+    public record Result(String fineTunedUri, List<TrainJob.Epoch> history, QuantizeJob.Result quantized) {}
+
+    /** @throws io.compactml.common.CompactMLException (usage) without the calibration to start from */
+    public Result run() {
+        LoadedModel source = LoadedModel.read(ctx);
+        QuantizeSettings q = QuantizeSettings.from(ctx.config());
+        QatSettings s = QatSettings.from(ctx.config());
+        String calibrationRun = ctx.runIdOr(q.calibrationRun());
+        QuantizeJob quantizer = new QuantizeJob(ctx);
+        QuantParams[] acts = quantizer.activationParams(source, q, calibrationRun);
+
+        MultiLayerNetwork net = source.net().clone();
+        net.setLearningRate(s.learningRate());
+        int[] layers = QuantizeJob.weightLayers(net, q.floatLayers()).stream()
+                .mapToInt(Integer::intValue)
+                .toArray();
+        String name = source.name() + "-qat";
+        Console.out(
+                "qat %s: %d epochs at learning rate %g, weights of layers %s fake-quantized at %d bits (%s)",
+                source.name(),
+                s.epochs(),
+                s.learningRate(),
+                java.util.Arrays.toString(layers),
+                q.weightBits(),
+                q.weights().id());
+        StraightThroughWeights ste =
+                new StraightThroughWeights(q.weightBits(), q.weights().perChannel(), layers);
+        TrainJob trainer = new TrainJob(ctx);
+        SparkData.Loaded train =
+                SparkData.load(ctx.spark(), SparkData.forModel(DatasetSpec.from(ctx.config(), "train"), net));
+        TrainJob.Fitted fitted =
+                trainer.fit(net, trainer.labeledBatches(net, train), name, s.epochs(), (epoch, n, master) -> {
+                    if (epoch == 1) {
+                        master.addHook(new QatHook(ste));
+                    }
+                });
+        byte[] zip = ModelIO.toBytes(fitted.net());
+        String uri = ctx.trainedModelUri(name, ctx.runId());
+        ModelFiles.write(uri, ModelFormat.DL4J_ZIP, zip, ctx.hadoop());
+        QuantizeJob.Result quantized = quantizer.quantize(LoadedModel.of(name, uri, zip), q, acts, calibrationRun);
+        return new Result(uri, fitted.history(), quantized);
+    }
+}
