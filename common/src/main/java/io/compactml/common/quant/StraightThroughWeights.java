@@ -31,6 +31,9 @@ public final class StraightThroughWeights implements Serializable {
     private final int[] layers;
     private transient INDArray[] scales;
     private transient INDArray[] master;
+    private transient INDArray[] quantized;
+    private transient INDArray[] inside;
+    private transient boolean pending;
 
     /**
      * @param bits       8, 4, 2 or 1
@@ -60,28 +63,37 @@ public final class StraightThroughWeights implements Serializable {
                 scales[t] = Nd4j.createFromArray(s).castTo(w.dataType());
             }
         }
-        master = new INDArray[layers.length];
+        if (master == null) {
+            master = new INDArray[layers.length];
+            quantized = new INDArray[layers.length];
+            inside = new INDArray[layers.length];
+        }
         for (int t = 0; t < layers.length; t++) {
             INDArray w = weights(net, t);
-            master[t] = w.dup();
-            w.assign(fakeQuantized(w, t));
+            // the master copy in a buffer kept from step to step
+            master[t] = master[t] == null ? w.dup() : master[t].assign(w);
+            quantized[t] = fakeQuantized(w, t);
+            inside[t] = bits > 1 ? insideClip(w, t) : null;
+            w.assign(quantized[t]);
         }
+        pending = true;
     }
 
     /** After the step: the master takes the update where it is inside the clip range, and becomes the weights again. */
     public void update(MultiLayerNetwork net) {
-        if (master == null) {
+        if (!pending) {
             return;
         }
         for (int t = 0; t < layers.length; t++) {
             INDArray w = weights(net, t);
-            INDArray step = w.sub(fakeQuantized(master[t], t));
-            if (bits > 1) {
-                step.muli(insideClip(master[t], t));
+            // the step the optimizer took from Q(master), passed through where the master is inside the clip range
+            INDArray step = w.subi(quantized[t]);
+            if (inside[t] != null) {
+                step.muli(inside[t]);
             }
             w.assign(master[t].addi(step));
         }
-        master = null;
+        pending = false;
     }
 
     private INDArray weights(MultiLayerNetwork net, int t) {
