@@ -65,12 +65,13 @@ public final class OnnxImport {
      * @throws io.compactml.common.CompactMLException (usage) for a file that does not parse or an unsupported op
      */
     public static MultiLayerNetwork toNetwork(byte[] bytes, String source) {
-        Onnx.GraphProto graph;
+        Onnx.ModelProto model;
         try {
-            graph = Onnx.ModelProto.parseFrom(bytes).getGraph();
+            model = Onnx.ModelProto.parseFrom(bytes);
         } catch (Exception e) {
             throw Errors.unreadableOnnx(source, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
+        Onnx.GraphProto graph = model.getGraph();
         if (graph.getNodeCount() == 0) {
             throw Errors.unreadableOnnx(source, "the graph has no nodes");
         }
@@ -93,7 +94,7 @@ public final class OnnxImport {
             scaling.toFeatureScaling().attachTo(conf);
             stored = true;
         }
-        List<String> names = classNames(bytes, source);
+        List<String> names = classNames(model, source);
         if (names != null) {
             int outputs = io.compactml.common.model.ModelShapes.outputs(net);
             if (names.size() != outputs) {
@@ -179,10 +180,9 @@ public final class OnnxImport {
     }
 
     /** The class names in the model's {@code metadata_props} ({@link OnnxExport#CLASS_NAMES}), or null. */
-    private static List<String> classNames(byte[] bytes, String source) {
+    private static List<String> classNames(Onnx.ModelProto model, String source) {
         try {
-            for (Onnx.StringStringEntryProto e :
-                    Onnx.ModelProto.parseFrom(bytes).getMetadataPropsList()) {
+            for (Onnx.StringStringEntryProto e : model.getMetadataPropsList()) {
                 if (e.getKey().equals(OnnxExport.CLASS_NAMES)) {
                     return java.util.Arrays.asList(
                             new com.fasterxml.jackson.databind.ObjectMapper().readValue(e.getValue(), String[].class));

@@ -69,11 +69,7 @@ public final class SparseModel {
                             q[j++] = all[k];
                         }
                     }
-                    float[] scales = new float[qp.size()];
-                    for (int c = 0; c < scales.length; c++) {
-                        scales[c] = qp.get(c).scale();
-                    }
-                    params.add(new Param(i, "W", SPARSE_INT8, p.shape(), mask, null, q, scales));
+                    params.add(new Param(i, "W", SPARSE_INT8, p.shape(), mask, null, q, WeightQuantizer.scales(qp)));
                 } else {
                     float[] nz = new float[nonzero];
                     for (int k = 0, j = 0; k < values.length; k++) {

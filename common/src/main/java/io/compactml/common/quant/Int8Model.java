@@ -125,11 +125,8 @@ public final class Int8Model {
     }
 
     private static Param quantizeWeights(int layer, INDArray w, List<QuantParams> qp, int bits) {
-        float[] scales = new float[qp.size()];
-        for (int c = 0; c < scales.length; c++) {
-            scales[c] = qp.get(c).scale();
-        }
-        return new Param(layer, "W", w.shape(), WeightQuantizer.quantize(w, qp, bits), scales, null, bits);
+        return new Param(
+                layer, "W", w.shape(), WeightQuantizer.quantize(w, qp, bits), WeightQuantizer.scales(qp), null, bits);
     }
 
     /** The bit width of the quantized weights (8, 4, 2 or 1), 8 when no layer has quantized weights. */

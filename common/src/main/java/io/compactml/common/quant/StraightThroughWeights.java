@@ -1,7 +1,6 @@
 package io.compactml.common.quant;
 
 import java.io.Serializable;
-import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -55,11 +54,7 @@ public final class StraightThroughWeights implements Serializable {
             scales = new INDArray[layers.length];
             for (int t = 0; t < layers.length; t++) {
                 INDArray w = weights(net, t);
-                List<QuantParams> p = WeightQuantizer.params(w, perChannel, bits);
-                float[] s = new float[p.size()];
-                for (int c = 0; c < s.length; c++) {
-                    s[c] = p.get(c).scale();
-                }
+                float[] s = WeightQuantizer.scales(WeightQuantizer.params(w, perChannel, bits));
                 scales[t] = Nd4j.createFromArray(s).castTo(w.dataType());
             }
         }

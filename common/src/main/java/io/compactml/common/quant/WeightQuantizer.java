@@ -59,6 +59,15 @@ public final class WeightQuantizer {
         return q;
     }
 
+    /** The scale of each entry of {@code params}, in order: [channels], or [1] per tensor. */
+    public static float[] scales(List<QuantParams> params) {
+        float[] scales = new float[params.size()];
+        for (int c = 0; c < scales.length; c++) {
+            scales[c] = params.get(c).scale();
+        }
+        return scales;
+    }
+
     /** The bit widths weights can have: 8, 4, 2 and 1 (binary). */
     public static final List<Integer> BITS = List.of(8, 4, 2, 1);
 

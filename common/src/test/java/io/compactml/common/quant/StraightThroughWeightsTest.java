@@ -59,12 +59,8 @@ class StraightThroughWeightsTest {
     /** {@code w} through the file format's quantizer: levels and back. */
     private static INDArray quantizedByTheFileFormat(INDArray w, int bits) {
         List<QuantParams> p = WeightQuantizer.params(w, true, bits);
-        float[] scales = new float[p.size()];
-        for (int c = 0; c < scales.length; c++) {
-            scales[c] = p.get(c).scale();
-        }
         byte[] q = WeightQuantizer.quantize(w, p, bits);
-        return Nd4j.create(WeightQuantizer.dequantize(q, w.shape(), scales), w.shape(), 'c');
+        return Nd4j.create(WeightQuantizer.dequantize(q, w.shape(), WeightQuantizer.scales(p)), w.shape(), 'c');
     }
 
     /** DL4J's gradient of {@code param}, per example (as the updater applies it). */
