@@ -41,8 +41,9 @@ WHERE q.kind = 'activation'
 ORDER BY q.run_id, q.tensor_index, q.method;
 
 -- name: layer_sensitivity
--- Accuracy lost when one layer alone is quantized: the layers to keep in float first.
-SELECT run_id, method, layer, layer_name, accuracy, accuracy_drop, sqnr_db
+-- Accuracy lost when one layer alone is quantized: the layers to keep in float first (weight_bits: its width;
+-- with quantize.mixed-bits, also each lower width with the other layers quantized).
+SELECT run_id, method, layer, weight_bits, layer_name, accuracy, accuracy_drop, sqnr_db
 FROM layer_sensitivity
 ORDER BY run_id, accuracy_drop DESC;
 

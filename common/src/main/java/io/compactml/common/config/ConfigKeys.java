@@ -234,6 +234,13 @@ public final class ConfigKeys {
                 "Accuracy budget in points: keep the most sensitive layers in float until the int8 model is within it"
                         + " (-1 = off)."));
         add(bool("quantize.sensitivity", true, "Measure each layer quantized alone (layer_sensitivity)."));
+        add(intList(
+                "quantize.mixed-bits",
+                List.of(),
+                1,
+                "Lower weight widths (4, 2, 1) a layer may take under quantize.max-accuracy-drop, chosen greedily"
+                        + " per layer from each layer's sensitivity at each width (e.g. [4, 2]; [] = every layer"
+                        + " at quantize.weight-bits)."));
 
         add(oneOrMoreOf(
                 "importance.criteria",

@@ -20,7 +20,10 @@ public record PipelineSettings(List<Plan.Candidate> candidates, Selection.Constr
      */
     public static PipelineSettings from(CompactConfig c) {
         return new PipelineSettings(
-                Plan.parse(c.getStringList("pipeline.candidates"), "pipeline.candidates"),
+                Plan.parse(
+                        c.getStringList("pipeline.candidates"),
+                        "pipeline.candidates",
+                        c.getEnum("quantize.method", io.compactml.common.quant.CalibrationMethod.class)),
                 new Selection.Constraints(
                         c.getDouble("pipeline.max-accuracy-drop"),
                         c.getInt("pipeline.max-size-bytes"),

@@ -12,10 +12,15 @@ import java.util.Locale;
 /**
  * The candidates of a compression plan. A candidate is a chain of steps written {@code step>step>...}:
  * {@code distill} (a student from the teacher outputs, trained with {@code distill.*}),
- * {@code prune:<criterion>:<sparsity>} (unstructured, fine-tuned with {@code prune.*}) and
- * {@code int8:<calibration method>}. Distillation can only come first and int8 only last; after a prune step,
- * int8 stores the sparse model's nonzero weights as int8 (the sparse format's int8 option), which needs no
- * calibration: {@link Candidate#work()} is the chain with such a pair made one prune step.
+ * {@code prune:<criterion>:<sparsity>} (unstructured, fine-tuned with {@code prune.*}),
+ * {@code int8:<calibration method>}, the same with lower weight widths {@code int4:<method>},
+ * {@code int2:<method>} and {@code binary[:<method>]} (8-bit activations; {@code quantize.method} when no method
+ * is named), and {@code qat:<bits>} (quantization-aware training with {@code qat.*}, then quantized at those weight
+ * bits from the {@code quantize.method} calibration). Distillation can only come first, quantization only last;
+ * after a prune step, int8 stores the sparse model's nonzero weights as int8 (the sparse format's int8 option),
+ * which needs no calibration: {@link Candidate#work()} is the chain with such a pair made one prune step. Lower
+ * widths and QAT do not follow a prune step (the sparse format stores 8-bit values, and QAT would train the zeros
+ * away).
  */
 public final class Plan {
     private Plan() {}
@@ -24,7 +29,10 @@ public final class Plan {
     public enum Kind {
         DISTILL,
         PRUNE,
-        INT8
+        /** Post-training quantization, weights at {@link Step#bits()}. */
+        INT8,
+        /** Quantization-aware training, then quantization, weights at {@link Step#bits()}. */
+        QAT
     }
 
     /**
@@ -34,14 +42,21 @@ public final class Plan {
      * @param calibration for int8: whose activation parameters are used
      * @param sparsity    for prune: the target sparsity
      * @param int8        for prune: the nonzero weights stored as int8 (a prune step followed by int8)
+     * @param bits        for int8 and qat: the weight bit width (8, 4, 2 or 1)
      */
-    public record Step(Kind kind, Criterion criterion, CalibrationMethod calibration, double sparsity, boolean int8) {
+    public record Step(
+            Kind kind, Criterion criterion, CalibrationMethod calibration, double sparsity, boolean int8, int bits) {
+        /** Whether this step quantizes (post-training or with training). */
+        public boolean quantizes() {
+            return kind == Kind.INT8 || kind == Kind.QAT;
+        }
+
         /** The step's method as written: the criterion of a prune step, the calibration method of an int8 step. */
         public String method() {
             return switch (kind) {
                 case DISTILL -> "";
                 case PRUNE -> criterion.id();
-                case INT8 -> calibration.id();
+                case INT8, QAT -> calibration.id();
             };
         }
 
@@ -50,7 +65,8 @@ public final class Plan {
             return switch (kind) {
                 case DISTILL -> "distill";
                 case PRUNE -> "prune:" + criterion.id() + ":" + trim(sparsity);
-                case INT8 -> "int8:" + calibration.id();
+                case INT8 -> ptqName(bits) + ":" + calibration.id();
+                case QAT -> "qat:" + bits;
             };
         }
     }
@@ -73,7 +89,7 @@ public final class Plan {
                 if (s.kind() == Kind.INT8 && previous != null && previous.kind() == Kind.PRUNE) {
                     out.set(
                             out.size() - 1,
-                            new Step(Kind.PRUNE, previous.criterion(), null, previous.sparsity(), true));
+                            new Step(Kind.PRUNE, previous.criterion(), null, previous.sparsity(), true, 8));
                 } else {
                     out.add(s);
                 }
@@ -87,7 +103,7 @@ public final class Plan {
             return switch (work.get(work.size() - 1).kind()) {
                 case DISTILL -> ModelKind.STUDENT;
                 case PRUNE -> ModelKind.PRUNED;
-                case INT8 -> ModelKind.INT8;
+                case INT8, QAT -> ModelKind.INT8;
             };
         }
 
@@ -104,6 +120,14 @@ public final class Plan {
 
     /** Parses and checks the plan's candidates; {@code key} names the config key in errors. */
     public static List<Candidate> parse(List<String> specs, String key) {
+        return parse(specs, key, CalibrationMethod.PERCENTILE);
+    }
+
+    /**
+     * Parses and checks the plan's candidates; {@code key} names the config key in errors, {@code method} is the
+     * calibration method of {@code binary} without one and of {@code qat:<bits>} ({@code quantize.method}).
+     */
+    public static List<Candidate> parse(List<String> specs, String key, CalibrationMethod method) {
         if (specs.isEmpty()) {
             throw Errors.badConfigValue(
                     key, specs, "at least one candidate, e.g. [\"int8:entropy\", \"prune:magnitude:0.9\"]");
@@ -112,17 +136,25 @@ public final class Plan {
         for (String spec : specs) {
             List<Step> steps = new ArrayList<>();
             for (String part : spec.strip().split(">")) {
-                steps.add(step(part.strip().toLowerCase(Locale.ROOT), spec, key));
+                steps.add(step(part.strip().toLowerCase(Locale.ROOT), spec, key, method));
             }
             for (int i = 0; i < steps.size(); i++) {
-                Kind k = steps.get(i).kind();
-                if (k == Kind.DISTILL && i != 0 || k == Kind.INT8 && i != steps.size() - 1) {
+                Step st = steps.get(i);
+                Kind k = st.kind();
+                if (k == Kind.DISTILL && i != 0 || st.quantizes() && i != steps.size() - 1) {
                     throw Errors.badConfigValue(
                             key,
                             spec,
-                            "distill first and int8 last in a chain ("
-                                    + k.name().toLowerCase(Locale.ROOT) + " is step " + (i + 1) + " of " + steps.size()
-                                    + ")");
+                            "distill first and quantization (int8, int4, int2, binary, qat) last in a chain (" + st
+                                    + " is step " + (i + 1) + " of " + steps.size() + ")");
+                }
+                boolean afterPrune = steps.subList(0, i).stream().anyMatch(p -> p.kind() == Kind.PRUNE);
+                if (afterPrune && st.quantizes() && (k == Kind.QAT || st.bits() != 8)) {
+                    throw Errors.badConfigValue(
+                            key,
+                            spec,
+                            "int8 after a prune step (the sparse format stores 8-bit values; " + st
+                                    + " runs on a model that is not pruned)");
                 }
                 if (k == Kind.PRUNE && steps.subList(0, i).stream().anyMatch(s -> s.kind() == Kind.PRUNE)) {
                     throw Errors.badConfigValue(key, spec, "at most one prune step per candidate");
@@ -138,14 +170,16 @@ public final class Plan {
         return out;
     }
 
-    private static Step step(String part, String spec, String key) {
+    private static Step step(String part, String spec, String key, CalibrationMethod defaultMethod) {
         String[] f = part.split(":");
+        String methods = String.join("|", Choice.ids(CalibrationMethod.class));
         String usage = "steps distill, prune:<" + String.join("|", Criterion.weightIds()) + ">:<sparsity in"
-                + " (0, 1)>, int8:<" + String.join("|", Choice.ids(CalibrationMethod.class)) + ">, chained with '>'";
+                + " (0, 1)>, int8:<" + methods + "> (int4:, int2: likewise), binary[:<" + methods + ">], qat:<8|4|2|1>,"
+                + " chained with '>'";
         switch (f[0]) {
             case "distill":
                 if (f.length == 1) {
-                    return new Step(Kind.DISTILL, null, null, 0, false);
+                    return new Step(Kind.DISTILL, null, null, 0, false, 0);
                 }
                 break;
             case "prune":
@@ -153,22 +187,36 @@ public final class Plan {
                     try {
                         double s = Double.parseDouble(f[2]);
                         if (s > 0 && s < 1) {
-                            return new Step(Kind.PRUNE, Choice.parse(Criterion.class, f[1]), null, s, false);
+                            return new Step(Kind.PRUNE, Choice.parse(Criterion.class, f[1]), null, s, false, 0);
                         }
                     } catch (NumberFormatException e) {
                         // falls through to the error below
                     }
                 }
                 break;
-            case "int8":
+            case "int8", "int4", "int2", "binary":
+                int bits = f[0].equals("binary") ? 1 : Integer.parseInt(f[0].substring(3));
+                if (f.length == 1 && bits == 1) {
+                    return new Step(Kind.INT8, null, defaultMethod, 0, false, 1);
+                }
                 if (f.length == 2 && Choice.ids(CalibrationMethod.class).contains(f[1])) {
-                    return new Step(Kind.INT8, null, CalibrationMethod.parse(f[1]), 0, false);
+                    return new Step(Kind.INT8, null, CalibrationMethod.parse(f[1]), 0, false, bits);
+                }
+                break;
+            case "qat":
+                if (f.length == 2 && List.of("8", "4", "2", "1").contains(f[1])) {
+                    return new Step(Kind.QAT, null, defaultMethod, 0, false, Integer.parseInt(f[1]));
                 }
                 break;
             default:
                 break;
         }
         throw Errors.badConfigValue(key, spec, usage + "; '" + part + "' is not one");
+    }
+
+    /** The step name of post-training quantization with weights at {@code bits}. */
+    private static String ptqName(int bits) {
+        return bits == 1 ? "binary" : "int" + bits;
     }
 
     private static String trim(double v) {

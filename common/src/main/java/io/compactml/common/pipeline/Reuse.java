@@ -22,7 +22,8 @@ public final class Reuse {
     static final List<String> IGNORED = List.of("pipeline.", "publish.", "verify.");
 
     /**
-     * The shared stages candidates need: the calibration methods of int8 steps on the source, the importance
+     * The shared stages candidates need: the calibration methods of quantization steps (int8, lower widths, qat) on
+     * the source, the importance
      * criteria (those with data) of prune steps on the source, and whether any candidate distills (teacher
      * outputs of the source). Steps on a student use the student's own calibration and scores.
      */
@@ -47,7 +48,7 @@ public final class Reuse {
         Set<Criterion> criteria = EnumSet.noneOf(Criterion.class);
         for (Plan.Candidate k : todo) {
             Plan.Step first = k.work().get(0);
-            if (first.kind() == Plan.Kind.INT8) {
+            if (first.quantizes()) {
                 methods.add(first.calibration());
             } else if (first.kind() == Plan.Kind.PRUNE && first.criterion().needsData()) {
                 criteria.add(first.criterion());

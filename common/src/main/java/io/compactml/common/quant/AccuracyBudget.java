@@ -27,11 +27,14 @@ public final class AccuracyBudget {
      *
      * @param floatLayers  the layers in float after this step
      * @param dropPoints   accuracy lost against the float model, in points (NaN without an accuracy)
+     * @param layerBits    the weight bits of every layer after this step, by layer ({@link Int8Model#layerBits()}:
+     *     {@link Int8Model#FLOAT_BITS} for float, 0 without weights); empty when the caller gave none
      * @param withinBudget null without a budget or an accuracy
      */
     public record Step(
             int step,
             List<Integer> floatLayers,
+            List<Integer> layerBits,
             double accuracy,
             double dropPoints,
             Boolean withinBudget,
@@ -71,10 +74,32 @@ public final class AccuracyBudget {
             Evaluated<M> allInt8,
             List<Integer> ranked,
             Function<Set<Integer>, Evaluated<M>> evaluate) {
+        return apply(reference, budgetPoints, floatLayers, allInt8, new int[0], ranked, evaluate);
+    }
+
+    /**
+     * {@link #apply(double, double, Set, Evaluated, List, Function)}, with {@code allInt8Bits} the weight bits of
+     * every layer of {@code allInt8} ({@link Int8Model#layerBits()}) so that every step records its own.
+     */
+    public static <M> Outcome<M> apply(
+            double reference,
+            double budgetPoints,
+            Set<Integer> floatLayers,
+            Evaluated<M> allInt8,
+            int[] allInt8Bits,
+            List<Integer> ranked,
+            Function<Set<Integer>, Evaluated<M>> evaluate) {
         TreeSet<Integer> current = new TreeSet<>(floatLayers);
         Evaluated<M> chosen = allInt8;
         List<Step> steps = new ArrayList<>();
-        steps.add(step(0, current, chosen, reference, budgetPoints, "all supported layers int8"));
+        java.util.function.Function<Set<Integer>, List<Integer>> bits = floats -> {
+            List<Integer> out = new ArrayList<>();
+            for (int i = 0; i < allInt8Bits.length; i++) {
+                out.add(floats.contains(i) && allInt8Bits[i] != 0 ? Int8Model.FLOAT_BITS : allInt8Bits[i]);
+            }
+            return out;
+        };
+        steps.add(step(0, current, bits.apply(current), chosen, reference, budgetPoints, "all supported layers int8"));
         if (budgetPoints < 0) {
             return new Outcome<>(chosen, current, steps);
         }
@@ -87,6 +112,7 @@ public final class AccuracyBudget {
             steps.add(step(
                     steps.size(),
                     current,
+                    bits.apply(current),
                     chosen,
                     reference,
                     budgetPoints,
@@ -98,14 +124,20 @@ public final class AccuracyBudget {
         return new Outcome<>(chosen, current, steps);
     }
 
-    private static double drop(double reference, Evaluated<?> e) {
+    static double drop(double reference, Evaluated<?> e) {
         return 100 * (reference - e.accuracy());
     }
 
-    private static Step step(
-            int n, Set<Integer> floatLayers, Evaluated<?> e, double reference, double budget, String what) {
+    static Step step(
+            int n,
+            Set<Integer> floatLayers,
+            List<Integer> layerBits,
+            Evaluated<?> e,
+            double reference,
+            double budget,
+            String what) {
         double drop = drop(reference, e);
         Boolean within = budget < 0 || Double.isNaN(drop) ? null : drop <= budget;
-        return new Step(n, List.copyOf(floatLayers), e.accuracy(), drop, within, what);
+        return new Step(n, List.copyOf(floatLayers), List.copyOf(layerBits), e.accuracy(), drop, within, what);
     }
 }

@@ -85,6 +85,19 @@ public final class Int8Model {
             boolean perChannel,
             Set<Integer> floatLayers,
             int weightBits) {
+        return quantize(net, activations, perChannel, floatLayers, layer -> weightBits);
+    }
+
+    /**
+     * As {@link #quantize(MultiLayerNetwork, QuantParams[], boolean, Set)}, the weights of layer {@code i} at
+     * {@code weightBits.applyAsInt(i)} bits (8, 4, 2 or 1): mixed bit widths, one per layer.
+     */
+    public static Int8Model quantize(
+            MultiLayerNetwork net,
+            QuantParams[] activations,
+            boolean perChannel,
+            Set<Integer> floatLayers,
+            java.util.function.IntUnaryOperator weightBits) {
         List<Param> params = new ArrayList<>();
         QuantParams[] acts = activations.clone();
         for (int i = 0; i < net.getnLayers(); i++) {
@@ -108,8 +121,9 @@ public final class Int8Model {
             for (Map.Entry<String, INDArray> e : new LinkedHashMap<>(layer.paramTable()).entrySet()) {
                 INDArray p = e.getValue().castTo(DataType.FLOAT);
                 if (e.getKey().equals("W") && !keepFloat) {
-                    List<QuantParams> qp = WeightQuantizer.params(p, perChannel, weightBits);
-                    params.add(quantizeWeights(i, p, qp, weightBits));
+                    int bits = weightBits.applyAsInt(i);
+                    List<QuantParams> qp = WeightQuantizer.params(p, perChannel, bits);
+                    params.add(quantizeWeights(i, p, qp, bits));
                 } else {
                     params.add(new Param(
                             i, e.getKey(), p.shape(), null, null, p.dup().data().asFloat(), 0));
@@ -136,6 +150,24 @@ public final class Int8Model {
                 .mapToInt(Param::bits)
                 .min()
                 .orElse(8);
+    }
+
+    /** Bits of the weights of a layer kept in float, in {@link #layerBits()}. */
+    public static final int FLOAT_BITS = 32;
+
+    /**
+     * The weight bit width of every layer, indexed by layer: 8, 4, 2 or 1 for quantized weights,
+     * {@link #FLOAT_BITS} for float weights, 0 for a layer without weights (pooling).
+     */
+    public int[] layerBits() {
+        int layers = params.stream().mapToInt(Param::layer).max().orElse(-1) + 1;
+        int[] out = new int[Math.max(layers, activations.length - 1)];
+        for (Param p : params) {
+            if (p.name().equals("W")) {
+                out[p.layer()] = p.q() == null ? FLOAT_BITS : p.bits();
+            }
+        }
+        return out;
     }
 
     /** The network with dequantized weights: what int8 weights compute, in float. */

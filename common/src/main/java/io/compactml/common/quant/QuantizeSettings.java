@@ -13,6 +13,8 @@ import java.util.List;
  * @param sensitivity     measure each layer quantized alone
  * @param weights         weight scales per channel or per tensor
  * @param weightBits      bits of the quantized weights: 8, 4, 2 or 1 ({@link WeightQuantizer#BITS})
+ * @param mixedBits       lower widths each layer may take under the accuracy budget ({@link MixedPrecision});
+ *     empty: every layer at {@code weightBits}
  */
 public record QuantizeSettings(
         CalibrationMethod method,
@@ -21,7 +23,8 @@ public record QuantizeSettings(
         double maxAccuracyDrop,
         boolean sensitivity,
         WeightGranularity weights,
-        int weightBits) {
+        int weightBits,
+        List<Integer> mixedBits) {
 
     /**
      * @throws io.compactml.common.CompactMLException (usage) for a weight bit width other than 8, 4, 2 or 1
@@ -32,14 +35,40 @@ public record QuantizeSettings(
             throw io.compactml.common.Errors.badConfigValue(
                     "quantize.weight-bits", bits, "8, 4 or 2 (symmetric levels) or 1 (binary weights)");
         }
+        List<Integer> mixed = c.getIntList("quantize.mixed-bits");
+        for (int b : mixed) {
+            if (!WeightQuantizer.BITS.contains(b) || b >= bits) {
+                throw io.compactml.common.Errors.badConfigValue(
+                        "quantize.mixed-bits",
+                        mixed,
+                        "widths below quantize.weight-bits = " + bits + " among 4, 2 and 1 (e.g. [4, 2]), or []");
+            }
+        }
+        double budget = c.getDouble("quantize.max-accuracy-drop");
+        if (!mixed.isEmpty() && budget < 0) {
+            throw io.compactml.common.Errors.badConfigValue(
+                    "quantize.mixed-bits",
+                    mixed,
+                    "[] without an accuracy budget, or set quantize.max-accuracy-drop (points, e.g. 1.0): the"
+                            + " budget is what the per-layer widths are chosen under");
+        }
         return new QuantizeSettings(
                 c.getEnum("quantize.method", CalibrationMethod.class),
                 c.getString("quantize.calibration-run"),
                 c.getIntList("quantize.float-layers"),
-                c.getDouble("quantize.max-accuracy-drop"),
+                budget,
                 c.getBoolean("quantize.sensitivity"),
                 c.getEnum("quantize.weights", WeightGranularity.class),
-                bits);
+                bits,
+                mixed.stream()
+                        .distinct()
+                        .sorted(java.util.Comparator.reverseOrder())
+                        .toList());
+    }
+
+    /** Whether the layers' bit widths are chosen under the budget ({@link MixedPrecision}). */
+    public boolean mixed() {
+        return !mixedBits.isEmpty();
     }
 
     /**
@@ -47,6 +76,15 @@ public record QuantizeSettings(
      * on a model other than the plan's source, no float layers (they name the source's layers).
      */
     public QuantizeSettings forStep(CalibrationMethod stepMethod, String stepCalibrationRun, boolean onSource) {
+        return forStep(stepMethod, stepCalibrationRun, onSource, weightBits);
+    }
+
+    /**
+     * {@link #forStep(CalibrationMethod, String, boolean)} with the step's weight bits ({@code int4:}, {@code int2:},
+     * {@code binary}); the mixed widths kept are those below it.
+     */
+    public QuantizeSettings forStep(
+            CalibrationMethod stepMethod, String stepCalibrationRun, boolean onSource, int stepBits) {
         return new QuantizeSettings(
                 stepMethod,
                 stepCalibrationRun,
@@ -54,6 +92,13 @@ public record QuantizeSettings(
                 maxAccuracyDrop,
                 sensitivity,
                 weights,
-                weightBits);
+                stepBits,
+                mixedBits.stream().filter(b -> b < stepBits).toList());
+    }
+
+    /** These settings with weights at {@code bits}, no mixed widths (what {@code qat} trains and stores). */
+    public QuantizeSettings withWeightBits(int bits) {
+        return new QuantizeSettings(
+                method, calibrationRun, floatLayers, maxAccuracyDrop, sensitivity, weights, bits, List.of());
     }
 }

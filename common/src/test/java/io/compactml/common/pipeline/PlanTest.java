@@ -36,6 +36,38 @@ class PlanTest {
     }
 
     @Test
+    void lowBitAndQatStepsCarryTheirWeightBits() {
+        List<Plan.Candidate> plan = Plan.parse(
+                List.of(
+                        "int4:mse",
+                        "INT2:entropy",
+                        "binary",
+                        "binary:minmax",
+                        "qat:4",
+                        "distill>qat:2",
+                        "distill>int4:percentile"),
+                "pipeline.candidates",
+                io.compactml.common.quant.CalibrationMethod.ENTROPY);
+        assertEquals(
+                List.of(
+                        "int4:mse",
+                        "int2:entropy",
+                        "binary:entropy",
+                        "binary:minmax",
+                        "qat:4",
+                        "distill>qat:2",
+                        "distill>int4:percentile"),
+                plan.stream().map(Plan.Candidate::name).toList());
+        assertEquals(
+                List.of(4, 2, 1, 1, 4, 2, 4),
+                plan.stream().map(c -> c.last().bits()).toList());
+        assertEquals(Plan.Kind.QAT, plan.get(4).last().kind());
+        assertEquals("entropy", plan.get(4).last().method());
+        assertEquals(io.compactml.common.artifact.ModelKind.INT8, plan.get(5).kind());
+        assertEquals("qat-4", plan.get(4).slug());
+    }
+
+    @Test
     void refusesWhatCannotRun() {
         for (String bad : List.of(
                 "int8:entropy>prune:magnitude:0.5",
@@ -48,6 +80,14 @@ class PlanTest {
                 "int8",
                 "int8:kl",
                 "quantize:entropy",
+                "int3:mse",
+                "int4",
+                "qat",
+                "qat:3",
+                "qat:4>int8:mse",
+                // the sparse format stores 8-bit values; qat would train the zeros away
+                "prune:magnitude:0.5>int4:mse",
+                "prune:magnitude:0.5>qat:4",
                 "")) {
             CompactMLException e =
                     assertThrows(CompactMLException.class, () -> Plan.parse(List.of(bad), "pipeline.candidates"), bad);

@@ -19,6 +19,7 @@ import io.compactml.common.prune.ImportanceSettings;
 import io.compactml.common.prune.PruneSettings;
 import io.compactml.common.quant.CalibrationMethod;
 import io.compactml.common.quant.CalibrationSettings;
+import io.compactml.common.quant.QatSettings;
 import io.compactml.common.quant.QuantizeSettings;
 import io.compactml.jobs.distill.DistillJob;
 import io.compactml.jobs.distill.TeacherOutputsJob;
@@ -27,6 +28,7 @@ import io.compactml.jobs.prune.ImportanceJob;
 import io.compactml.jobs.prune.PruneJob;
 import io.compactml.jobs.publish.PublishJob;
 import io.compactml.jobs.quant.CalibrateJob;
+import io.compactml.jobs.quant.QatJob;
 import io.compactml.jobs.quant.QuantizeJob;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
@@ -229,6 +231,7 @@ public final class PipelineJob {
                 case DISTILL -> student(source.model());
                 case PRUNE -> prune(cc, current, step, onSource);
                 case INT8 -> int8(cc, current, step, onSource);
+                case QAT -> qat(cc, current, step, onSource);
             };
         }
         return current;
@@ -255,12 +258,29 @@ public final class PipelineJob {
 
     private Product int8(JobContext cc, Product current, Plan.Step step, boolean onSource) {
         QuantizeSettings settings = int8Step(step, onSource, cc.runId());
+        calibrateStep(cc, current, step, onSource);
+        return quantized(cc, current, settings, new QuantizeJob(cc).quantize(current.model(), settings));
+    }
+
+    /** A qat step: fine-tuned with the quantizer in the loop from the calibration of the model it starts from. */
+    private Product qat(JobContext cc, Product current, Plan.Step step, boolean onSource) {
+        QuantizeSettings settings = int8Step(step, onSource, cc.runId()).withWeightBits(step.bits());
+        calibrateStep(cc, current, step, onSource);
+        QatJob.Result r =
+                new QatJob(cc).qat(current.model(), settings, QatSettings.from(config), settings.calibrationRun());
+        return quantized(cc, current, settings, r.quantized());
+    }
+
+    /** Calibrates the model a quantization step starts from, unless it is the source (a shared stage). */
+    private void calibrateStep(JobContext cc, Product current, Plan.Step step, boolean onSource) {
         if (!onSource) {
             new CalibrateJob(cc)
                     .calibrate(
                             current.model(), CalibrationSettings.from(config).withMethods(Set.of(step.calibration())));
         }
-        QuantizeJob.Result r = new QuantizeJob(cc).quantize(current.model(), settings);
+    }
+
+    private Product quantized(JobContext cc, Product current, QuantizeSettings settings, QuantizeJob.Result r) {
         // its latency as served (in ONNX Runtime: the QDQ graph's int8 kernels)
         return new Product(
                 current.model(),
@@ -311,7 +331,7 @@ public final class PipelineJob {
     /** An int8 step's settings: its method, on the plan's calibration of the source or the candidate's own. */
     private QuantizeSettings int8Step(Plan.Step step, boolean onSource, String candidateRun) {
         return QuantizeSettings.from(config)
-                .forStep(step.calibration(), onSource ? ctx.runId() : candidateRun, onSource);
+                .forStep(step.calibration(), onSource ? ctx.runId() : candidateRun, onSource, step.bits());
     }
 
     /** The student's settings: the teacher outputs of the plan's run. */
@@ -329,7 +349,7 @@ public final class PipelineJob {
             case PRUNE ->
                 PublishJob.pruning(
                         pruneStep(last, onSource, candidateRun(cand)), onSource ? ctx.runId() : candidateRun(cand));
-            case INT8 ->
+            case INT8, QAT ->
                 PublishJob.calibration(
                         int8Step(last, onSource, candidateRun(cand)),
                         onSource ? ctx.runId() : candidateRun(cand),

@@ -86,7 +86,8 @@ public final class PublishJob {
         return Map.of(
                 "calibration",
                 "run " + calibrationRun + ", method " + settings.method().id() + ", " + calibration.name() + " "
-                        + calibration.uri());
+                        + calibration.uri() + ", weights " + settings.weightBits() + "-bit"
+                        + (settings.mixed() ? " or lower per layer " + settings.mixedBits() : ""));
     }
 
     /** The manifest's account of a pruned model. */

@@ -45,10 +45,17 @@ public final class QatJob {
 
     /** @throws io.compactml.common.CompactMLException (usage) without the calibration to start from */
     public Result run() {
-        LoadedModel source = LoadedModel.read(ctx);
         QuantizeSettings q = QuantizeSettings.from(ctx.config());
-        QatSettings s = QatSettings.from(ctx.config());
-        String calibrationRun = ctx.runIdOr(q.calibrationRun());
+        return qat(LoadedModel.read(ctx), q, QatSettings.from(ctx.config()), ctx.runIdOr(q.calibrationRun()));
+    }
+
+    /**
+     * Fine-tunes {@code source} with its weights fake-quantized at {@code q.weightBits()} and quantizes it, from the
+     * {@code q.method()} calibration of {@code source} under run {@code calibrationRun}.
+     *
+     * @throws io.compactml.common.CompactMLException (usage) without that calibration
+     */
+    public Result qat(LoadedModel source, QuantizeSettings q, QatSettings s, String calibrationRun) {
         QuantizeJob quantizer = new QuantizeJob(ctx);
         QuantParams[] acts = quantizer.activationParams(source, q, calibrationRun);
 

@@ -14,11 +14,13 @@ import io.compactml.common.onnx.OnnxExport;
 import io.compactml.common.quant.AccuracyBudget;
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.Int8Model;
+import io.compactml.common.quant.MixedPrecision;
 import io.compactml.common.quant.QuantParams;
 import io.compactml.common.quant.QuantizeSettings;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.eval.VariantEvaluator;
+import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
 import io.compactml.jobs.runtime.ModelFiles;
@@ -115,13 +117,55 @@ public final class QuantizeJob {
                     settings.maxAccuracyDrop(),
                     Set.copyOf(settings.floatLayers()),
                     evaluated(new Trial(fullBytes, results.get("int8"))),
+                    full.layerBits(),
                     AccuracyBudget.rank(weightLayers, aloneAccuracy(results, weightLayers, metric), reference),
                     trials::mixed);
+            if (settings.mixed()) {
+                chosen = lowerBits(trials, chosen, results, weightLayers, reference);
+            }
             writeDecisions(model.sha256(), chosen.steps(), now);
             return record(model, settings, calibrationRun, chosen, results, fullBytes);
         } finally {
             trials.batches().unpersist(false);
         }
+    }
+
+    /**
+     * Per-layer bit widths below {@code quantize.weight-bits} on top of the float fallback's choice
+     * ({@link MixedPrecision}), from the trials of each layer alone at each lower width.
+     */
+    private AccuracyBudget.Outcome<Trial> lowerBits(
+            Trials trials,
+            AccuracyBudget.Outcome<Trial> fallback,
+            Map<String, Map<String, Double>> results,
+            List<Integer> weightLayers,
+            double reference) {
+        QuantizeSettings settings = trials.settings;
+        List<MixedPrecision.Move> moves = new ArrayList<>();
+        for (int layer : weightLayers) {
+            for (int bits : settings.mixedBits()) {
+                moves.add(new MixedPrecision.Move(
+                        layer,
+                        bits,
+                        results.get(bitsTrial(layer, bits)).get("accuracy"),
+                        trials.model.net().getLayer(layer).getParam("W").length()));
+            }
+        }
+        int[] startBits = trials.int8(fallback.floatLayers()).layerBits();
+        MixedPrecision.Outcome<Trial> lowered = MixedPrecision.lower(
+                reference,
+                settings.maxAccuracyDrop(),
+                fallback,
+                startBits,
+                moves,
+                bits -> trials.mixed(fallback.floatLayers(), bits));
+        Console.out("quantize: weight bits per layer %s", java.util.Arrays.toString(lowered.layerBits()));
+        return new AccuracyBudget.Outcome<>(lowered.chosen(), fallback.floatLayers(), lowered.steps());
+    }
+
+    /** The name of the trial with only {@code layer}'s weights at {@code bits}, the others as configured. */
+    private static String bitsTrial(int layer, int bits) {
+        return "layer " + layer + " at " + bits + " bits";
     }
 
     /** An int8 model file and its metrics. */
@@ -164,6 +208,12 @@ public final class QuantizeJob {
                     model.net(), acts, settings.weights().perChannel(), floatLayers, settings.weightBits());
         }
 
+        /** The model with {@code floatLayers} in float and the weights of layer i at {@code bits[i]} bits. */
+        Int8Model int8(Set<Integer> floatLayers, int[] bits) {
+            return Int8Model.quantize(
+                    model.net(), acts, settings.weights().perChannel(), floatLayers, layer -> bits[layer]);
+        }
+
         /** Float, int8 weights only, simulated int8, and each layer alone in int8, in one pass. */
         Map<String, Map<String, Double>> sideBySide(Int8Model full, List<Integer> weightLayers) {
             List<Variant> variants = new ArrayList<>(
@@ -181,13 +231,32 @@ public final class QuantizeJob {
                             false));
                 }
             }
+            if (settings.mixed()) {
+                int[] bits = full.layerBits();
+                for (int layer : weightLayers) {
+                    for (int b : settings.mixedBits()) {
+                        int[] one = bits.clone();
+                        one[layer] = b;
+                        variants.add(
+                                variant(bitsTrial(layer, b), int8(Set.copyOf(settings.floatLayers()), one), false));
+                    }
+                }
+            }
             return evaluate(variants);
         }
 
         /** The int8 model with {@code floatLayers} in float, evaluated (what the accuracy budget tries). */
         AccuracyBudget.Evaluated<Trial> mixed(Set<Integer> floatLayers) {
-            Int8Model m = int8(floatLayers);
-            return evaluated(new Trial(
+            return evaluated(int8(floatLayers));
+        }
+
+        /** The model with {@code floatLayers} in float and {@code bits} per layer, evaluated (mixed widths). */
+        AccuracyBudget.Evaluated<Trial> mixed(Set<Integer> floatLayers, int[] bits) {
+            return evaluated(int8(floatLayers, bits));
+        }
+
+        private AccuracyBudget.Evaluated<Trial> evaluated(Int8Model m) {
+            return QuantizeJob.evaluated(new Trial(
                     m.toBytes(),
                     evaluate(List.of(reference, variant("int8", m, false))).get("int8")));
         }
@@ -352,21 +421,27 @@ public final class QuantizeJob {
         List<String> names = ActivationObserver.tensorNames(model.net());
         List<LayerSensitivityRow> rows = new ArrayList<>();
         for (int layer : layers) {
-            Map<String, Double> m = results.get("layer " + layer);
-            if (m == null) {
-                continue;
+            List<Integer> widths = new ArrayList<>(List.of(settings.weightBits()));
+            widths.addAll(settings.mixedBits());
+            for (int bits : widths) {
+                Map<String, Double> m =
+                        results.get(bits == settings.weightBits() ? "layer " + layer : bitsTrial(layer, bits));
+                if (m == null) {
+                    continue;
+                }
+                Double acc = m.get("accuracy");
+                rows.add(new LayerSensitivityRow(
+                        ctx.runId(),
+                        model.sha256(),
+                        settings.method().id(),
+                        layer,
+                        bits,
+                        names.get(layer + 1),
+                        acc,
+                        acc == null ? null : 100 * (reference - acc),
+                        m.get("sqnr_db"),
+                        now));
             }
-            Double acc = m.get("accuracy");
-            rows.add(new LayerSensitivityRow(
-                    ctx.runId(),
-                    model.sha256(),
-                    settings.method().id(),
-                    layer,
-                    names.get(layer + 1),
-                    acc,
-                    acc == null ? null : 100 * (reference - acc),
-                    m.get("sqnr_db"),
-                    now));
         }
         if (!rows.isEmpty()) {
             ctx.tables()
@@ -385,6 +460,7 @@ public final class QuantizeJob {
                     sha,
                     s.step(),
                     s.floatLayers().stream().mapToInt(Integer::intValue).toArray(),
+                    s.layerBits().stream().mapToInt(Integer::intValue).toArray(),
                     TrainJob.nullIfNaN(s.accuracy()),
                     TrainJob.nullIfNaN(s.dropPoints()),
                     s.withinBudget(),

@@ -185,7 +185,8 @@ public final class ReportJob {
             if (r.accuracyDrop() != null) { // regression models have no accuracy drop
                 data.addValue(
                         r.accuracyDrop(),
-                        r.runId().equals(run) ? run : r.runId().substring(run.length() + 1),
+                        (r.runId().equals(run) ? run : r.runId().substring(run.length() + 1))
+                                + (r.weightBits() == null || r.weightBits() == 8 ? "" : " " + r.weightBits() + "-bit"),
                         r.layer() + ":" + (r.layerName() == null ? "" : r.layerName()));
             }
         }

@@ -246,7 +246,8 @@ public class TabularScalingTest {
                 "network.hidden=[10]",
                 "network.outputs=1",
                 "train.epochs=30",
-                "pipeline.candidates=[\"int8:percentile\", \"prune:magnitude:0.5\"]",
+                "pipeline.candidates=[\"int8:percentile\", \"prune:magnitude:0.5\", \"int4:percentile\","
+                        + " \"qat:4\"]",
                 "pipeline.max-mse-increase=0.05",
                 "pipeline.min-r2=0.9"));
         sets.addAll(onTable("regression", "x*", "standardize"));
@@ -257,7 +258,10 @@ public class TabularScalingTest {
         // scikit-learn's MLP with 10 hidden units on the standardized table: MSE 0.1526 (bench/tabular_baseline.py)
         assertTrue(sourceMse < 0.1526, "standardized source MSE " + sourceMse);
         List<CandidateRow> rows = reg.tables().rows(Table.CANDIDATES, Scope.run("tab-reg"), CandidateRow.class);
-        assertEquals(2, rows.size());
+        assertEquals(4, rows.size());
+        assertEquals(
+                java.util.Set.of("int8:percentile", "prune:magnitude:0.5", "int4:percentile", "qat:4"),
+                rows.stream().map(CandidateRow::candidate).collect(java.util.stream.Collectors.toSet()));
         for (CandidateRow r : rows) {
             assertEquals(null, r.accuracy(), r.candidate());
             assertEquals(sourceMse, r.sourceMse(), 1e-12);

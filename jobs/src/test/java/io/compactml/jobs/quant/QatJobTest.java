@@ -1,15 +1,20 @@
 package io.compactml.jobs.quant;
 
 import static io.compactml.jobs.data.TabularScalingTest.loans;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.compactml.common.CompactMLException;
 import io.compactml.common.quant.Int8Model;
+import io.compactml.common.quant.QuantizeSettings;
 import io.compactml.common.quant.WeightQuantizer;
 import io.compactml.jobs.SharedSpark;
 import io.compactml.jobs.runtime.JobContext;
+import io.compactml.jobs.runtime.LoadedModel;
+import io.compactml.jobs.tables.LayerSensitivityRow;
+import io.compactml.jobs.tables.QuantDecisionRow;
 import io.compactml.jobs.tables.Scope;
 import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.tables.TrainingHistoryRow;
@@ -59,5 +64,46 @@ class QatJobTest {
         // measured: float 0.8873, 2-bit PTQ 0.7260, 2-bit QAT (3 epochs) 0.8193: QAT wins back more than half
         assertTrue(qat2 - ptq2 > 0.5 * (fp - ptq2), "2-bit QAT " + qat2 + " vs PTQ " + ptq2 + ", float " + fp);
         assertEquals(15, trained.history().size());
+
+        // mixed widths under a 1-point budget: layers lowered to 4 or 2 bits where the combined model holds
+        QuantizeSettings eight = QuantizeSettings.from(ctx.config());
+        QuantizeSettings mixed =
+                new QuantizeSettings(eight.method(), "", List.of(), 1.0, false, eight.weights(), 8, List.of(4, 2));
+        QuantizeJob.Result mx = new QuantizeJob(ctx).quantize(LoadedModel.read(ctx), mixed);
+        int[] bits = Int8Model.fromBytes(mx.file(), mx.uri()).layerBits();
+        assertTrue(java.util.Arrays.stream(bits).min().orElseThrow() < 8, java.util.Arrays.toString(bits));
+        double mixedAccuracy = mx.int8Metrics().get("accuracy");
+        assertTrue(100 * (fp - mixedAccuracy) <= 1.0, "mixed " + mixedAccuracy + " vs float " + fp);
+        List<QuantDecisionRow> steps = ctx
+                .tables()
+                .rows(
+                        Table.QUANT_DECISIONS,
+                        Scope.run("qat-1").and("model_sha256", mx.sourceSha256()),
+                        QuantDecisionRow.class)
+                .stream()
+                .sorted(java.util.Comparator.comparingInt(QuantDecisionRow::step))
+                .toList();
+        // the 8-bit start, then one row per move tried (3 weight layers x 2 widths at most)
+        assertTrue(steps.size() >= 2 && steps.size() <= 7, steps.size() + " steps");
+        assertArrayEquals(new int[] {8, 8, 8}, steps.get(0).weightBits());
+        int[] last = null;
+        for (QuantDecisionRow r : steps.subList(1, steps.size())) {
+            boolean kept = r.decision().endsWith("kept");
+            assertEquals(kept, r.withinBudget(), r.decision());
+            if (kept) {
+                last = r.weightBits();
+            }
+        }
+        assertArrayEquals(last, bits);
+        List<LayerSensitivityRow> lowBit = ctx
+                .tables()
+                .rows(
+                        Table.LAYER_SENSITIVITY,
+                        Scope.run("qat-1").and("model_sha256", mx.sourceSha256()),
+                        LayerSensitivityRow.class)
+                .stream()
+                .filter(r -> r.weightBits() != null && r.weightBits() < 8)
+                .toList();
+        assertEquals(6, lowBit.size());
     }
 }
