@@ -151,7 +151,10 @@ public final class QuantizeJob {
                         trials.model.net().getLayer(layer).getParam("W").length()));
             }
         }
-        int[] startBits = trials.int8(fallback.floatLayers()).layerBits();
+        // the fallback's last step records the widths of the model it chose (no need to quantize it again)
+        int[] startBits = fallback.steps().get(fallback.steps().size() - 1).layerBits().stream()
+                .mapToInt(Integer::intValue)
+                .toArray();
         MixedPrecision.Outcome<Trial> lowered = MixedPrecision.lower(
                 reference,
                 settings.maxAccuracyDrop(),
