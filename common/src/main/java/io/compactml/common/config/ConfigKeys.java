@@ -220,6 +220,11 @@ public final class ConfigKeys {
                 1e-9,
                 10.0,
                 "qat: Adam's learning rate while fine-tuning (a tenth of training's: the weights start trained)."));
+        add(bool(
+                "qat.fake-quantize-activations",
+                true,
+                "qat: the hidden layers' outputs fake-quantized at 8 bits with the calibrated ranges (fixed), gradients"
+                        + " passed straight through inside them; false: only the weights."));
         add(oneOf(
                 "quantize.method",
                 CalibrationMethod.PERCENTILE,

@@ -8,9 +8,14 @@ import io.compactml.common.config.CompactConfig;
  *
  * @param epochs       passes over {@code data.train}
  * @param learningRate Adam's learning rate while fine-tuning
+ * @param fakeQuantizeActivations the hidden layers' outputs fake-quantized too, with the calibrated ranges fixed
+ *     ({@link FakeQuantActivation}); else only the weights
  */
-public record QatSettings(int epochs, double learningRate) {
+public record QatSettings(int epochs, double learningRate, boolean fakeQuantizeActivations) {
     public static QatSettings from(CompactConfig c) {
-        return new QatSettings(c.getInt("qat.epochs"), c.getDouble("qat.learning-rate"));
+        return new QatSettings(
+                c.getInt("qat.epochs"),
+                c.getDouble("qat.learning-rate"),
+                c.getBoolean("qat.fake-quantize-activations"));
     }
 }

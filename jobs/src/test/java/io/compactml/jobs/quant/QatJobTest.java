@@ -64,6 +64,13 @@ class QatJobTest {
         // measured: float 0.8873, 2-bit PTQ 0.7260, 2-bit QAT (3 epochs) 0.8193: QAT wins back more than half
         assertTrue(qat2 - ptq2 > 0.5 * (fp - ptq2), "2-bit QAT " + qat2 + " vs PTQ " + ptq2 + ", float " + fp);
         assertEquals(15, trained.history().size());
+        // the hidden outputs were fake-quantized while fine-tuning; the saved model has its own activations back
+        String saved = io.compactml.common.model.ModelIO.fromBytes(
+                        io.compactml.jobs.runtime.ModelFiles.readModel(qat.fineTunedUri(), ctx.hadoop()),
+                        qat.fineTunedUri())
+                .getLayerWiseConfigurations()
+                .toJson();
+        assertTrue(!saved.contains("FakeQuantActivation") && saved.contains("ActivationReLU"), saved);
 
         // mixed widths under a 1-point budget: layers lowered to 4 or 2 bits where the combined model holds
         QuantizeSettings eight = QuantizeSettings.from(ctx.config());
