@@ -2,8 +2,10 @@
 # Low-bit weights and quantization-aware training on Fashion-MNIST: trains the shipped MLP on the 60k training
 # images (or reuses MODEL=path/to/model.zip; the CNN with --config conf/cnn.conf), calibrates on them, then
 # post-training quantization (PTQ) with 8-, 4-, 2- and 1-bit weights and quantization-aware training (QAT,
-# qat.epochs from the same start) with 4-, 2- and 1-bit weights, activations 8-bit throughout; every model evaluated
-# on the 10k test images, its file against the float zip; then one QAT epoch's time against one training epoch's.
+# qat.epochs from the same start) with 4-, 2- and 1-bit weights, activations 8-bit throughout (fake-quantized while
+# fine-tuning; one 2-bit run with the weights alone for comparison); mixed widths per layer (4, 2 or 1 bits) under a
+# 1-point budget; every model evaluated on the 10k test images, its file against the float zip; then one QAT epoch's
+# time against one training epoch's (each the mean over the run's epochs).
 # Usage: bench/qat.sh [extra compactml options]      (about 15 minutes for the MLP on 2 cores)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run=qat
@@ -31,13 +33,27 @@ for bits in 8 4 2 1; do
   fi
   row "ptq $bits-bit" "ptq-$bits.out"
 done
+quiet ptq-mixed "$CML" quantize --run-id "$run" --set "quantize.mixed-bits=[4, 2, 1]" \
+  --set quantize.max-accuracy-drop=1.0 --set quantize.sensitivity=false "${model[@]}" "$@"
+row "ptq mixed" ptq-mixed.out
+grep -o 'weight bits per layer .*' ptq-mixed.out | sed 's/^/  /'
 for bits in 4 2 1; do
   quiet "qat-$bits" "$CML" qat --run-id "$run" --set quantize.weight-bits=$bits --set quantize.sensitivity=false \
     "${model[@]}" "$@"
   row "qat $bits-bit" "qat-$bits.out"
 done
-# one epoch of the last QAT run against one epoch of training (the mean over their epochs)
-"$CML" sql --format csv "SELECT m.model_name, round(avg(h.epoch_seconds), 2) AS epoch_s FROM training_history h
-  JOIN (SELECT DISTINCT model_name FROM training_history WHERE run_id = '$run') m ON h.model_name = m.model_name
-  WHERE h.run_id = '$run' GROUP BY m.model_name ORDER BY m.model_name" "$@" 2>/dev/null | tail -n +2 \
-  | awk -F, '{ t[NR] = $2; n[NR] = $1 } END { if (NR == 2) printf "epoch time: %s %.2f s, %s %.2f s: QAT / training %.2f\n", n[1], t[1], n[2], t[2], t[2] / t[1] }'
+quiet qat-2-weights "$CML" qat --run-id "$run" --set quantize.weight-bits=2 --set quantize.sensitivity=false \
+  --set qat.fake-quantize-activations=false "${model[@]}" "$@"
+row "qat 2-bit, w only" qat-2-weights.out
+# epoch_seconds FILE: the mean seconds of the epoch lines a training run printed ("... 9.3 s (total ...")
+epoch_seconds() {
+  awk '/^epoch [0-9]+\/[0-9]+ / { for (i = 2; i <= NF; i++) if ($(i + 1) == "s" && $(i + 2) == "(total") { t += $i; n++ } }
+    END { if (n) printf "%.2f", t / n }' "$1"
+}
+if [[ -f train.out ]]; then
+  t=$(epoch_seconds train.out)
+  for f in qat-2 qat-2-weights; do
+    awk -v f="$f" -v q="$(epoch_seconds $f.out)" -v t="$t" \
+      'BEGIN { printf "epoch time: training %.2f s, %s %.2f s: QAT / training %.2f\n", t, f, q, q / t }'
+  done
+fi

@@ -1,10 +1,10 @@
 package io.compactml.common.quant;
 
 import java.io.Serializable;
+import java.nio.FloatBuffer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Weights fake-quantized in the forward pass with the straight-through estimator, around one optimizer step: the
@@ -21,6 +21,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * the scales of the weights at the first step this object sees (held for its lifetime: one epoch on a worker), for
  * binary the sign times each channel's current {@code mean |w|} with every gradient passed (BinaryConnect).
  * Rounding here is {@link Math#rint}'s ties to even, as in the exported model.
+ *
+ * <p>Each of the two calls is one pass over each layer's weights, in place in the network's parameter buffer (the
+ * elementwise work per minibatch is the hidden cost of QAT next to the forward and backward passes): the master copy
+ * is kept in a Java array, and {@code Q(master)} is recomputed in {@link #update} rather than stored.
  */
 public final class StraightThroughWeights implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -28,10 +32,10 @@ public final class StraightThroughWeights implements Serializable {
     private final int bits;
     private final boolean perChannel;
     private final int[] layers;
-    private transient INDArray[] scales;
-    private transient INDArray[] master;
-    private transient INDArray[] quantized;
-    private transient INDArray[] inside;
+    /** Per layer, the scale of each output channel (one for a per-tensor scale); binary: of the current step. */
+    private transient float[][] scales;
+
+    private transient float[][] master;
     private transient boolean pending;
 
     /**
@@ -50,26 +54,37 @@ public final class StraightThroughWeights implements Serializable {
 
     /** Before a step: the master weights kept, {@code Q(w)} in their place. */
     public void quantize(MultiLayerNetwork net) {
-        if (scales == null) {
-            scales = new INDArray[layers.length];
-            for (int t = 0; t < layers.length; t++) {
-                INDArray w = weights(net, t);
-                float[] s = WeightQuantizer.scales(WeightQuantizer.params(w, perChannel, bits));
-                scales[t] = Nd4j.createFromArray(s).castTo(w.dataType());
-            }
-        }
         if (master == null) {
-            master = new INDArray[layers.length];
-            quantized = new INDArray[layers.length];
-            inside = new INDArray[layers.length];
+            master = new float[layers.length][];
+            scales = new float[layers.length][];
         }
         for (int t = 0; t < layers.length; t++) {
             INDArray w = weights(net, t);
-            // the master copy in a buffer kept from step to step
-            master[t] = master[t] == null ? w.dup() : master[t].assign(w);
-            quantized[t] = fakeQuantized(w, t);
-            inside[t] = bits > 1 ? insideClip(w, t) : null;
-            w.assign(quantized[t]);
+            Channels ch = Channels.of(w);
+            if (master[t] == null) {
+                master[t] = new float[ch.channels * ch.perChannel];
+                if (bits > 1) {
+                    // the scales of the weights first seen, kept for this object's lifetime
+                    scales[t] = WeightQuantizer.scales(WeightQuantizer.params(w, perChannel, bits));
+                }
+            }
+            float[] m = master[t];
+            for (int c = 0; c < ch.channels; c++) {
+                for (int j = 0; j < ch.perChannel; j++) {
+                    m[c * ch.perChannel + j] = ch.get(c, j);
+                }
+            }
+            if (bits == 1) {
+                scales[t] = meanMagnitudes(m, ch);
+            }
+            float[] s = scales[t];
+            for (int c = 0; c < ch.channels; c++) {
+                float scale = s[s.length == 1 ? 0 : c];
+                for (int j = 0; j < ch.perChannel; j++) {
+                    ch.set(c, j, fakeQuantized(m[c * ch.perChannel + j], scale));
+                }
+            }
+            ch.writeBack(w);
         }
         pending = true;
     }
@@ -81,12 +96,23 @@ public final class StraightThroughWeights implements Serializable {
         }
         for (int t = 0; t < layers.length; t++) {
             INDArray w = weights(net, t);
-            // the step the optimizer took from Q(master), passed through where the master is inside the clip range
-            INDArray step = w.subi(quantized[t]);
-            if (inside[t] != null) {
-                step.muli(inside[t]);
+            Channels ch = Channels.of(w);
+            float[] m = master[t];
+            float[] s = scales[t];
+            for (int c = 0; c < ch.channels; c++) {
+                float scale = s[s.length == 1 ? 0 : c];
+                // binary passes every gradient (BinaryConnect); else only inside the clip range
+                float limit = bits == 1 ? Float.POSITIVE_INFINITY : scale * WeightQuantizer.qmax(bits);
+                for (int j = 0; j < ch.perChannel; j++) {
+                    int k = c * ch.perChannel + j;
+                    if (Math.abs(m[k]) <= limit) {
+                        // the step the optimizer took from Q(master)
+                        m[k] += ch.get(c, j) - fakeQuantized(m[k], scale);
+                    }
+                    ch.set(c, j, m[k]);
+                }
             }
-            w.assign(master[t].addi(step));
+            ch.writeBack(w);
         }
         pending = false;
     }
@@ -95,56 +121,96 @@ public final class StraightThroughWeights implements Serializable {
         return net.getLayer(layers[t]).getParam("W");
     }
 
-    /**
-     * {@code w} as its {@code bits}-bit levels times the scales, in float: dense [nIn, nOut] with one scale per column,
-     * a convolution kernel [nOut, nIn, kH, kW] with one per filter.
-     */
-    INDArray fakeQuantized(INDArray w, int t) {
-        INDArray rows = channelsLast(w);
-        INDArray s = bits == 1 ? binaryScales(rows) : scales[t];
-        INDArray q;
+    /** {@code w} as its {@code bits}-bit level times {@code scale}, in float (binary: the sign, +1 for 0). */
+    private float fakeQuantized(float w, float scale) {
         if (bits == 1) {
-            // sign with +1 for 0
-            q = rows.gte(0).castTo(rows.dataType()).muli(2).subi(1);
-        } else {
-            int qmax = WeightQuantizer.qmax(bits);
-            q = Transforms.min(Transforms.max(rint(divide(rows, s)), -qmax), qmax);
+            return w >= 0 ? scale : -scale;
         }
-        return fromChannelsLast(multiply(q, s), w);
+        int qmax = WeightQuantizer.qmax(bits);
+        // float division, as the file format's quantizer
+        return (float) Math.max(-qmax, Math.min(qmax, Math.rint(w / scale))) * scale;
     }
 
-    private INDArray insideClip(INDArray w, int t) {
-        INDArray magnitude = Transforms.abs(channelsLast(w));
-        INDArray limit = scales[t].mul(WeightQuantizer.qmax(bits));
-        INDArray excess = limit.length() == 1 ? magnitude.sub(limit.getDouble(0)) : magnitude.subRowVector(limit);
-        return fromChannelsLast(excess.lte(0).castTo(w.dataType()), w);
+    /** Binary scales: each channel's mean |w| (one over the tensor for a per-tensor scale). */
+    private float[] meanMagnitudes(float[] m, Channels ch) {
+        double[] sum = new double[perChannel ? ch.channels : 1];
+        for (int c = 0; c < ch.channels; c++) {
+            for (int j = 0; j < ch.perChannel; j++) {
+                sum[perChannel ? c : 0] += Math.abs(m[c * ch.perChannel + j]);
+            }
+        }
+        float[] out = new float[sum.length];
+        for (int i = 0; i < sum.length; i++) {
+            out[i] = (float) (sum[i] / (perChannel ? ch.perChannel : (double) m.length));
+        }
+        return out;
     }
 
-    /** Rounded to the nearest integer, ties to even. */
-    private static INDArray rint(INDArray x) {
-        return Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Rint(x, x.ulike()));
-    }
+    /**
+     * Element {@code j} of output channel {@code c} of a weight array, read and written in its float buffer: a dense
+     * matrix [nIn, nOut] has {@code nOut} channels of {@code nIn} elements (row {@code j}, column {@code c}), a
+     * convolution kernel [nOut, nIn, kH, kW] {@code nOut} filters of {@code nIn * kH * kW} in row-major order. The
+     * network's own parameter buffer where its layout allows (DL4J's weights are views of one flat vector), else a
+     * float copy written back by {@link #writeBack}.
+     */
+    private static final class Channels {
+        final int channels;
+        final int perChannel;
+        private final FloatBuffer values;
+        private final long offset;
+        private final long channelStride;
+        private final long elementStride;
+        private final INDArray copy;
 
-    private INDArray binaryScales(INDArray rows) {
-        return perChannel
-                ? Transforms.abs(rows).mean(0)
-                : Nd4j.scalar(rows.dataType(), Transforms.abs(rows).meanNumber());
-    }
+        private Channels(INDArray a, INDArray copy) {
+            this.values = a.data().asNioFloat();
+            this.offset = a.offset();
+            this.copy = copy;
+            if (a.rank() == 2) {
+                channels = (int) a.size(1);
+                perChannel = (int) a.size(0);
+                channelStride = a.stride(1);
+                elementStride = a.stride(0);
+            } else {
+                channels = (int) a.size(0);
+                perChannel = (int) (a.length() / channels);
+                channelStride = a.stride(0);
+                elementStride = 1;
+            }
+        }
 
-    private static INDArray divide(INDArray rows, INDArray s) {
-        return s.length() == 1 ? rows.div(s.getDouble(0)) : rows.divRowVector(s);
-    }
+        static Channels of(INDArray w) {
+            if (w.rank() != 2 && w.rank() != 4) {
+                throw new IllegalArgumentException("weights of rank " + w.rank() + "; expected dense [nIn, nOut] or"
+                        + " convolution [nOut, nIn, kH, kW]");
+            }
+            boolean direct = w.dataType() == DataType.FLOAT
+                    && (w.rank() == 2
+                            || (w.stride(3) == 1 && w.stride(2) == w.size(3) && w.stride(1) == w.size(2) * w.size(3)));
+            if (direct) {
+                return new Channels(w, null);
+            }
+            INDArray copy = w.castTo(DataType.FLOAT).dup('c');
+            return new Channels(copy, copy);
+        }
 
-    private static INDArray multiply(INDArray rows, INDArray s) {
-        return s.length() == 1 ? rows.mul(s.getDouble(0)) : rows.mulRowVector(s);
-    }
+        float get(int c, int j) {
+            return values.get(index(c, j));
+        }
 
-    /** {@code w} as [elements per channel, channels]: a dense matrix as it is, a kernel flattened per filter. */
-    private static INDArray channelsLast(INDArray w) {
-        return w.rank() == 4 ? w.reshape('c', w.size(0), -1).transpose() : w;
-    }
+        void set(int c, int j, float v) {
+            values.put(index(c, j), v);
+        }
 
-    private static INDArray fromChannelsLast(INDArray rows, INDArray like) {
-        return like.rank() == 4 ? rows.transpose().dup('c').reshape('c', like.shape()) : rows;
+        private int index(int c, int j) {
+            return (int) (offset + c * channelStride + j * elementStride);
+        }
+
+        /** The values into {@code w} when they were worked on in a copy. */
+        void writeBack(INDArray w) {
+            if (copy != null) {
+                w.assign(copy);
+            }
+        }
     }
 }

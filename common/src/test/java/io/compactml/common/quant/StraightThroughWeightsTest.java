@@ -143,4 +143,49 @@ class StraightThroughWeightsTest {
         INDArray moved = net.getLayer(1).getParam("W").sub(w.sub(g));
         assertTrue(moved.amaxNumber().doubleValue() < 1e-5, moved.toString());
     }
+
+    @Test
+    void convolutionKernelsAreQuantizedPerFilterAndAStepOfNothingGivesTheMasterBack() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(11)
+                .dataType(DataType.FLOAT)
+                .list()
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(2)
+                        .activation(Activation.SOFTMAX)
+                        .build())
+                .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutionalFlat(6, 6, 2))
+                .build();
+        for (int bits : new int[] {4, 2, 1}) {
+            for (boolean perChannel : new boolean[] {true, false}) {
+                MultiLayerNetwork net = new MultiLayerNetwork(conf.clone());
+                net.init();
+                INDArray[] before = {
+                    net.getLayer(0).getParam("W").dup(),
+                    net.getLayer(1).getParam("W").dup()
+                };
+                StraightThroughWeights ste = new StraightThroughWeights(bits, perChannel, new int[] {0, 1});
+                ste.quantize(net);
+                for (int l = 0; l < 2; l++) {
+                    List<QuantParams> p = WeightQuantizer.params(before[l], perChannel, bits);
+                    byte[] q = WeightQuantizer.quantize(before[l], p, bits);
+                    INDArray expected = Nd4j.create(
+                            WeightQuantizer.dequantize(q, before[l].shape(), WeightQuantizer.scales(p)),
+                            before[l].shape(),
+                            'c');
+                    INDArray diff = net.getLayer(l).getParam("W").sub(expected);
+                    String what = bits + " bits, per channel " + perChannel + ", layer " + l;
+                    assertTrue(diff.amaxNumber().doubleValue() < 1e-6, what + ": " + diff);
+                }
+                // no optimizer step between the two: every weight is its master again, bit for bit
+                ste.update(net);
+                for (int l = 0; l < 2; l++) {
+                    assertEquals(before[l], net.getLayer(l).getParam("W"), bits + " bits, layer " + l);
+                }
+            }
+        }
+    }
 }
