@@ -4,8 +4,9 @@
 # post-training quantization (PTQ) with 8-, 4-, 2- and 1-bit weights and quantization-aware training (QAT,
 # qat.epochs from the same start) with 4-, 2- and 1-bit weights, activations 8-bit throughout (fake-quantized while
 # fine-tuning; one 2-bit run with the weights alone for comparison); mixed widths per layer (4, 2 or 1 bits) under a
-# 1-point budget; every model evaluated on the 10k test images, its file against the float zip; then one QAT epoch's
-# time against one training epoch's (each the mean over the run's epochs).
+# 1-point budget; 4- and 2-bit weights with a scale per 16 inputs (quantize.weight-group-size); every model evaluated
+# on the 10k test images, its file against the float zip; then one QAT epoch's time against one training epoch's
+# (each the mean over the run's epochs after the first).
 # Usage: bench/qat.sh [extra compactml options]      (about 15 minutes for the MLP on 2 cores)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run=qat
@@ -37,6 +38,11 @@ quiet ptq-mixed "$CML" quantize --run-id "$run" --set "quantize.mixed-bits=[4, 2
   --set quantize.max-accuracy-drop=1.0 --set quantize.sensitivity=false "${model[@]}" "$@"
 row "ptq mixed" ptq-mixed.out
 grep -o 'weight bits per layer .*' ptq-mixed.out | sed 's/^/  /'
+for bits in 4 2; do
+  quiet "ptq-$bits-g16" "$CML" quantize --run-id "$run" --set quantize.weight-bits=$bits \
+    --set quantize.weight-group-size=16 --set quantize.sensitivity=false "${model[@]}" "$@"
+  row "ptq $bits-bit g16" "ptq-$bits-g16.out"
+done
 for bits in 4 2 1; do
   quiet "qat-$bits" "$CML" qat --run-id "$run" --set quantize.weight-bits=$bits --set quantize.sensitivity=false \
     "${model[@]}" "$@"
@@ -45,10 +51,12 @@ done
 quiet qat-2-weights "$CML" qat --run-id "$run" --set quantize.weight-bits=2 --set quantize.sensitivity=false \
   --set qat.fake-quantize-activations=false "${model[@]}" "$@"
 row "qat 2-bit, w only" qat-2-weights.out
-# epoch_seconds FILE: the mean seconds of the epoch lines a training run printed ("... 9.3 s (total ...")
+# epoch_seconds FILE: the mean seconds of the epoch lines a training run printed ("... 9.3 s (total ..."), the
+# first epoch left out when there are more (it carries the JVM's warm-up in every run)
 epoch_seconds() {
-  awk '/^epoch [0-9]+\/[0-9]+ / { for (i = 2; i <= NF; i++) if ($(i + 1) == "s" && $(i + 2) == "(total") { t += $i; n++ } }
-    END { if (n) printf "%.2f", t / n }' "$1"
+  awk '/^epoch [0-9]+\/[0-9]+ / { for (i = 2; i <= NF; i++) if ($(i + 1) == "s" && $(i + 2) == "(total") {
+      if (n++ == 0) first = $i; else t += $i } }
+    END { if (n > 1) printf "%.2f", t / (n - 1); else if (n) printf "%.2f", first }' "$1"
 }
 if [[ -f train.out ]]; then
   t=$(epoch_seconds train.out)

@@ -207,6 +207,14 @@ public final class ConfigKeys {
                 "Bits of the quantized weights: 8, 4 or 2 (symmetric in [-(2^(b-1)-1), 2^(b-1)-1], scales by the least"
                         + " squared error for 4 and 2) or 1 (binary: sign times mean |w| per channel); activations stay"
                         + " 8-bit. The file packs 4-bit weights two to a byte, 2-bit four, 1-bit eight."));
+        add(integer(
+                "quantize.weight-group-size",
+                0,
+                0,
+                1 << 20,
+                "Inputs per weight scale of each output channel of a dense layer (group-wise scales, as GPTQ and AWQ"
+                        + " at 4 bits; must divide every quantized dense layer's inputs; needs per-channel weights);"
+                        + " convolution kernels keep one scale per filter. 0 = one scale per output channel."));
 
         add(integer(
                 "qat.epochs",

@@ -49,9 +49,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * calibrated scale and zero point (int8 or uint8 by the zero point's type). A boundary the model keeps in float
  * (a layer kept float by the accuracy budget) has none, and a layer whose input is float computes in float on its
  * (dequantized) weights: an int8 kernel needs quantized input, and the runtime's float kernels need constant
- * weights. Around a
- * reshape, a flattening and max pooling the same parameters are repeated, so that the runtime drops the pairs
- * and computes those in int8.
+ * weights. Around a reshape, a flattening and max pooling the same parameters are repeated, so that the runtime
+ * drops the pairs and computes those in int8. A layer with group-wise weight scales ({@code
+ * quantize.weight-group-size}) also computes in float on its dequantized weights: opset 13's {@code
+ * DequantizeLinear} has one scale per channel at most.
  */
 public final class OnnxExport {
     public static final int OPSET = 13;
@@ -106,8 +107,11 @@ public final class OnnxExport {
             // int8 weights behind DequantizeLinear only where the input is quantized too (what the runtime fuses into
             // an
             // int8 kernel); a layer with float input computes in float, on float (dequantized) weights
-            Optional<Int8Model.Int8Weights> q =
-                    int8 == null || acts[i] == null ? Optional.empty() : int8.int8Weights(i);
+            // group-wise scales have no DequantizeLinear before opset 21's blocked form: such a layer computes in
+            // float on its dequantized weights (the same values)
+            Optional<Int8Model.Int8Weights> q = int8 == null || acts[i] == null
+                    ? Optional.empty()
+                    : int8.int8Weights(i).filter(iw -> iw.groupSize() == 0);
             String prefix = "layer" + i;
             if (layer instanceof ConvolutionLayer conv) {
                 x = conv(g, x, conv, net.getLayer(i).paramTable().get("W"), bias(net, i), q, acts[i], prefix);
@@ -168,7 +172,7 @@ public final class OnnxExport {
                 h,
                 wd,
                 (from, to) -> System.arraycopy(w.values(), (int) (from * nOut), out, (int) (to * nOut), (int) nOut));
-        return new Int8Model.Int8Weights(w.shape(), out, w.scales());
+        return new Int8Model.Int8Weights(w.shape(), out, w.scales(), w.groupSize());
     }
 
     private interface RowMove {

@@ -35,8 +35,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>File format ({@code model.int8}): the {@link ParamFile} framing with magic {@code CMLQ}, version 1; per
  * parameter of kind 0 its float32 values, of kind 1 (int8 weights) its scales and its int8 values, of kind 2
  * (low-bit weights) its bit width (one byte: 4, 2 or 1), its scales and its values packed {@code 8 / bits} to a
- * byte ({@link WeightQuantizer#pack}); then the trailer, per tensor boundary: present flag, scale, zero point,
- * qmin, qmax.
+ * byte ({@link WeightQuantizer#pack}), of kind 3 (group-wise scales, {@code quantize.weight-group-size}) its bit
+ * width (one byte: 8, 4, 2 or 1), its group size (int32), its scales [nIn / group size, nOut] in c-order
+ * ({@link WeightQuantizer#scaleIndex}) and its packed values; then the trailer, per tensor boundary: present flag,
+ * scale, zero point, qmin, qmax.
  */
 public final class Int8Model {
     private static final int MAGIC = 0x434D4C51;
@@ -49,9 +51,18 @@ public final class Int8Model {
     private static final byte FLOAT = 0;
     private static final byte INT8 = 1;
     private static final byte LOW_BIT = 2;
+    private static final byte GROUPED = 3;
 
-    /** One parameter: quantized values {@code q} of {@code bits} bits with {@code scales}, or float values {@code f}. */
-    private record Param(int layer, String name, long[] shape, byte[] q, float[] scales, float[] f, int bits) {}
+    /**
+     * One parameter: quantized values {@code q} of {@code bits} bits with {@code scales} (group-wise when
+     * {@code groupSize} > 0), or float values {@code f}.
+     */
+    private record Param(
+            int layer, String name, long[] shape, byte[] q, float[] scales, float[] f, int bits, int groupSize) {
+        static Param floats(int layer, String name, long[] shape, float[] f) {
+            return new Param(layer, name, shape, null, null, f, 0, 0);
+        }
+    }
 
     private final String configJson;
     private final List<Param> params;
@@ -85,19 +96,26 @@ public final class Int8Model {
             boolean perChannel,
             Set<Integer> floatLayers,
             int weightBits) {
-        return quantize(net, activations, perChannel, floatLayers, layer -> weightBits);
+        return quantize(net, activations, perChannel, 0, floatLayers, layer -> weightBits);
     }
 
     /**
      * As {@link #quantize(MultiLayerNetwork, QuantParams[], boolean, Set)}, the weights of layer {@code i} at
-     * {@code weightBits.applyAsInt(i)} bits (8, 4, 2 or 1): mixed bit widths, one per layer.
+     * {@code weightBits.applyAsInt(i)} bits (8, 4, 2 or 1): mixed bit widths, one per layer; dense weights with one
+     * scale per {@code groupSize} inputs of each output channel when {@code groupSize} > 0
+     * ({@link WeightQuantizer#params(INDArray, boolean, int, int)}; convolution kernels keep one per filter).
+     *
+     * @throws CompactMLException (usage) naming an unsupported layer not listed in {@code floatLayers}, or a dense
+     *     layer whose inputs {@code groupSize} does not divide
      */
     public static Int8Model quantize(
             MultiLayerNetwork net,
             QuantParams[] activations,
             boolean perChannel,
+            int groupSize,
             Set<Integer> floatLayers,
             java.util.function.IntUnaryOperator weightBits) {
+        checkGroupSize(net, groupSize, floatLayers);
         List<Param> params = new ArrayList<>();
         QuantParams[] acts = activations.clone();
         for (int i = 0; i < net.getnLayers(); i++) {
@@ -122,11 +140,20 @@ public final class Int8Model {
                 INDArray p = e.getValue().castTo(DataType.FLOAT);
                 if (e.getKey().equals("W") && !keepFloat) {
                     int bits = weightBits.applyAsInt(i);
-                    List<QuantParams> qp = WeightQuantizer.params(p, perChannel, bits);
-                    params.add(quantizeWeights(i, p, qp, bits));
-                } else {
+                    int g = WeightQuantizer.grouped(p.shape(), groupSize) ? groupSize : 0;
+                    List<QuantParams> qp = WeightQuantizer.params(p, perChannel, bits, g);
                     params.add(new Param(
-                            i, e.getKey(), p.shape(), null, null, p.dup().data().asFloat(), 0));
+                            i,
+                            "W",
+                            p.shape(),
+                            WeightQuantizer.quantize(p, qp, bits, g),
+                            WeightQuantizer.scales(qp),
+                            null,
+                            bits,
+                            g));
+                } else {
+                    params.add(Param.floats(
+                            i, e.getKey(), p.shape(), p.dup().data().asFloat()));
                 }
             }
         }
@@ -138,9 +165,26 @@ public final class Int8Model {
                 && sub.getPoolingType() == org.deeplearning4j.nn.conf.layers.PoolingType.MAX;
     }
 
-    private static Param quantizeWeights(int layer, INDArray w, List<QuantParams> qp, int bits) {
-        return new Param(
-                layer, "W", w.shape(), WeightQuantizer.quantize(w, qp, bits), WeightQuantizer.scales(qp), null, bits);
+    /**
+     * Every dense layer of {@code net} to quantize (not in {@code floatLayers}) has a number of inputs
+     * {@code groupSize} divides (0: no groups).
+     *
+     * @throws CompactMLException (usage) naming the first layer that has not
+     */
+    public static void checkGroupSize(MultiLayerNetwork net, int groupSize, Set<Integer> floatLayers) {
+        for (int i = 0; groupSize > 0 && i < net.getnLayers(); i++) {
+            INDArray w = net.getLayer(i).getParam("W");
+            if (w != null
+                    && !floatLayers.contains(i)
+                    && WeightQuantizer.grouped(w.shape(), groupSize)
+                    && w.size(0) % groupSize != 0) {
+                throw io.compactml.common.Errors.badConfigValue(
+                        "quantize.weight-group-size",
+                        groupSize,
+                        "a divisor of the inputs of every quantized dense layer (layer " + i + " has " + w.size(0)
+                                + "), or 0 for one scale per output channel");
+            }
+        }
     }
 
     /** The bit width of the quantized weights (8, 4, 2 or 1), 8 when no layer has quantized weights. */
@@ -180,14 +224,15 @@ public final class Int8Model {
     }
 
     private static float[] dequantize(Param p) {
-        return p.q() == null ? p.f() : WeightQuantizer.dequantize(p.q(), p.shape(), p.scales());
+        return p.q() == null ? p.f() : WeightQuantizer.dequantize(p.q(), p.shape(), p.scales(), p.groupSize());
     }
 
     /**
      * The int8 weights of one layer, as stored: c-order values over {@code shape} (DL4J's: dense [nIn, nOut],
-     * convolution [nOut, nIn, kH, kW]) and one symmetric scale per output channel (or one for the tensor).
+     * convolution [nOut, nIn, kH, kW]) and one symmetric scale per output channel (or one for the tensor), or with
+     * {@code groupSize} > 0 one per group of inputs ({@link WeightQuantizer#scaleIndex}).
      */
-    public record Int8Weights(long[] shape, byte[] values, float[] scales) {}
+    public record Int8Weights(long[] shape, byte[] values, float[] scales, int groupSize) {}
 
     /** The int8 weights of {@code layer}, or empty when the layer keeps float weights (or has none). */
     public java.util.Optional<Int8Weights> int8Weights(int layer) {
@@ -195,7 +240,7 @@ public final class Int8Model {
                 .filter(p -> p.layer() == layer && p.name().equals("W") && p.q() != null)
                 .findFirst()
                 .map(p -> new Int8Weights(
-                        p.shape().clone(), p.q().clone(), p.scales().clone()));
+                        p.shape().clone(), p.q().clone(), p.scales().clone(), p.groupSize()));
     }
 
     /** Activation parameters per tensor boundary (null where the boundary stays float). */
@@ -232,11 +277,15 @@ public final class Int8Model {
                 Deflater.DEFAULT_COMPRESSION,
                 configJson,
                 params,
-                p -> new ParamFile.Header(
-                        p.layer(), p.name(), p.q() == null ? FLOAT : p.bits() == 8 ? INT8 : LOW_BIT, p.shape()),
+                p -> new ParamFile.Header(p.layer(), p.name(), kind(p), p.shape()),
                 (out, p) -> {
                     if (p.q() == null) {
                         ParamFile.writeFloats(out, p.f());
+                    } else if (p.groupSize() > 0) {
+                        out.writeByte(p.bits());
+                        out.writeInt(p.groupSize());
+                        ParamFile.writeFloats(out, p.scales());
+                        ParamFile.writeBytes(out, WeightQuantizer.pack(p.q(), p.bits()));
                     } else if (p.bits() != 8) {
                         out.writeByte(p.bits());
                         ParamFile.writeFloats(out, p.scales());
@@ -260,6 +309,13 @@ public final class Int8Model {
                 });
     }
 
+    private static byte kind(Param p) {
+        if (p.q() == null) {
+            return FLOAT;
+        }
+        return p.groupSize() > 0 ? GROUPED : p.bits() == 8 ? INT8 : LOW_BIT;
+    }
+
     /** Reads a {@code model.int8}; {@code source} names it in errors. */
     public static Int8Model fromBytes(byte[] bytes, String source) {
         ParamFile.Contents<Param, QuantParams[]> c = ParamFile.read(
@@ -269,20 +325,28 @@ public final class Int8Model {
                 (in, h) -> {
                     if (h.kind() == INT8) {
                         float[] scales = ParamFile.readFloats(in);
-                        return new Param(h.layer(), h.name(), h.shape(), ParamFile.readBytes(in), scales, null, 8);
+                        return new Param(h.layer(), h.name(), h.shape(), ParamFile.readBytes(in), scales, null, 8, 0);
                     }
-                    if (h.kind() == LOW_BIT) {
+                    if (h.kind() == LOW_BIT || h.kind() == GROUPED) {
                         int bits = in.readByte();
                         if (!WeightQuantizer.BITS.contains(bits)) {
                             throw new java.io.IOException("weights of " + bits + " bits");
                         }
+                        int groupSize = h.kind() == GROUPED ? in.readInt() : 0;
                         float[] scales = ParamFile.readFloats(in);
                         int n = Math.toIntExact(
                                 java.util.Arrays.stream(h.shape()).reduce(1, (a, b) -> a * b));
+                        int expected = groupSize > 0 && h.shape().length == 2 && h.shape()[0] % groupSize == 0
+                                ? (int) (n / groupSize)
+                                : -1;
+                        if (h.kind() == GROUPED && scales.length != expected) {
+                            throw new java.io.IOException(scales.length + " scales for group size " + groupSize
+                                    + " over a weight of shape " + java.util.Arrays.toString(h.shape()));
+                        }
                         byte[] q = WeightQuantizer.unpack(ParamFile.readBytes(in), bits, n);
-                        return new Param(h.layer(), h.name(), h.shape(), q, scales, null, bits);
+                        return new Param(h.layer(), h.name(), h.shape(), q, scales, null, bits, groupSize);
                     }
-                    return new Param(h.layer(), h.name(), h.shape(), null, null, ParamFile.readFloats(in), 0);
+                    return Param.floats(h.layer(), h.name(), h.shape(), ParamFile.readFloats(in));
                 },
                 in -> {
                     QuantParams[] acts = new QuantParams[in.readInt()];

@@ -13,6 +13,8 @@ import java.util.List;
  * @param sensitivity     measure each layer quantized alone
  * @param weights         weight scales per channel or per tensor
  * @param weightBits      bits of the quantized weights: 8, 4, 2 or 1 ({@link WeightQuantizer#BITS})
+ * @param weightGroupSize inputs per weight scale of a dense layer's output channel; 0: one scale per channel
+ *     ({@link WeightQuantizer#params(org.nd4j.linalg.api.ndarray.INDArray, boolean, int, int)})
  * @param mixedBits       lower widths each layer may take under the accuracy budget ({@link MixedPrecision});
  *     empty: every layer at {@code weightBits}
  */
@@ -24,10 +26,12 @@ public record QuantizeSettings(
         boolean sensitivity,
         WeightGranularity weights,
         int weightBits,
+        int weightGroupSize,
         List<Integer> mixedBits) {
 
     /**
-     * @throws io.compactml.common.CompactMLException (usage) for a weight bit width other than 8, 4, 2 or 1
+     * @throws io.compactml.common.CompactMLException (usage) for a weight bit width other than 8, 4, 2 or 1, or a
+     *     group size with per-tensor weights
      */
     public static QuantizeSettings from(CompactConfig c) {
         int bits = c.getInt("quantize.weight-bits");
@@ -44,6 +48,15 @@ public record QuantizeSettings(
                         "widths below quantize.weight-bits = " + bits + " among 4, 2 and 1 (e.g. [4, 2]), or []");
             }
         }
+        WeightGranularity weights = c.getEnum("quantize.weights", WeightGranularity.class);
+        int groupSize = c.getInt("quantize.weight-group-size");
+        if (groupSize > 0 && !weights.perChannel()) {
+            throw io.compactml.common.Errors.badConfigValue(
+                    "quantize.weight-group-size",
+                    groupSize,
+                    "0 with quantize.weights = per-tensor (groups divide each output channel: set quantize.weights"
+                            + " = per-channel)");
+        }
         double budget = c.getDouble("quantize.max-accuracy-drop");
         if (!mixed.isEmpty() && budget < 0) {
             throw io.compactml.common.Errors.badConfigValue(
@@ -58,8 +71,9 @@ public record QuantizeSettings(
                 c.getIntList("quantize.float-layers"),
                 budget,
                 c.getBoolean("quantize.sensitivity"),
-                c.getEnum("quantize.weights", WeightGranularity.class),
+                weights,
                 bits,
+                groupSize,
                 mixed.stream()
                         .distinct()
                         .sorted(java.util.Comparator.reverseOrder())
@@ -93,12 +107,21 @@ public record QuantizeSettings(
                 sensitivity,
                 weights,
                 stepBits,
+                weightGroupSize,
                 mixedBits.stream().filter(b -> b < stepBits).toList());
     }
 
     /** These settings with weights at {@code bits}, no mixed widths (what {@code qat} trains and stores). */
     public QuantizeSettings withWeightBits(int bits) {
         return new QuantizeSettings(
-                method, calibrationRun, floatLayers, maxAccuracyDrop, sensitivity, weights, bits, List.of());
+                method,
+                calibrationRun,
+                floatLayers,
+                maxAccuracyDrop,
+                sensitivity,
+                weights,
+                bits,
+                weightGroupSize,
+                List.of());
     }
 }

@@ -19,7 +19,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>{@code Q} is {@link WeightQuantizer}'s at {@code bits} bits: symmetric per output channel (or per tensor) with
  * the scales of the weights at the first step this object sees (held for its lifetime: one epoch on a worker), for
- * binary the sign times each channel's current {@code mean |w|} with every gradient passed (BinaryConnect).
+ * binary the sign times each channel's current {@code mean |w|} with every gradient passed (BinaryConnect). With a
+ * group size, a dense layer has one scale per group of inputs of each channel, as in the int8 file.
  * Rounding here is {@link Math#rint}'s ties to even, as in the exported model.
  *
  * <p>Each of the two calls is one pass over each layer's weights, in place in the network's parameter buffer (the
@@ -31,11 +32,18 @@ public final class StraightThroughWeights implements Serializable {
 
     private final int bits;
     private final boolean perChannel;
+    private final int groupSize;
     private final int[] layers;
-    /** Per layer, the scale of each output channel (one for a per-tensor scale); binary: of the current step. */
+    /**
+     * Per layer, the scale of each output channel (one for a per-tensor scale; group-wise in
+     * {@link WeightQuantizer#scaleIndex} order); binary: of the current step.
+     */
     private transient float[][] scales;
 
     private transient float[][] master;
+    /** Per layer, its group size (0 when its scales are per channel or per tensor). */
+    private transient int[] groups;
+
     private transient boolean pending;
 
     /**
@@ -44,11 +52,21 @@ public final class StraightThroughWeights implements Serializable {
      * @param layers     the layers whose weights ("W") are quantized
      */
     public StraightThroughWeights(int bits, boolean perChannel, int[] layers) {
+        this(bits, perChannel, 0, layers);
+    }
+
+    /**
+     * @param groupSize inputs per scale of a dense layer's output channel ({@code quantize.weight-group-size}); 0:
+     *     per channel
+     * @throws IllegalArgumentException for another bit width
+     */
+    public StraightThroughWeights(int bits, boolean perChannel, int groupSize, int[] layers) {
         if (!WeightQuantizer.BITS.contains(bits)) {
             throw new IllegalArgumentException("weight bits " + bits + "; supported: " + WeightQuantizer.BITS);
         }
         this.bits = bits;
         this.perChannel = perChannel;
+        this.groupSize = groupSize;
         this.layers = layers.clone();
     }
 
@@ -57,15 +75,17 @@ public final class StraightThroughWeights implements Serializable {
         if (master == null) {
             master = new float[layers.length][];
             scales = new float[layers.length][];
+            groups = new int[layers.length];
         }
         for (int t = 0; t < layers.length; t++) {
             INDArray w = weights(net, t);
             Channels ch = Channels.of(w);
             if (master[t] == null) {
                 master[t] = new float[ch.channels * ch.perChannel];
+                groups[t] = WeightQuantizer.grouped(w.shape(), groupSize) ? groupSize : 0;
                 if (bits > 1) {
                     // the scales of the weights first seen, kept for this object's lifetime
-                    scales[t] = WeightQuantizer.scales(WeightQuantizer.params(w, perChannel, bits));
+                    scales[t] = WeightQuantizer.scales(WeightQuantizer.params(w, perChannel, bits, groups[t]));
                 }
             }
             float[] m = master[t];
@@ -75,13 +95,12 @@ public final class StraightThroughWeights implements Serializable {
                 }
             }
             if (bits == 1) {
-                scales[t] = meanMagnitudes(m, ch);
+                scales[t] = meanMagnitudes(m, ch, groups[t]);
             }
             float[] s = scales[t];
             for (int c = 0; c < ch.channels; c++) {
-                float scale = s[s.length == 1 ? 0 : c];
                 for (int j = 0; j < ch.perChannel; j++) {
-                    ch.set(c, j, fakeQuantized(m[c * ch.perChannel + j], scale));
+                    ch.set(c, j, fakeQuantized(m[c * ch.perChannel + j], s[scale(s, ch, groups[t], c, j)]));
                 }
             }
             ch.writeBack(w);
@@ -100,10 +119,10 @@ public final class StraightThroughWeights implements Serializable {
             float[] m = master[t];
             float[] s = scales[t];
             for (int c = 0; c < ch.channels; c++) {
-                float scale = s[s.length == 1 ? 0 : c];
-                // binary passes every gradient (BinaryConnect); else only inside the clip range
-                float limit = bits == 1 ? Float.POSITIVE_INFINITY : scale * WeightQuantizer.qmax(bits);
                 for (int j = 0; j < ch.perChannel; j++) {
+                    float scale = s[scale(s, ch, groups[t], c, j)];
+                    // binary passes every gradient (BinaryConnect); else only inside the clip range
+                    float limit = bits == 1 ? Float.POSITIVE_INFINITY : scale * WeightQuantizer.qmax(bits);
                     int k = c * ch.perChannel + j;
                     if (Math.abs(m[k]) <= limit) {
                         // the step the optimizer took from Q(master)
@@ -131,17 +150,32 @@ public final class StraightThroughWeights implements Serializable {
         return (float) Math.max(-qmax, Math.min(qmax, Math.rint(w / scale))) * scale;
     }
 
-    /** Binary scales: each channel's mean |w| (one over the tensor for a per-tensor scale). */
-    private float[] meanMagnitudes(float[] m, Channels ch) {
-        double[] sum = new double[perChannel ? ch.channels : 1];
+    /**
+     * The index in {@code s} of the scale of element {@code j} of channel {@code c}: group {@code j / group} of it
+     * ({@link WeightQuantizer#scaleIndex}'s [nIn / group, nOut] order), the channel, or the tensor's one scale.
+     */
+    private static int scale(float[] s, Channels ch, int group, int c, int j) {
+        if (group > 0) {
+            return (j / group) * ch.channels + c;
+        }
+        return s.length == 1 ? 0 : c;
+    }
+
+    /** Binary scales: the mean |w| of each channel, group (or the whole tensor for a per-tensor scale). */
+    private float[] meanMagnitudes(float[] m, Channels ch, int group) {
+        int n = group > 0 ? ch.channels * (ch.perChannel / group) : perChannel ? ch.channels : 1;
+        float[] out = new float[n];
+        double[] sum = new double[n];
+        int[] count = new int[n];
         for (int c = 0; c < ch.channels; c++) {
             for (int j = 0; j < ch.perChannel; j++) {
-                sum[perChannel ? c : 0] += Math.abs(m[c * ch.perChannel + j]);
+                int i = scale(out, ch, group, c, j);
+                sum[i] += Math.abs(m[c * ch.perChannel + j]);
+                count[i]++;
             }
         }
-        float[] out = new float[sum.length];
-        for (int i = 0; i < sum.length; i++) {
-            out[i] = (float) (sum[i] / (perChannel ? ch.perChannel : (double) m.length));
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) (sum[i] / count[i]);
         }
         return out;
     }

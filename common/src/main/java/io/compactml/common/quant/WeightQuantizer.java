@@ -49,12 +49,18 @@ public final class WeightQuantizer {
      * one for the tensor): each rounded to its grid, or for binary ({@code bits} 1) its sign, +1 for 0.
      */
     public static byte[] quantize(INDArray w, List<QuantParams> params, int bits) {
+        return quantize(w, params, bits, 0);
+    }
+
+    /** As {@link #quantize(INDArray, List, int)} with the group-wise {@code params} of {@code groupSize}. */
+    public static byte[] quantize(INDArray w, List<QuantParams> params, int bits, int groupSize) {
         float[] values = w.dup('c').data().asFloat();
         byte[] q = new byte[values.length];
         for (int k = 0; k < values.length; k++) {
             q[k] = bits == 1
                     ? (byte) (values[k] >= 0 ? 1 : -1)
-                    : (byte) params.get(channel(w.shape(), params.size(), k)).quantize(values[k]);
+                    : (byte) params.get(scaleIndex(w.shape(), params.size(), groupSize, k))
+                            .quantize(values[k]);
         }
         return q;
     }
@@ -85,18 +91,66 @@ public final class WeightQuantizer {
      * @throws IllegalArgumentException for another bit width
      */
     public static List<QuantParams> params(INDArray w, boolean perChannel, int bits) {
+        return params(w, perChannel, bits, 0);
+    }
+
+    /**
+     * As {@link #params(INDArray, boolean, int)}, with one scale per group of {@code groupSize} consecutive inputs of
+     * each output channel of a dense matrix [nIn, nOut] (rows {@code g * groupSize} to {@code (g + 1) * groupSize -
+     * 1} of column {@code c}; the layout of GPTQ's and AWQ's group-wise scales), in the order of {@link #scaleIndex}:
+     * [nIn / groupSize, nOut] in c-order, the scale shape of ONNX's blocked {@code DequantizeLinear} on axis 0. Each
+     * group gets the scale its bit width's rule gives a channel. {@code groupSize} 0: per channel (or tensor).
+     * Convolution kernels are not grouped (one scale per filter).
+     *
+     * @throws IllegalArgumentException for another bit width, or a dense {@code groupSize} that does not divide nIn
+     */
+    public static List<QuantParams> params(INDArray w, boolean perChannel, int bits, int groupSize) {
         if (!BITS.contains(bits)) {
             throw new IllegalArgumentException("weight bits " + bits + "; supported: " + BITS);
         }
-        if (bits == 8) {
+        boolean grouped = grouped(w.shape(), groupSize);
+        if (grouped && w.size(0) % groupSize != 0) {
+            throw new IllegalArgumentException(
+                    "group size " + groupSize + " does not divide the " + w.size(0) + " inputs of the weights");
+        }
+        if (bits == 8 && !grouped) {
             return params(w, perChannel);
         }
-        float[][] channels = channels(w, perChannel);
+        float[][] channels = grouped ? groups(w, groupSize) : channels(w, perChannel);
         List<QuantParams> out = new ArrayList<>(channels.length);
         for (float[] c : channels) {
-            out.add(bits == 1 ? binary(c) : clipped(c, qmax(bits)));
+            out.add(
+                    bits == 1
+                            ? binary(c)
+                            : bits == 8 ? QuantParams.symmetric(maxAbs(c), QMIN, QMAX) : clipped(c, qmax(bits)));
         }
         return out;
+    }
+
+    /** Whether weights of {@code shape} get group-wise scales: dense weights, a positive group size. */
+    public static boolean grouped(long[] shape, int groupSize) {
+        return groupSize > 0 && shape.length == 2;
+    }
+
+    /** The values of each (group, output channel) of dense {@code w} [nIn, nOut], in {@link #scaleIndex} order. */
+    private static float[][] groups(INDArray w, int groupSize) {
+        float[] values = w.dup('c').data().asFloat();
+        int nOut = (int) w.size(1);
+        int groups = (int) (w.size(0) / groupSize);
+        float[][] out = new float[groups * nOut][groupSize];
+        for (int k = 0; k < values.length; k++) {
+            int row = k / nOut;
+            out[(row / groupSize) * nOut + k % nOut][row % groupSize] = values[k];
+        }
+        return out;
+    }
+
+    private static float maxAbs(float[] c) {
+        float m = 0;
+        for (float v : c) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
     }
 
     private static QuantParams binary(float[] c) {
@@ -111,10 +165,7 @@ public final class WeightQuantizer {
     private static final int CLIP_STEPS = 40;
 
     private static QuantParams clipped(float[] c, int qmax) {
-        float maxAbs = 0;
-        for (float v : c) {
-            maxAbs = Math.max(maxAbs, Math.abs(v));
-        }
+        float maxAbs = maxAbs(c);
         QuantParams best = QuantParams.symmetric(maxAbs, -qmax, qmax);
         double bestError = error(c, best);
         for (int step = 1; step < CLIP_STEPS; step++) {
@@ -190,11 +241,29 @@ public final class WeightQuantizer {
 
     /** The float values (c-order) of int8 weights {@code q} of {@code shape} with per-channel {@code scales}. */
     public static float[] dequantize(byte[] q, long[] shape, float[] scales) {
+        return dequantize(q, shape, scales, 0);
+    }
+
+    /** As {@link #dequantize(byte[], long[], float[])} with group-wise {@code scales} of {@code groupSize}. */
+    public static float[] dequantize(byte[] q, long[] shape, float[] scales, int groupSize) {
         float[] out = new float[q.length];
         for (int k = 0; k < out.length; k++) {
-            out[k] = q[k] * scales[channel(shape, scales.length, k)];
+            out[k] = q[k] * scales[scaleIndex(shape, scales.length, groupSize, k)];
         }
         return out;
+    }
+
+    /**
+     * The scale of c-order position {@code k} of weights of {@code shape} with {@code scales} scales: its output
+     * channel ({@link #channel}), or for group-wise dense scales [nIn / groupSize, nOut] {@code (row / groupSize) *
+     * nOut + column}.
+     */
+    public static int scaleIndex(long[] shape, int scales, int groupSize, int k) {
+        if (grouped(shape, groupSize)) {
+            long nOut = shape[1];
+            return (int) ((k / nOut / groupSize) * nOut + k % nOut);
+        }
+        return channel(shape, scales, k);
     }
 
     /** The output channel of c-order position {@code k}: conv [out, in, kh, kw] k / perOut; dense [in, out] k % out. */

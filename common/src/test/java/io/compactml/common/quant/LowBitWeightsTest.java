@@ -71,6 +71,96 @@ class LowBitWeightsTest {
         assertArrayEquals(one, WeightQuantizer.unpack(WeightQuantizer.pack(one, 1), 1, 9));
     }
 
+    @Test
+    void groupWiseScalesCoverGroupSizeInputsOfEachChannel() {
+        // dense [nIn 4, nOut 2], groups of 2 inputs: scales [2 groups, 2 channels] in c-order
+        INDArray w = Nd4j.create(new float[][] {{1, -2}, {-0.5f, 4}, {0.25f, 8}, {-3, 1}});
+        List<QuantParams> p = WeightQuantizer.params(w, true, 8, 2);
+        // 8 bits: max |w| / 127 of rows 0-1 (1 and 4) and of rows 2-3 (3 and 8) of each column
+        assertArrayEquals(new float[] {1 / 127f, 4 / 127f, 3 / 127f, 8 / 127f}, WeightQuantizer.scales(p), 1e-9f);
+        // -2 * 127 / 4 = -63.5 and -0.5 * 127 = -63.5 -> -64 (ties to even); 0.25 * 127 / 3 = 10.58 -> 11;
+        // 127 / 8 = 15.875 -> 16
+        byte[] q = WeightQuantizer.quantize(w, p, 8, 2);
+        assertArrayEquals(new byte[] {127, -64, -64, 127, 11, 127, -127, 16}, q);
+        assertEquals(3, WeightQuantizer.scaleIndex(w.shape(), 4, 2, 7));
+        assertEquals(2, WeightQuantizer.scaleIndex(w.shape(), 4, 2, 4));
+        assertEquals(-64 * 4 / 127f, WeightQuantizer.dequantize(q, w.shape(), WeightQuantizer.scales(p), 2)[1]);
+        // binary: the mean |w| of each group, (1 + 0.5) / 2, (2 + 4) / 2, (0.25 + 3) / 2, (8 + 1) / 2
+        assertArrayEquals(
+                new float[] {0.75f, 3, 1.625f, 4.5f},
+                WeightQuantizer.scales(WeightQuantizer.params(w, true, 1, 2)),
+                1e-7f);
+        // a convolution kernel keeps one scale per filter
+        INDArray kernel = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, 2, 2, 2);
+        assertEquals(3, WeightQuantizer.params(kernel, true, 4, 2).size());
+        assertThrows(IllegalArgumentException.class, () -> WeightQuantizer.params(w, true, 4, 3));
+    }
+
+    @Test
+    void groupWiseModelsStoreAScalePerGroupLoadBackAndRunInOnnxRuntime() throws Exception {
+        MultiLayerNetwork net = mlp();
+        INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 100);
+        QuantParams[] acts = calibrated(net, x);
+        for (int bits : new int[] {4, 2}) {
+            Int8Model perChannel = Int8Model.quantize(net, acts, true, Set.of(), bits);
+            Int8Model m = Int8Model.quantize(net, acts, true, 4, Set.of(), layer -> bits);
+            Int8Model back = Int8Model.fromBytes(m.toBytes(), "model.int8");
+            assertEquals(m.toNetwork().params(), back.toNetwork().params(), bits + " bits");
+            Int8Model.Int8Weights w = back.int8Weights(0).orElseThrow();
+            assertEquals(4, w.groupSize());
+            // 100 inputs / 4 = 25 groups of each of the 64 channels
+            assertEquals(25 * 64, w.scales().length);
+            // a scale fitted to 4 weights errs less than one fitted to the channel's 100
+            for (int layer = 0; layer < 3; layer++) {
+                INDArray f = net.getLayer(layer).getParam("W");
+                double grouped =
+                        squaredError(f, back.toNetwork().getLayer(layer).getParam("W"));
+                double channel =
+                        squaredError(f, perChannel.toNetwork().getLayer(layer).getParam("W"));
+                assertTrue(grouped < channel, bits + " bits, layer " + layer + ": " + grouped + " vs " + channel);
+            }
+            // the graph computes these layers in float on the dequantized weights: the same model, up to a
+            // boundary value that float sums in another order round to the neighbouring level
+            INDArray simulated = Int8Model.simulate(back.toNetwork(), back.activations(), x);
+            try (OnnxSession s = OnnxSession.of(OnnxExport.of(back), 1)) {
+                INDArray served = s.output(x);
+                double meanDiff = served.sub(simulated).norm1Number().doubleValue() / served.length();
+                assertTrue(meanDiff < 1e-3, bits + " bits, group-wise graph vs simulated: " + meanDiff);
+                long same = served.argMax(1)
+                        .eq(simulated.argMax(1))
+                        .castTo(org.nd4j.linalg.api.buffer.DataType.INT)
+                        .sumNumber()
+                        .longValue();
+                assertTrue(same >= 62, bits + " bits: " + same + " of 64 predictions the same");
+            }
+        }
+    }
+
+    private static double squaredError(INDArray a, INDArray b) {
+        return a.sub(b).norm2Number().doubleValue();
+    }
+
+    @Test
+    void aGroupSizeThatDoesNotDivideALayersInputsOrPerTensorWeightsWithGroupsAreUsageErrors() {
+        MultiLayerNetwork net = mlp();
+        CompactMLException e = assertThrows(
+                CompactMLException.class,
+                () -> Int8Model.quantize(net, new QuantParams[4], true, 8, Set.of(), layer -> 4));
+        assertEquals(2, e.exitCode());
+        assertEquals(
+                "Config key 'quantize.weight-group-size' has value '8'; allowed: a divisor of the inputs of every"
+                        + " quantized dense layer (layer 0 has 100), or 0 for one scale per output channel.",
+                e.getMessage());
+        // layer 0 kept in float: the others (64 and 32 inputs) take groups of 8
+        Int8Model.quantize(net, new QuantParams[4], true, 8, Set.of(0), layer -> 4);
+        CompactMLException t = assertThrows(
+                CompactMLException.class,
+                () -> QuantizeSettings.from(CompactConfig.load(
+                        null, List.of("quantize.weight-group-size=4", "quantize.weights=per-tensor"))));
+        assertEquals(2, t.exitCode());
+        assertTrue(t.getMessage().startsWith("Config key 'quantize.weight-group-size' has value '4'"), t.getMessage());
+    }
+
     private static MultiLayerNetwork mlp() {
         MultiLayerNetwork net = new MultiLayerNetwork(
                 NetworkSpec.from(CompactConfig.load(null, List.of("network.hidden=[64, 32]", "network.outputs=10")))

@@ -188,4 +188,30 @@ class StraightThroughWeightsTest {
             }
         }
     }
+
+    @Test
+    void denseWeightsWithAGroupSizeAreQuantizedPerGroupAsInTheFile() {
+        for (int bits : new int[] {4, 2, 1}) {
+            MultiLayerNetwork net = net();
+            // the output layer [4 inputs, 2 outputs] alone: 2 groups of 2 inputs in each of its 2 channels
+            INDArray[] before = {
+                net.getLayer(0).getParam("W").dup(),
+                net.getLayer(1).getParam("W").dup()
+            };
+            StraightThroughWeights ste = new StraightThroughWeights(bits, true, 2, new int[] {1});
+            ste.quantize(net);
+            List<QuantParams> p = WeightQuantizer.params(before[1], true, bits, 2);
+            assertEquals(4, p.size());
+            byte[] q = WeightQuantizer.quantize(before[1], p, bits, 2);
+            INDArray expected = Nd4j.create(
+                    WeightQuantizer.dequantize(q, before[1].shape(), WeightQuantizer.scales(p), 2),
+                    before[1].shape(),
+                    'c');
+            INDArray diff = net.getLayer(1).getParam("W").sub(expected);
+            assertTrue(diff.amaxNumber().doubleValue() < 1e-6, bits + " bits: " + diff);
+            assertEquals(before[0], net.getLayer(0).getParam("W"), "layer 0 is not in the list");
+            ste.update(net);
+            assertEquals(before[1], net.getLayer(1).getParam("W"), bits + " bits");
+        }
+    }
 }

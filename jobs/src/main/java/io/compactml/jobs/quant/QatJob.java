@@ -4,6 +4,7 @@ import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.quant.FakeQuantActivation;
+import io.compactml.common.quant.Int8Model;
 import io.compactml.common.quant.QatSettings;
 import io.compactml.common.quant.QuantParams;
 import io.compactml.common.quant.QuantizeSettings;
@@ -16,6 +17,7 @@ import io.compactml.jobs.runtime.ModelFiles;
 import io.compactml.jobs.train.TrainJob;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -63,6 +65,8 @@ public final class QatJob {
         QuantizeJob quantizer = new QuantizeJob(ctx);
         QuantParams[] acts = quantizer.activationParams(source, q, calibrationRun);
 
+        // a group size the layers refuse, before any training
+        Int8Model.checkGroupSize(source.net(), q.weightGroupSize(), Set.copyOf(q.floatLayers()));
         MultiLayerNetwork net = source.net().clone();
         net.setLearningRate(s.learningRate());
         int[] layers = QuantizeJob.weightLayers(net, q.floatLayers()).stream()
@@ -81,7 +85,7 @@ public final class QatJob {
                 q.weights().id(),
                 quantizedOutputs);
         StraightThroughWeights ste =
-                new StraightThroughWeights(q.weightBits(), q.weights().perChannel(), layers);
+                new StraightThroughWeights(q.weightBits(), q.weights().perChannel(), q.weightGroupSize(), layers);
         TrainJob trainer = new TrainJob(ctx);
         SparkData.Loaded train =
                 SparkData.load(ctx.spark(), SparkData.forModel(DatasetSpec.from(ctx.config(), "train"), net));

@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.IntUnaryOperator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -90,6 +91,7 @@ public final class QuantizeJob {
             throw Errors.badConfigValue(
                     "quantize.max-accuracy-drop", settings.maxAccuracyDrop(), "-1 for a regression model");
         }
+        Int8Model.checkGroupSize(net, settings.weightGroupSize(), Set.copyOf(settings.floatLayers()));
         String calibrationRun = ctx.runIdOr(settings.calibrationRun());
         return quantize(model, settings, activationParams(model, settings, calibrationRun), calibrationRun);
     }
@@ -207,14 +209,22 @@ public final class QuantizeJob {
         }
 
         Int8Model int8(Set<Integer> floatLayers) {
-            return Int8Model.quantize(
-                    model.net(), acts, settings.weights().perChannel(), floatLayers, settings.weightBits());
+            return int8(floatLayers, layer -> settings.weightBits(), acts);
         }
 
         /** The model with {@code floatLayers} in float and the weights of layer i at {@code bits[i]} bits. */
         Int8Model int8(Set<Integer> floatLayers, int[] bits) {
+            return int8(floatLayers, layer -> bits[layer], acts);
+        }
+
+        private Int8Model int8(Set<Integer> floatLayers, IntUnaryOperator bits, QuantParams[] activations) {
             return Int8Model.quantize(
-                    model.net(), acts, settings.weights().perChannel(), floatLayers, layer -> bits[layer]);
+                    model.net(),
+                    activations,
+                    settings.weights().perChannel(),
+                    settings.weightGroupSize(),
+                    floatLayers,
+                    bits);
         }
 
         /** Float, int8 weights only, simulated int8, and each layer alone in int8, in one pass. */
@@ -225,12 +235,7 @@ public final class QuantizeJob {
                 for (int layer : weightLayers) {
                     variants.add(variant(
                             "layer " + layer,
-                            Int8Model.quantize(
-                                    model.net(),
-                                    aloneAt(acts, layer),
-                                    settings.weights().perChannel(),
-                                    othersThan(model.net(), layer),
-                                    settings.weightBits()),
+                            int8(othersThan(model.net(), layer), l -> settings.weightBits(), aloneAt(acts, layer)),
                             false));
                 }
             }

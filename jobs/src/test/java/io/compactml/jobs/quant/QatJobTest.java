@@ -75,7 +75,7 @@ class QatJobTest {
         // mixed widths under a 1-point budget: layers lowered to 4 or 2 bits where the combined model holds
         QuantizeSettings eight = QuantizeSettings.from(ctx.config());
         QuantizeSettings mixed =
-                new QuantizeSettings(eight.method(), "", List.of(), 1.0, false, eight.weights(), 8, List.of(4, 2));
+                new QuantizeSettings(eight.method(), "", List.of(), 1.0, false, eight.weights(), 8, 0, List.of(4, 2));
         QuantizeJob.Result mx = new QuantizeJob(ctx).quantize(LoadedModel.read(ctx), mixed);
         int[] bits = Int8Model.fromBytes(mx.file(), mx.uri()).layerBits();
         assertTrue(java.util.Arrays.stream(bits).min().orElseThrow() < 8, java.util.Arrays.toString(bits));
