@@ -59,6 +59,10 @@ epoch_seconds() {
     END { if (n > 1) printf "%.2f", t / (n - 1); else if (n) printf "%.2f", first }' "$1"
 }
 if [[ -f train.out ]]; then
+  for f in train qat-2 qat-2-weights; do  # every epoch's seconds, for the record
+    printf '%s epochs (s):' "$f"; awk '/^epoch [0-9]+\/[0-9]+ / { for (i = 2; i <= NF; i++)
+      if ($(i + 1) == "s" && $(i + 2) == "(total") printf " %s", $i } END { print "" }' "$f.out"
+  done
   t=$(epoch_seconds train.out)
   for f in qat-2 qat-2-weights; do
     awk -v f="$f" -v q="$(epoch_seconds $f.out)" -v t="$t" \
