@@ -19,7 +19,7 @@ fi
 quiet calibrate "$CML" calibrate --run-id "$run" "${model[@]}" "$@"
 row() {  # row LABEL FILE: accuracy, points lost against the float model, size and ratio to the float zip
   awk -v label="$1" -v f="$FLOAT" '
-    /^  (int8|quantized) +accuracy/ { q = $3 }
+    /^  (int8|quantized|shipped) +accuracy/ { q = $3 }
     / model .*: [0-9,]+ bytes \(float / { match($0, /: [0-9,]+ bytes/); b = substr($0, RSTART + 2, RLENGTH - 8)
       gsub(",", "", b); match($0, /\(float [0-9,]+/); z = substr($0, RSTART + 7, RLENGTH - 7); gsub(",", "", z) }
     END { printf "%-16s %8.4f %8.2f %10d %8.1fx\n", label, q, 100 * (f - q), b, z / b }' "$2"

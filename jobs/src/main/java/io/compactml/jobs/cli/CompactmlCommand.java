@@ -161,6 +161,12 @@ public final class CompactmlCommand {
                                     ? io.compactml.common.data.Task.describe(m)
                                     : "-",
                             m.get("sqnr_db")));
+            // the model written: under a budget not the all-quantized "int8" trial above
+            Console.out(
+                    "  %-14s %s  sqnr %.1f dB",
+                    "shipped",
+                    io.compactml.common.data.Task.describe(r.int8Metrics()),
+                    r.int8Metrics().get("sqnr_db"));
             Console.out(
                     "  int8 model %s: %,d bytes (float %,d: %.2fx smaller), float layers %s",
                     r.uri(),
@@ -188,8 +194,8 @@ public final class CompactmlCommand {
             Console.out(
                     "  %-14s %s  sqnr %.1f dB",
                     "quantized",
-                    io.compactml.common.data.Task.describe(q.variants().get("int8")),
-                    q.variants().get("int8").get("sqnr_db"));
+                    io.compactml.common.data.Task.describe(q.int8Metrics()),
+                    q.int8Metrics().get("sqnr_db"));
             Console.out(
                     "  qat model %s: %,d bytes (float %,d: %.2fx smaller), %d-bit weights, fine-tuned float model %s",
                     q.uri(),
