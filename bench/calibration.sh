@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Cost of distributed calibration, as ratios measured in one run on the same data and cores:
-#  1. calibration pass / plain batched inference pass over the same cached 60k images, in one session
-#     (CalibrationBenchmark: data, inference and calibration passes in turn, median of 5 after a warm-up);
-#  2. the calibration pass at local[2] vs local[1] (one BLAS thread per task, as bin/compactml sets);
+#  1. calibration pass / plain batched inference pass over the same cached 60k images, in one session, in DL4J
+#     and in ONNX Runtime (CalibrationBenchmark: data, inference, calibration, inference-ort and calibration-ort
+#     passes in turn, median of 5 after a warm-up), and the DL4J calibration pass / the ONNX Runtime one;
+#  2. the calibration passes at local[2] vs local[1] (one BLAS thread per task, as bin/compactml sets);
 #  3. peak live heap of `calibrate` (the job as shipped, streaming its data) over 60k vs 6k images: the largest
 #     heap occupancy after a collection, from the GC log, with a 64 MiB young generation so collections are
 #     frequent and the figure follows the live data.
@@ -17,9 +18,14 @@ for master in "local[2]" "local[1]"; do
   quiet "bench-$master" bench CalibrationBenchmark --run-id cb "${ARGS[@]}" "${M[@]}" \
     --set "spark.master=$master" --repeats 5
   echo "== $master"
-  grep -E '^(.* examples, |data |inference |calibration)' "bench-$master.out"
+  grep -E '^(.* examples, |data |inference|calibration)' "bench-$master.out"
+  awk -v d="$(median calibration "bench-$master.out")" -v i="$(median inference "bench-$master.out")" \
+    -v o="$(median calibration-ort "bench-$master.out")" -v m="$master" 'BEGIN {
+      printf "%s: dl4j calibration / inference %.3f; calibration dl4j / onnxruntime = %.1fx faster\n", m, d / i, d / o
+    }'
 done
 speedup calibration
+speedup calibration-ort
 
 live_heap() {  # largest heap occupancy after a collection, MiB
   COMPACTML_JAVA_OPTS="-XX:+UseSerialGC -Xmn64m -Xlog:gc:file=$WORK/gc-$1.log" \

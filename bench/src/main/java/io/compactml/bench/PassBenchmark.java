@@ -3,6 +3,7 @@ package io.compactml.bench;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
+import io.compactml.common.onnx.OnnxSession;
 import io.compactml.jobs.cli.JobOptions;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.runtime.Console;
@@ -84,6 +85,23 @@ public abstract class PassBenchmark implements Callable<Integer> {
                         rows += m.output(it.next().getFeatures(), false).rows();
                     }
                     return Collections.singletonList(rows).iterator();
+                })
+                .reduce(Long::sum);
+    }
+
+    /**
+     * A plain inference pass in ONNX Runtime: per partition the ONNX model loaded once (one intra-op thread: a task
+     * has one core) and run on every minibatch.
+     */
+    protected static Runnable onnxInference(JavaRDD<DataSet> batches, Broadcast<byte[]> onnx) {
+        return () -> batches.mapPartitions((Iterator<DataSet> it) -> {
+                    try (OnnxSession s = OnnxSession.of(onnx.value(), 1)) {
+                        long rows = 0;
+                        while (it.hasNext()) {
+                            rows += s.output(it.next().getFeatures()).rows();
+                        }
+                        return Collections.singletonList(rows).iterator();
+                    }
                 })
                 .reduce(Long::sum);
     }

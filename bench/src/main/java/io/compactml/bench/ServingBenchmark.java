@@ -85,35 +85,43 @@ public final class ServingBenchmark implements Callable<Integer> {
                 runs);
         System.out.printf(
                 Locale.ROOT,
-                "%-40s %6s %12s %12s %12s %9s %9s%n",
+                "%-40s %6s %12s %12s %12s %9s %12s %9s %9s%n",
                 "network",
                 "batch",
                 "dl4j float",
                 "ort float",
                 "ort int8",
                 "int8/ort",
+                "int8 l0 fp",
+                "l0fp/ort",
                 "ort/dl4j");
         for (Net n : nets) {
             byte[] fp = OnnxExport.of(n.net());
             ActivationType type = ActivationType.valueOf(activations.toUpperCase(Locale.ROOT));
-            byte[] q = OnnxExport.of(
-                    Int8Model.quantize(n.net(), calibrate(n.net(), images, type), !perTensor, Set.of()), !nchwFlatten);
-            // ONNX Runtime float and int8 timed in turn on the same prepared inputs (a slow spell of the machine hits
-            // both), one session alive at a time beside the other's: its spinning workers would take cores; then DL4J
-            double[][] ort = interleaved(fp, q, images);
+            QuantParams[] acts = calibrate(n.net(), images, type);
+            byte[] q = OnnxExport.of(Int8Model.quantize(n.net(), acts, !perTensor, Set.of()), !nchwFlatten);
+            // the first layer kept in float (quantize.float-layers = [0]): a convolution over one input channel
+            // is slower in int8 than in float
+            byte[] q0 = OnnxExport.of(Int8Model.quantize(n.net(), acts, !perTensor, Set.of(0)), !nchwFlatten);
+            // the ONNX Runtime models timed in turn on the same prepared inputs (a slow spell of the machine hits
+            // all), one session alive at a time beside the others': its spinning workers would take cores; then DL4J
+            double[][] ort = interleaved(images, fp, q, q0);
             double[] ortFloat = ort[0];
             double[] ortInt8 = ort[1];
+            double[] ortInt8FirstFloat = ort[2];
             double[] dl4j = latency(x -> () -> n.net().output(x, false), images);
             for (int b = 0; b < 2; b++) {
                 System.out.printf(
                         Locale.ROOT,
-                        "%-40s %6d %12.3f %12.3f %12.3f %8.2fx %8.1fx%n",
+                        "%-40s %6d %12.3f %12.3f %12.3f %8.2fx %12.3f %8.2fx %8.1fx%n",
                         n.name(),
                         b == 0 ? 1 : 256,
                         dl4j[b],
                         ortFloat[b],
                         ortInt8[b],
                         ortFloat[b] / ortInt8[b],
+                        ortInt8FirstFloat[b],
+                        ortFloat[b] / ortInt8FirstFloat[b],
                         dl4j[b] / ortFloat[b]);
             }
         }
@@ -121,14 +129,13 @@ public final class ServingBenchmark implements Callable<Integer> {
     }
 
     /**
-     * p50 ms at batch 1 and 256 of two models, {float, int8} x {batch 1, batch 256}: in alternating blocks, one
-     * session alive at a time (a session's spinning worker threads would take cores from the other's), so that a
-     * slow spell of the machine hits both.
+     * p50 ms at batch 1 and 256 of each model, [model][batch 1, batch 256]: in alternating blocks, one session alive
+     * at a time (a session's spinning worker threads would take cores from the others'), so that a slow spell of the
+     * machine hits all of them.
      */
-    private double[][] interleaved(byte[] a, byte[] b, INDArray images) {
-        double[][] out = new double[2][2];
+    private double[][] interleaved(INDArray images, byte[]... models) {
+        double[][] out = new double[models.length][2];
         int[] batches = {1, 256};
-        byte[][] models = {a, b};
         for (int k = 0; k < 2; k++) {
             int rows = batches[k];
             float[] x = images.get(
@@ -138,9 +145,12 @@ public final class ServingBenchmark implements Callable<Integer> {
                     .data()
                     .asFloat();
             int n = Math.max(10, (rows == 1 ? runs : runs / 10) / BLOCKS);
-            List<List<Double>> ms = List.of(new ArrayList<>(), new ArrayList<>());
+            List<List<Double>> ms = new ArrayList<>();
+            for (byte[] ignored : models) {
+                ms.add(new ArrayList<>());
+            }
             for (int block = 0; block < BLOCKS; block++) {
-                for (int m = 0; m < 2; m++) {
+                for (int m = 0; m < models.length; m++) {
                     try (OnnxSession s = OnnxSession.of(models[m], threads);
                             OnnxSession.Prepared p = s.prepare(x, rows)) {
                         for (int i = 0; i < n; i++) {
@@ -154,10 +164,10 @@ public final class ServingBenchmark implements Callable<Integer> {
                     }
                 }
             }
-            out[0][k] =
-                    median(ms.get(0).stream().mapToDouble(Double::doubleValue).toArray());
-            out[1][k] =
-                    median(ms.get(1).stream().mapToDouble(Double::doubleValue).toArray());
+            for (int m = 0; m < models.length; m++) {
+                out[m][k] = median(
+                        ms.get(m).stream().mapToDouble(Double::doubleValue).toArray());
+            }
         }
         return out;
     }

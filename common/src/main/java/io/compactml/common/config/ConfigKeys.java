@@ -192,6 +192,11 @@ public final class ConfigKeys {
                         + " unsaturated (the share is quant_params.coverage)."));
         add(integer("calibrate.batch-size", 512, 1, 1_000_000, "Inference batch size during calibration."));
         add(oneOf(
+                "calibrate.runtime",
+                ServingRuntime.ONNXRUNTIME,
+                "What runs the calibration pass: onnxruntime (the float model's ONNX form, every activation an extra"
+                        + " output: the graph that is served) or dl4j."));
+        add(oneOf(
                 "quantize.activations",
                 ActivationType.INT8,
                 "Activation type: int8 in [-128, 127] (TFLite) or uint8 in [0, 255]."));

@@ -64,17 +64,31 @@ public final class OnnxExport {
 
     /** The float network as an ONNX model. */
     public static byte[] of(MultiLayerNetwork net) {
-        return export(net, null, false);
+        return export(net, null, false, false);
+    }
+
+    /** Prefix of the extra outputs of {@link #observing}: {@code activation.<t>} is activation tensor {@code t}. */
+    public static final String ACTIVATION = "activation.";
+
+    /**
+     * The float network as an ONNX model that also outputs every activation tensor int8 serving quantizes, in
+     * {@link io.compactml.common.quant.ActivationObserver}'s numbering: output {@code activation.0} is the (scaled)
+     * input, {@code activation.<t>} the output of layer {@code t - 1} (images in NCHW order), after
+     * {@value #OUTPUT}; what a calibration pass in ONNX Runtime reads (as ONNX Runtime's own calibrator exposes the
+     * intermediate tensors of the graph it calibrates).
+     */
+    public static byte[] observing(MultiLayerNetwork net) {
+        return export(net, null, false, true);
     }
 
     /** An int8 model as a QDQ ONNX model. */
     public static byte[] of(Int8Model model) {
-        return export(model.toNetwork(), model, true);
+        return export(model.toNetwork(), model, true, false);
     }
 
     /** An int8 model as a QDQ ONNX model, flattened in DL4J's NCHW order ({@code hwc} false) or in NHWC order. */
     public static byte[] of(Int8Model model, boolean hwc) {
-        return export(model.toNetwork(), model, hwc);
+        return export(model.toNetwork(), model, hwc, false);
     }
 
     /**
@@ -91,7 +105,7 @@ public final class OnnxExport {
         }
     }
 
-    private static byte[] export(MultiLayerNetwork net, Int8Model int8, boolean hwc) {
+    private static byte[] export(MultiLayerNetwork net, Int8Model int8, boolean hwc, boolean observing) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         QuantParams[] acts = int8 == null ? new QuantParams[net.getnLayers() + 1] : int8.activations();
         OnnxGraph g = new OnnxGraph(int8 == null ? "compactml" : "compactml-qdq");
@@ -101,6 +115,7 @@ public final class OnnxExport {
         // quantizes the scaled input
         String scaled = FeatureScaling.of(net).map(s -> scaling(g, s)).orElse(INPUT);
         Cursor x = new Cursor(boundary(g, scaled, acts[0], "input"), 0, 0, 0);
+        List<String> activations = new java.util.ArrayList<>(List.of(scaled));
         for (int i = 0; i < net.getnLayers(); i++) {
             x = preprocess(g, x, conf.getInputPreProcess(i), acts[i], i, hwc);
             Layer layer = conf.getConf(i).getLayer();
@@ -130,10 +145,14 @@ public final class OnnxExport {
             } else {
                 throw Errors.unsupportedExport(i, layer.getClass().getSimpleName());
             }
+            activations.add(x.name());
             x = x.to(boundary(g, x.name(), acts[i + 1], prefix + ".out"));
         }
         g.node("Identity", OUTPUT, List.of(x.name()));
         g.output(OUTPUT, ModelShapes.outputs(net));
+        for (int t = 0; observing && t < activations.size(); t++) {
+            g.output(g.node("Identity", ACTIVATION + t, List.of(activations.get(t))));
+        }
         return g.model(IR_VERSION, OPSET, "compactml", metadata(net));
     }
 

@@ -139,6 +139,15 @@ final class OnnxGraph {
         graph.addOutput(valueInfo(name, dims));
     }
 
+    /** A float32 graph output of any shape (the runtime infers it). */
+    void output(String name) {
+        graph.addOutput(Onnx.ValueInfoProto.newBuilder()
+                .setName(name)
+                .setType(Onnx.TypeProto.newBuilder()
+                        .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(Onnx.TensorProto.DataType.FLOAT)))
+                .build());
+    }
+
     /**
      * The model: this graph, the default domain at {@code opset}, IR version {@code ir}, {@code metadata} as its
      * {@code metadata_props}.

@@ -97,12 +97,36 @@ public final class OnnxSession implements AutoCloseable {
         }
     }
 
-    /** {@link #run} on a minibatch's features [rows, features], as an INDArray [rows, outputs]. */
-    public INDArray output(INDArray x) {
-        float[] values = x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c'
+    /**
+     * Runs the model on {@code x} ({@code rows} rows of {@code features} values) and hands output {@code names[i]},
+     * flat in row-major order, to {@code each} as {@code (i, values)}.
+     *
+     * @throws IllegalArgumentException when the graph has no output of one of the names
+     */
+    public void run(float[] x, int rows, List<String> names, java.util.function.ObjIntConsumer<FloatBuffer> each) {
+        try (OnnxTensor t = OnnxTensor.createTensor(ENV, FloatBuffer.wrap(x), new long[] {rows, features});
+                OrtSession.Result r = session.run(Map.of(input, t), new java.util.LinkedHashSet<>(names))) {
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
+                OnnxTensor out = (OnnxTensor) r.get(name)
+                        .orElseThrow(() -> new IllegalArgumentException("The ONNX model has no output " + name));
+                each.accept(out.getFloatBuffer(), i);
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Rows of {@code x} [rows, features] as float32 values in row-major order (no copy when they already are). */
+    static float[] rowMajor(INDArray x) {
+        return x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c'
                 ? x.data().asFloat()
                 : x.castTo(DataType.FLOAT).dup('c').data().asFloat();
-        return Nd4j.create(run(values, (int) x.rows()));
+    }
+
+    /** {@link #run} on a minibatch's features [rows, features], as an INDArray [rows, outputs]. */
+    public INDArray output(INDArray x) {
+        return Nd4j.create(run(rowMajor(x), (int) x.rows()));
     }
 
     /**

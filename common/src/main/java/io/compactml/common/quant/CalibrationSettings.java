@@ -16,6 +16,8 @@ import java.util.TreeSet;
  * @param batchSize             inference minibatch size (also the alignment of minibatches to row numbers)
  * @param activations           integer type of the activations
  * @param weights               weight scales per channel or per tensor
+ * @param runtime               what runs the calibration pass ({@code calibrate.runtime}): ONNX Runtime on the
+ *                              float network's ONNX form (the graph that is served), or DL4J
  */
 public record CalibrationSettings(
         List<CalibrationMethod> methods,
@@ -24,7 +26,8 @@ public record CalibrationSettings(
         double minCoverage,
         int batchSize,
         ActivationType activations,
-        WeightGranularity weights) {
+        WeightGranularity weights,
+        io.compactml.common.eval.ServingRuntime runtime) {
 
     public static CalibrationSettings from(CompactConfig c) {
         return new CalibrationSettings(
@@ -34,7 +37,8 @@ public record CalibrationSettings(
                 c.getDouble("calibrate.min-coverage"),
                 c.getInt("calibrate.batch-size"),
                 c.getEnum("quantize.activations", ActivationType.class),
-                c.getEnum("quantize.weights", WeightGranularity.class));
+                c.getEnum("quantize.weights", WeightGranularity.class),
+                c.getEnum("calibrate.runtime", io.compactml.common.eval.ServingRuntime.class));
     }
 
     /** These settings with {@code more} methods computed too (in declaration order, each once). */
@@ -42,6 +46,13 @@ public record CalibrationSettings(
         TreeSet<CalibrationMethod> all = new TreeSet<>(methods);
         all.addAll(more);
         return new CalibrationSettings(
-                List.copyOf(all), percentile, maxNonfiniteFraction, minCoverage, batchSize, activations, weights);
+                List.copyOf(all),
+                percentile,
+                maxNonfiniteFraction,
+                minCoverage,
+                batchSize,
+                activations,
+                weights,
+                runtime);
     }
 }

@@ -4,9 +4,12 @@ import io.compactml.common.Errors;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.FeatureMoments;
 import io.compactml.common.data.Task;
+import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.model.FeatureScaling;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
+import io.compactml.common.onnx.OnnxExport;
+import io.compactml.common.onnx.OnnxObserver;
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.ActivationType;
 import io.compactml.common.quant.CalibrationMethod;
@@ -67,11 +70,13 @@ public final class CalibrateJob {
         DatasetSpec spec = DatasetSpec.from(ctx.config(), "calibration");
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, net, settings.batchSize());
         long t0 = System.nanoTime();
-        FloatHistogram[] hists = observe(model, data, settings.batchSize());
+        FloatHistogram[] hists = observe(model, data, settings);
         FloatHistogram in = hists[0];
         Console.out(
-                "calibration pass: %,d examples in %.2f s",
-                (in.count() + in.nanCount() + in.infCount()) / inputs, (System.nanoTime() - t0) / 1e9);
+                "calibration pass (%s): %,d examples in %.2f s",
+                settings.runtime().id(),
+                (in.count() + in.nanCount() + in.infCount()) / inputs,
+                (System.nanoTime() - t0) / 1e9);
         List<String> names = ActivationObserver.tensorNames(net);
         checkData(spec, names, hists, settings.maxNonfiniteFraction());
         erasedFeatures(model.net(), data, hists[0], settings.batchSize());
@@ -82,12 +87,17 @@ public final class CalibrateJob {
         return new Result(model.sha256(), names, hists, params);
     }
 
-    private FloatHistogram[] observe(LoadedModel model, SparkData.Loaded data, int batch) {
-        Broadcast<byte[]> zip = ctx.jsc().broadcast(model.zip());
+    private FloatHistogram[] observe(LoadedModel model, SparkData.Loaded data, CalibrationSettings settings) {
+        JavaRDD<DataSet> batches =
+                SparkData.featureBatches(data, ModelShapes.inputs(model.net()), settings.batchSize());
+        boolean onnx = settings.runtime() == ServingRuntime.ONNXRUNTIME;
+        Broadcast<byte[]> shipped = ctx.jsc().broadcast(onnx ? OnnxExport.observing(model.net()) : model.zip());
         try {
-            return histograms(SparkData.featureBatches(data, ModelShapes.inputs(model.net()), batch), zip, model.uri());
+            return onnx
+                    ? onnxHistograms(batches, shipped, model.net().getnLayers() + 1)
+                    : histograms(batches, shipped, model.uri());
         } finally {
-            zip.destroy();
+            shipped.destroy();
         }
     }
 
@@ -102,6 +112,24 @@ public final class CalibrateJob {
                 observer.observe(it.next().getFeatures());
             }
             return Collections.singletonList(observer.histograms()).iterator();
+        });
+        return partials.treeReduce(ActivationObserver::merge);
+    }
+
+    /**
+     * The calibration pass in ONNX Runtime: every partition loads {@code observing} (an {@link OnnxExport#observing}
+     * model of a network with {@code tensors} activation tensors) once, with one intra-op thread (a task has one
+     * core), runs its minibatches and adds every activation to one histogram per tensor; the partial histograms are
+     * tree-reduced as in {@link #histograms}.
+     */
+    public static FloatHistogram[] onnxHistograms(JavaRDD<DataSet> batches, Broadcast<byte[]> observing, int tensors) {
+        JavaRDD<FloatHistogram[]> partials = batches.mapPartitions((Iterator<DataSet> it) -> {
+            try (OnnxObserver observer = new OnnxObserver(observing.value(), tensors, 1)) {
+                while (it.hasNext()) {
+                    observer.observe(it.next().getFeatures());
+                }
+                return Collections.singletonList(observer.histograms()).iterator();
+            }
         });
         return partials.treeReduce(ActivationObserver::merge);
     }

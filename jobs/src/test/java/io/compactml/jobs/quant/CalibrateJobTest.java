@@ -52,19 +52,50 @@ class CalibrateJobTest {
     private static Map<String, String> params(CalibrateJob.Result r) {
         return r.quantParams().stream()
                 .collect(Collectors.toMap(
-                        p -> p.tensorIndex() + "/" + p.kind() + "/" + p.method() + "/" + p.channel(),
+                        CalibrateJobTest::key,
                         p -> p.scale() + " " + p.zeroPoint() + " " + p.clipMin() + " " + p.clipMax()));
     }
 
     @Test
-    void parametersAreBitIdenticalIn1And3And7Partitions() {
-        Map<String, String> one = params(calibrate("cal-p1", "data.calibration.partitions=1"));
-        Map<String, String> three = params(calibrate("cal-p3", "data.calibration.partitions=3"));
-        Map<String, String> seven = params(calibrate("cal-p7", "data.calibration.partitions=7"));
-        // 3 activation tensors x 4 methods + 32 + 10 weight channels
-        assertEquals(3 * 4 + 32 + 10, one.size());
-        assertEquals(one, three);
-        assertEquals(one, seven);
+    void parametersAreBitIdenticalIn1And3And7PartitionsInEitherRuntime() {
+        for (String runtime : List.of("onnxruntime", "dl4j")) {
+            String rt = "calibrate.runtime=" + runtime;
+            Map<String, String> one = params(calibrate("cal-p1-" + runtime, rt, "data.calibration.partitions=1"));
+            Map<String, String> three = params(calibrate("cal-p3-" + runtime, rt, "data.calibration.partitions=3"));
+            Map<String, String> seven = params(calibrate("cal-p7-" + runtime, rt, "data.calibration.partitions=7"));
+            // 3 activation tensors x 4 methods + 32 + 10 weight channels
+            assertEquals(3 * 4 + 32 + 10, one.size(), runtime);
+            assertEquals(one, three, runtime);
+            assertEquals(one, seven, runtime);
+        }
+    }
+
+    @Test
+    void onnxRuntimeAndDl4jCalibrateTheSameWithinFloatRounding() {
+        List<QuantParamRow> ort =
+                calibrate("cal-ort", "calibrate.runtime=onnxruntime").quantParams();
+        Map<String, QuantParamRow> dl4j = calibrate("cal-dl4j", "calibrate.runtime=dl4j").quantParams().stream()
+                .collect(Collectors.toMap(CalibrateJobTest::key, p -> p));
+        assertEquals(dl4j.size(), ort.size());
+        for (QuantParamRow p : ort) {
+            QuantParamRow ref = dl4j.get(key(p));
+            if (p.tensorIndex() == 0 || p.kind().equals("weight")) {
+                // the same pixels and the same weights: the same parameters, bit for bit
+                assertEquals(ref.scale(), p.scale(), key(p));
+                assertEquals(ref.zeroPoint(), p.zeroPoint(), key(p));
+            } else {
+                // layer outputs: ONNX Runtime's sums in another order, equal within float rounding
+                float tolerance = 1e-4f * Math.max(1f, Math.abs(ref.clipMax()));
+                assertEquals(ref.clipMin(), p.clipMin(), tolerance, key(p));
+                assertEquals(ref.clipMax(), p.clipMax(), tolerance, key(p));
+                assertEquals(ref.scale(), p.scale(), 1e-4f * ref.scale(), key(p));
+                assertTrue(Math.abs(ref.zeroPoint() - p.zeroPoint()) <= 1, key(p));
+            }
+        }
+    }
+
+    private static String key(QuantParamRow p) {
+        return p.tensorIndex() + "/" + p.kind() + "/" + p.method() + "/" + p.channel();
     }
 
     @Test
