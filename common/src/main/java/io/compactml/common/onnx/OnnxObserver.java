@@ -2,6 +2,7 @@ package io.compactml.common.onnx;
 
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.FloatHistogram;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,7 +17,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class OnnxObserver implements AutoCloseable {
     private final OnnxSession session;
     private final List<String> outputs = new ArrayList<>();
+    private final List<long[]> rowShapes;
     private final FloatHistogram[] histograms;
+    // by batch size (a partition has at most two: the full minibatch and the last one): the runtime writes every
+    // activation in place into direct buffers, where the histograms read it
+    private final java.util.Map<Integer, OnnxSession.Bound> bound = new java.util.HashMap<>();
 
     /**
      * @param observing an {@link OnnxExport#observing} model of a network with {@code tensors} activation tensors
@@ -30,15 +35,18 @@ public final class OnnxObserver implements AutoCloseable {
             outputs.add(OnnxExport.ACTIVATION + t);
             histograms[t] = new FloatHistogram();
         }
+        this.rowShapes = session.rowShapes(outputs);
     }
 
     /** Runs the minibatch's features [rows, features] and adds every activation to its tensor's histogram. */
     public void observe(INDArray features) {
-        session.run(
-                OnnxSession.rowMajor(features),
-                (int) features.rows(),
-                outputs,
-                (values, t) -> histograms[t].add(values, 0, values.remaining()));
+        int rows = (int) features.rows();
+        OnnxSession.Bound b = bound.computeIfAbsent(rows, r -> session.bind(r, outputs, rowShapes));
+        b.run(OnnxSession.rowMajor(features));
+        for (int t = 0; t < histograms.length; t++) {
+            FloatBuffer values = b.output(t);
+            histograms[t].add(values, 0, values.limit());
+        }
     }
 
     public FloatHistogram[] histograms() {
@@ -47,6 +55,7 @@ public final class OnnxObserver implements AutoCloseable {
 
     @Override
     public void close() {
+        bound.values().forEach(OnnxSession.Bound::close);
         session.close();
     }
 }

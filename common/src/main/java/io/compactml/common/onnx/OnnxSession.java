@@ -98,22 +98,95 @@ public final class OnnxSession implements AutoCloseable {
     }
 
     /**
-     * Runs the model on {@code x} ({@code rows} rows of {@code features} values) and hands output {@code names[i]},
-     * flat in row-major order, to {@code each} as {@code (i, values)}.
-     *
-     * @throws IllegalArgumentException when the graph has no output of one of the names
+     * One row's shape of each output of {@code names} (the batch dimension left out), from a run on one row of
+     * zeros: what {@link #bind} needs for outputs whose shape the graph leaves to the runtime.
      */
-    public void run(float[] x, int rows, List<String> names, java.util.function.ObjIntConsumer<FloatBuffer> each) {
-        try (OnnxTensor t = OnnxTensor.createTensor(ENV, FloatBuffer.wrap(x), new long[] {rows, features});
+    public List<long[]> rowShapes(List<String> names) {
+        try (OnnxTensor t = OnnxTensor.createTensor(
+                        ENV, FloatBuffer.wrap(new float[(int) features]), new long[] {1, features});
                 OrtSession.Result r = session.run(Map.of(input, t), new java.util.LinkedHashSet<>(names))) {
-            for (int i = 0; i < names.size(); i++) {
-                String name = names.get(i);
-                OnnxTensor out = (OnnxTensor) r.get(name)
-                        .orElseThrow(() -> new IllegalArgumentException("The ONNX model has no output " + name));
-                each.accept(out.getFloatBuffer(), i);
+            List<long[]> shapes = new java.util.ArrayList<>();
+            for (String name : names) {
+                long[] shape = ((ai.onnxruntime.TensorInfo) r.get(name)
+                                .orElseThrow(() -> new IllegalArgumentException("The ONNX model has no output " + name))
+                                .getInfo())
+                        .getShape();
+                shapes.add(java.util.Arrays.copyOfRange(shape, 1, shape.length));
             }
+            return shapes;
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Input and outputs {@code names} bound to direct buffers for batches of {@code rows} rows (ONNX Runtime's pinned
+     * outputs): run after run the runtime reads and writes them in place, nothing is allocated or copied per run.
+     *
+     * @param rowShapes one row's shape of each output, as {@link #rowShapes} gives them
+     */
+    public Bound bind(int rows, List<String> names, List<long[]> rowShapes) {
+        return new Bound(rows, names, rowShapes);
+    }
+
+    /** A batch size's input and outputs in direct buffers ({@link #bind}); close after use. */
+    public final class Bound implements AutoCloseable {
+        private final FloatBuffer in;
+        private final OnnxTensor inTensor;
+        private final Map<String, OnnxTensor> outputs = new java.util.LinkedHashMap<>();
+        private final List<FloatBuffer> buffers = new java.util.ArrayList<>();
+
+        private Bound(int rows, List<String> names, List<long[]> rowShapes) {
+            try {
+                in = direct(rows * features);
+                inTensor = OnnxTensor.createTensor(ENV, in, new long[] {rows, features});
+                for (int i = 0; i < names.size(); i++) {
+                    long[] shape = new long[rowShapes.get(i).length + 1];
+                    shape[0] = rows;
+                    System.arraycopy(rowShapes.get(i), 0, shape, 1, rowShapes.get(i).length);
+                    long size = 1;
+                    for (long d : shape) {
+                        size *= d;
+                    }
+                    FloatBuffer b = direct(size);
+                    buffers.add(b);
+                    outputs.put(names.get(i), OnnxTensor.createTensor(ENV, b, shape));
+                }
+            } catch (OrtException e) {
+                close();
+                throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+            }
+        }
+
+        private static FloatBuffer direct(long values) {
+            return java.nio.ByteBuffer.allocateDirect(Math.toIntExact(values * 4))
+                    .order(java.nio.ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+        }
+
+        /** Runs the model on {@code x}: the bound rows of {@code features} values, row-major. */
+        public void run(float[] x) {
+            in.clear();
+            in.put(x);
+            in.clear();
+            try (OrtSession.Result r = session.run(Map.of(input, inTensor), outputs)) {
+                r.size();
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+            }
+        }
+
+        /** Output {@code i} of the last {@link #run}, flat in row-major order (a view: position 0, read only). */
+        public FloatBuffer output(int i) {
+            return buffers.get(i).asReadOnlyBuffer();
+        }
+
+        @Override
+        public void close() {
+            if (inTensor != null) {
+                inTensor.close();
+            }
+            outputs.values().forEach(OnnxTensor::close);
         }
     }
 
