@@ -1,5 +1,6 @@
 package io.compactml.common.monitor;
 
+import io.compactml.common.onnx.OnnxObserver;
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.FloatHistogram;
 import java.io.Serializable;
@@ -25,12 +26,26 @@ public final class WindowStatistics implements Serializable {
 
     /** An observer of {@code net}'s tensors: feed it minibatches, then take {@link #result}. */
     public static final class Observer {
-        private final ActivationObserver activations;
+        private final java.util.function.UnaryOperator<INDArray> forward;
         private final WindowStatistics stats;
 
+        /** In DL4J ({@link ActivationObserver}). */
         public Observer(MultiLayerNetwork net, int classes) {
-            this.activations = new ActivationObserver(net);
-            this.stats = new WindowStatistics(activations.histograms(), classes);
+            this(new ActivationObserver(net), classes);
+        }
+
+        private Observer(ActivationObserver activations, int classes) {
+            this(activations::observe, activations.histograms(), classes);
+        }
+
+        /** In ONNX Runtime, as {@code calibrate.runtime = onnxruntime} calibrates ({@link OnnxObserver}). */
+        public Observer(OnnxObserver activations, int classes) {
+            this(activations::observe, activations.histograms(), classes);
+        }
+
+        private Observer(java.util.function.UnaryOperator<INDArray> forward, FloatHistogram[] histograms, int classes) {
+            this.forward = forward;
+            this.stats = new WindowStatistics(histograms, classes);
         }
 
         /**
@@ -38,7 +53,7 @@ public final class WindowStatistics implements Serializable {
          * Predictions are the output's argmax (for a regression model, with one output, class 0).
          */
         public void observe(INDArray features, INDArray labels) {
-            INDArray out = activations.observe(features);
+            INDArray out = forward.apply(features);
             long n = out.rows();
             INDArray predictedClass = out.argMax(1);
             INDArray trueClass = labels == null ? null : labels.argMax(1);

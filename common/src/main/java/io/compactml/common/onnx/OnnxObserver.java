@@ -6,6 +6,7 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link ActivationObserver}'s pass in ONNX Runtime: the float graph of {@link OnnxExport#observing}, whose extra
@@ -38,8 +39,12 @@ public final class OnnxObserver implements AutoCloseable {
         this.rowShapes = session.rowShapes(outputs);
     }
 
-    /** Runs the minibatch's features [rows, features] and adds every activation to its tensor's histogram. */
-    public void observe(INDArray features) {
+    /**
+     * Runs the minibatch's features [rows, features] and adds every activation to its tensor's histogram.
+     *
+     * @return the network's output for the minibatch, [rows, outputs]
+     */
+    public INDArray observe(INDArray features) {
         int rows = (int) features.rows();
         OnnxSession.Bound b = bound.computeIfAbsent(rows, r -> session.bind(r, outputs, rowShapes));
         b.run(OnnxSession.rowMajor(features));
@@ -47,6 +52,10 @@ public final class OnnxObserver implements AutoCloseable {
             FloatBuffer values = b.output(t);
             histograms[t].add(values, 0, values.limit());
         }
+        FloatBuffer out = b.output(histograms.length - 1);
+        float[] values = new float[out.limit()];
+        out.get(values);
+        return Nd4j.create(values, new long[] {rows, values.length / rows}, 'c');
     }
 
     public FloatHistogram[] histograms() {

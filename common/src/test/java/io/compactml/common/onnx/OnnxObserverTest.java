@@ -3,6 +3,7 @@ package io.compactml.common.onnx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.compactml.common.monitor.WindowStatistics;
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.CalibrationMethod;
 import io.compactml.common.quant.FloatHistogram;
@@ -60,6 +61,30 @@ class OnnxObserverTest {
                 assertEquals(a[1], b[1], 1e-4f * scale, what + ": percentile clip max");
             }
             assertTrue(ort[tensors - 1].max() <= 1f, kind + ": the output is softmax probabilities");
+        }
+    }
+
+    @Test
+    void monitorStatisticsInOnnxRuntimeCountTheClassesDl4jPredicts() throws IOException {
+        INDArray x = OnnxExportTest.images(500);
+        MultiLayerNetwork net =
+                OnnxExportTest.network("network.type=cnn", "network.conv-filters=[4, 8]", "network.dense=16");
+        WindowStatistics.Observer dl4j = new WindowStatistics.Observer(net, 10);
+        dl4j.observe(x, null);
+        try (OnnxObserver o = new OnnxObserver(OnnxExport.observing(net), net.getnLayers() + 1, 1)) {
+            WindowStatistics.Observer ort = new WindowStatistics.Observer(o, 10);
+            ort.observe(x, null);
+            assertEquals(500, ort.result().rows());
+            long[] a = dl4j.result().predicted();
+            long[] b = ort.result().predicted();
+            int moved = 0;
+            for (int c = 0; c < 10; c++) {
+                moved += Math.abs(a[c] - b[c]);
+            }
+            // a near tie may break the other way under float rounding; an output read in the wrong order would
+            // move hundreds
+            assertTrue(moved <= 2, java.util.Arrays.toString(a) + " vs " + java.util.Arrays.toString(b));
+            assertEquals(500L * 4 * 28 * 28, ort.result().histograms()[1].count());
         }
     }
 }
