@@ -1,6 +1,5 @@
 package io.compactml.bench;
 
-import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.onnx.OnnxExport;
 import io.compactml.common.quant.CalibrationSettings;
 import io.compactml.jobs.data.SparkData;
@@ -25,7 +24,7 @@ import picocli.CommandLine.Command;
  *   {@code calibrate.runtime = dl4j}: the same forward pass keeping every activation, each value into its tensor's
  *   histogram, then the exact tree merge;</li>
  *   <li>{@code inference-ort}: the plain pass in ONNX Runtime on the model's ONNX form;</li>
- *   <li>{@code calibration-ort}: {@link CalibrateJob#histograms} in ONNX Runtime, the pass of {@code calibrate.runtime =
+ *   <li>{@code calibration-ort}: {@link CalibrateJob#onnxHistograms}, the pass of {@code calibrate.runtime =
  *   onnxruntime} (the default): the ONNX graph with every activation as an extra output.</li>
  * </ul>
  * The ratio printed is calibration-ort / inference-ort; {@code bench/calibration.sh} prints the others from the
@@ -56,16 +55,13 @@ public final class CalibrationBenchmark extends PassBenchmark {
         Map<String, Runnable> passes = new LinkedHashMap<>();
         passes.put("data", () -> batches.map(DataSet::numExamples).reduce(Integer::sum));
         passes.put("inference", inference(batches, data.zip(), uri));
-        int tensors = data.model().net().getnLayers() + 1;
-        passes.put(
-                "calibration", () -> CalibrateJob.histograms(batches, ServingRuntime.DL4J, data.zip(), uri, tensors));
+        passes.put("calibration", () -> CalibrateJob.histograms(batches, data.zip(), uri));
         Broadcast<byte[]> onnx = ctx.jsc().broadcast(OnnxExport.of(data.model().net()));
-        Broadcast<byte[]> observing = ctx.jsc()
-                .broadcast(ServingRuntime.ONNXRUNTIME.observing(data.model().net(), null));
+        Broadcast<byte[]> observing =
+                ctx.jsc().broadcast(OnnxExport.observing(data.model().net()));
+        int tensors = data.model().net().getnLayers() + 1;
         passes.put("inference-ort", onnxInference(batches, onnx));
-        passes.put(
-                "calibration-ort",
-                () -> CalibrateJob.histograms(batches, ServingRuntime.ONNXRUNTIME, observing, uri, tensors));
+        passes.put("calibration-ort", () -> CalibrateJob.onnxHistograms(batches, observing, tensors));
         Console.out(
                 "%,d examples, %d partitions, master %s, batch %d, OMP_NUM_THREADS=%s",
                 data.examples(),

@@ -1,8 +1,8 @@
 package io.compactml.common.monitor;
 
+import io.compactml.common.onnx.OnnxObserver;
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.FloatHistogram;
-import io.compactml.common.quant.TensorObserver;
 import java.io.Serializable;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -24,9 +24,9 @@ public final class WindowStatistics implements Serializable {
         this.predicted = new long[classes];
     }
 
-    /** An observer of a network's tensors: feed it minibatches, then take {@link #result}. */
+    /** An observer of {@code net}'s tensors: feed it minibatches, then take {@link #result}. */
     public static final class Observer {
-        private final TensorObserver activations;
+        private final java.util.function.UnaryOperator<INDArray> forward;
         private final WindowStatistics stats;
 
         /** In DL4J ({@link ActivationObserver}). */
@@ -34,10 +34,18 @@ public final class WindowStatistics implements Serializable {
             this(new ActivationObserver(net), classes);
         }
 
-        /** In the runtime of {@code activations} (which the caller closes). */
-        public Observer(TensorObserver activations, int classes) {
-            this.activations = activations;
-            this.stats = new WindowStatistics(activations.histograms(), classes);
+        private Observer(ActivationObserver activations, int classes) {
+            this(activations::observe, activations.histograms(), classes);
+        }
+
+        /** In ONNX Runtime, as {@code calibrate.runtime = onnxruntime} calibrates ({@link OnnxObserver}). */
+        public Observer(OnnxObserver activations, int classes) {
+            this(activations::observe, activations.histograms(), classes);
+        }
+
+        private Observer(java.util.function.UnaryOperator<INDArray> forward, FloatHistogram[] histograms, int classes) {
+            this.forward = forward;
+            this.stats = new WindowStatistics(histograms, classes);
         }
 
         /**
@@ -45,7 +53,7 @@ public final class WindowStatistics implements Serializable {
          * Predictions are the output's argmax (for a regression model, with one output, class 0).
          */
         public void observe(INDArray features, INDArray labels) {
-            INDArray out = activations.observe(features);
+            INDArray out = forward.apply(features);
             long n = out.rows();
             INDArray predictedClass = out.argMax(1);
             INDArray trueClass = labels == null ? null : labels.argMax(1);

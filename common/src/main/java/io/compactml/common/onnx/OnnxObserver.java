@@ -2,7 +2,6 @@ package io.compactml.common.onnx;
 
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.FloatHistogram;
-import io.compactml.common.quant.TensorObserver;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * every layer's output); the values are the runtime's, equal to DL4J's within float rounding, and the histograms
  * merge the same way ({@link ActivationObserver#merge}). One per thread or Spark partition; close it after use.
  */
-public final class OnnxObserver implements TensorObserver {
+public final class OnnxObserver implements AutoCloseable {
     private final OnnxSession session;
     private final List<String> outputs = new ArrayList<>();
     private final List<long[]> rowShapes;
@@ -45,7 +44,6 @@ public final class OnnxObserver implements TensorObserver {
      *
      * @return the network's output for the minibatch, [rows, outputs]
      */
-    @Override
     public INDArray observe(INDArray features) {
         int rows = (int) features.rows();
         OnnxSession.Bound b = bound.computeIfAbsent(rows, r -> session.bind(r, outputs, rowShapes));
@@ -60,7 +58,6 @@ public final class OnnxObserver implements TensorObserver {
         return Nd4j.create(values, new long[] {rows, values.length / rows}, 'c');
     }
 
-    @Override
     public FloatHistogram[] histograms() {
         return histograms;
     }

@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * layer {@code t - 1} otherwise; {@link #observe} folds one minibatch into one histogram per tensor. The input of a
  * model that stores its feature scaling is the scaled one (what layer 0 reads, and what int8 quantizes).
  */
-public final class ActivationObserver implements TensorObserver {
+public final class ActivationObserver {
     private final MultiLayerNetwork net;
     private final FloatHistogram[] histograms;
 
@@ -39,7 +39,6 @@ public final class ActivationObserver implements TensorObserver {
      *
      * @return the network's output for the minibatch, [rows, outputs]
      */
-    @Override
     public INDArray observe(INDArray features) {
         List<INDArray> acts = net.feedForward(features, false);
         for (int t = 0; t < histograms.length; t++) {
@@ -58,14 +57,9 @@ public final class ActivationObserver implements TensorObserver {
         return FeatureScaling.of(net).map(s -> s.apply(features)).orElse(features);
     }
 
-    @Override
     public FloatHistogram[] histograms() {
         return histograms;
     }
-
-    /** Nothing to release: the network lives on the JVM heap. */
-    @Override
-    public void close() {}
 
     /** Element-wise merge of two per-tensor histogram arrays, into the first. */
     public static FloatHistogram[] merge(FloatHistogram[] a, FloatHistogram[] b) {

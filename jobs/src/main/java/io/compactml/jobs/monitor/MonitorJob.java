@@ -14,8 +14,9 @@ import io.compactml.common.model.ModelShapes;
 import io.compactml.common.monitor.MonitorSettings;
 import io.compactml.common.monitor.MonitorSource;
 import io.compactml.common.monitor.WindowStatistics;
+import io.compactml.common.onnx.OnnxExport;
+import io.compactml.common.onnx.OnnxObserver;
 import io.compactml.common.quant.CalibrationSettings;
-import io.compactml.common.quant.TensorObserver;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.runtime.Console;
 import io.compactml.jobs.runtime.JobContext;
@@ -164,20 +165,27 @@ public final class MonitorJob {
         }
         // the pass runs where calibrate ran its pass (calibrate.runtime), so that the same data gives the same
         // statistics as the reference
-        ServingRuntime runtime = CalibrationSettings.from(ctx.config()).runtime();
-        Broadcast<byte[]> shipped = ctx.jsc().broadcast(runtime.observing(served.net(), served.zip()));
+        boolean onnx = CalibrationSettings.from(ctx.config()).runtime() == ServingRuntime.ONNXRUNTIME;
+        Broadcast<byte[]> shipped = ctx.jsc().broadcast(onnx ? OnnxExport.observing(served.net()) : served.zip());
         String uri = served.model() + "/" + served.version();
         int tensors = served.net().getnLayers() + 1;
         boolean withLabels = labeled && ModelShapes.task(served.net()) == Task.CLASSIFICATION;
         try {
             return batches.mapPartitions((Iterator<DataSet> it) -> {
-                        try (TensorObserver activations = runtime.observer(shipped.value(), uri, tensors)) {
-                            WindowStatistics.Observer o = new WindowStatistics.Observer(activations, classes);
+                        OnnxObserver session = onnx ? new OnnxObserver(shipped.value(), tensors, 1) : null;
+                        try {
+                            WindowStatistics.Observer o = onnx
+                                    ? new WindowStatistics.Observer(session, classes)
+                                    : new WindowStatistics.Observer(ModelIO.fromBytes(shipped.value(), uri), classes);
                             while (it.hasNext()) {
                                 DataSet d = it.next();
                                 o.observe(d.getFeatures(), withLabels ? d.getLabels() : null);
                             }
                             return Collections.singletonList(o.result()).iterator();
+                        } finally {
+                            if (session != null) {
+                                session.close();
+                            }
                         }
                     })
                     .treeReduce(WindowStatistics::merge);

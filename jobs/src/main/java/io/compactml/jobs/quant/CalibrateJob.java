@@ -6,14 +6,16 @@ import io.compactml.common.data.FeatureMoments;
 import io.compactml.common.data.Task;
 import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.model.FeatureScaling;
+import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
+import io.compactml.common.onnx.OnnxExport;
+import io.compactml.common.onnx.OnnxObserver;
 import io.compactml.common.quant.ActivationObserver;
 import io.compactml.common.quant.ActivationType;
 import io.compactml.common.quant.CalibrationMethod;
 import io.compactml.common.quant.CalibrationSettings;
 import io.compactml.common.quant.FloatHistogram;
 import io.compactml.common.quant.QuantParams;
-import io.compactml.common.quant.TensorObserver;
 import io.compactml.common.quant.WeightQuantizer;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.runtime.Console;
@@ -88,26 +90,41 @@ public final class CalibrateJob {
     private FloatHistogram[] observe(LoadedModel model, SparkData.Loaded data, CalibrationSettings settings) {
         JavaRDD<DataSet> batches =
                 SparkData.featureBatches(data, ModelShapes.inputs(model.net()), settings.batchSize());
-        ServingRuntime runtime = settings.runtime();
-        Broadcast<byte[]> shipped = ctx.jsc().broadcast(runtime.observing(model.net(), model.zip()));
+        boolean onnx = settings.runtime() == ServingRuntime.ONNXRUNTIME;
+        Broadcast<byte[]> shipped = ctx.jsc().broadcast(onnx ? OnnxExport.observing(model.net()) : model.zip());
         try {
-            return histograms(
-                    batches, runtime, shipped, model.uri(), model.net().getnLayers() + 1);
+            return onnx
+                    ? onnxHistograms(batches, shipped, model.net().getnLayers() + 1)
+                    : histograms(batches, shipped, model.uri());
         } finally {
             shipped.destroy();
         }
     }
 
     /**
-     * The calibration pass in {@code runtime}: every partition opens its {@link ServingRuntime#observer} once on
-     * {@code observing} (the bytes of {@link ServingRuntime#observing} for a network with {@code tensors} activation
-     * tensors; {@code uri} names it in errors), runs its minibatches forward and adds every activation to one
-     * histogram per tensor; the partial histograms are tree-reduced (counts add).
+     * The calibration pass: every partition deserializes the model once, runs its minibatches forward and adds
+     * every activation to one histogram per tensor; the partial histograms are tree-reduced (counts add).
      */
-    public static FloatHistogram[] histograms(
-            JavaRDD<DataSet> batches, ServingRuntime runtime, Broadcast<byte[]> observing, String uri, int tensors) {
+    public static FloatHistogram[] histograms(JavaRDD<DataSet> batches, Broadcast<byte[]> model, String uri) {
         JavaRDD<FloatHistogram[]> partials = batches.mapPartitions((Iterator<DataSet> it) -> {
-            try (TensorObserver observer = runtime.observer(observing.value(), uri, tensors)) {
+            ActivationObserver observer = new ActivationObserver(ModelIO.fromBytes(model.value(), uri));
+            while (it.hasNext()) {
+                observer.observe(it.next().getFeatures());
+            }
+            return Collections.singletonList(observer.histograms()).iterator();
+        });
+        return partials.treeReduce(ActivationObserver::merge);
+    }
+
+    /**
+     * The calibration pass in ONNX Runtime: every partition loads {@code observing} (an {@link OnnxExport#observing}
+     * model of a network with {@code tensors} activation tensors) once, with one intra-op thread (a task has one
+     * core), runs its minibatches and adds every activation to one histogram per tensor; the partial histograms are
+     * tree-reduced as in {@link #histograms}.
+     */
+    public static FloatHistogram[] onnxHistograms(JavaRDD<DataSet> batches, Broadcast<byte[]> observing, int tensors) {
+        JavaRDD<FloatHistogram[]> partials = batches.mapPartitions((Iterator<DataSet> it) -> {
+            try (OnnxObserver observer = new OnnxObserver(observing.value(), tensors, 1)) {
                 while (it.hasNext()) {
                     observer.observe(it.next().getFeatures());
                 }
