@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Knowledge distillation on Fashion-MNIST, measured in one run:
-#  1. soft-labels throughput: the teacher's outputs over the 60k training images at local[1] and local[2];
+# Knowledge distillation on Fashion-MNIST, measured in one run (the throughput of teacher-outputs, formerly
+# soft-labels, is bench/teacher-outputs.sh):
+#  1. the teacher's outputs over the 60k training images, stored once;
 #  2. students 784-64-10 (50,890 parameters, 9.5 % of the 784-512-256-10 teacher) trained distill.epochs
 #     (default 20) from the stored outputs, one per distill.settings candidate (DISTILL_SETTINGS overrides) plus
 #     the hard-label baseline with the same budget; accuracy on the 10k test images against the teacher;
@@ -15,15 +16,7 @@ model="$(model_or_train db "${ARGS[@]}")"
 M=(--set "model.path=\"$model\"")
 echo "teacher: $model"
 
-# each throughput run writes a new table of its own (creating a table and replacing a run's rows differ in cost)
-for master in "local[1]" "local[2]"; do
-  quiet "soft-$master" "$CML" soft-labels --run-id db "${ARGS[@]}" "${M[@]}" --set "spark.master=$master" \
-    --set "tables.root=./tables-$master"
-  sed -nE "s/^soft labels: ([0-9,]+) examples .* in ([0-9.]+) s.*/\\1 \\2/p" "soft-$master.out" | tr -d , \
-    | awk -v m="$master" '{ printf "soft-labels %s: %d examples in %.2f s = %.0f examples/s\n", m, $1, $2, $1 / $2 }'
-done
-
-quiet soft "$CML" soft-labels --run-id db "${ARGS[@]}" "${M[@]}"
+quiet soft "$CML" teacher-outputs --run-id db "${ARGS[@]}" "${M[@]}"
 quiet distill "$CML" distill --run-id db "${ARGS[@]}" "${M[@]}" --set "distill.settings=$SETTINGS" \
   --set train.validate=false
 grep -E '^(distill:|candidate)' distill.out

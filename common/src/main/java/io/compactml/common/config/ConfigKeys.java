@@ -360,6 +360,11 @@ public final class ConfigKeys {
                         1_000_000,
                         "Teacher inference batch size of `teacher-outputs`.")
                 .alias("soft-labels.batch-size"));
+        add(oneOf(
+                "teacher-outputs.runtime",
+                ServingRuntime.ONNXRUNTIME,
+                "What runs the teacher in `teacher-outputs`: onnxruntime (the float model's ONNX form, cut at the"
+                        + " output layer's logits) or dl4j."));
         add(
                 name(
                         "distill.teacher-run",

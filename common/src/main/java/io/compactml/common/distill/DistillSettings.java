@@ -2,6 +2,7 @@ package io.compactml.common.distill;
 
 import io.compactml.common.Errors;
 import io.compactml.common.config.CompactConfig;
+import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.model.NetworkSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,9 +18,17 @@ import java.util.Locale;
  * @param settings          every candidate's setting, the hard-label baseline last when enabled
  * @param epochs            training epochs of every candidate
  * @param teacherBatchSize  inference minibatch of {@code teacher-outputs}
+ * @param teacherRuntime    what runs the teacher in {@code teacher-outputs} ({@code teacher-outputs.runtime}): ONNX
+ *                          Runtime on the float model's {@link io.compactml.common.onnx.OnnxExport#logits} graph, or
+ *                          DL4J ({@link TeacherOutputs#of})
  */
 public record DistillSettings(
-        String teacherRun, NetworkSpec student, List<Setting> settings, int epochs, int teacherBatchSize) {
+        String teacherRun,
+        NetworkSpec student,
+        List<Setting> settings,
+        int epochs,
+        int teacherBatchSize,
+        ServingRuntime teacherRuntime) {
 
     /** The name of the hard-label baseline: the same student trained with alpha 0. */
     public static final String NO_KD = "no-kd";
@@ -39,12 +48,13 @@ public record DistillSettings(
                 NetworkSpec.student(c),
                 settings(c),
                 c.getInt("distill.epochs"),
-                c.getInt("teacher-outputs.batch-size"));
+                c.getInt("teacher-outputs.batch-size"),
+                c.getEnum("teacher-outputs.runtime", ServingRuntime.class));
     }
 
     /** These settings reading the teacher outputs of run {@code run}. */
     public DistillSettings withTeacherRun(String run) {
-        return new DistillSettings(run, student, settings, epochs, teacherBatchSize);
+        return new DistillSettings(run, student, settings, epochs, teacherBatchSize, teacherRuntime);
     }
 
     /** How the student was made, for its manifest; {@code outputsRun} is the run whose teacher outputs it learnt from. */

@@ -1,5 +1,7 @@
 package io.compactml.common.distill;
 
+import io.compactml.common.onnx.OnnxExport;
+import io.compactml.common.onnx.OnnxSession;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -39,6 +41,16 @@ public final class TeacherOutputs {
         if (b != null) {
             z.addiRowVector(b);
         }
+        INFERENCES.addAndGet(features.size(0));
+        return z;
+    }
+
+    /**
+     * The same in ONNX Runtime: {@code logits} runs the teacher's {@link OnnxExport#logits} graph; [rows, outputs]
+     * for {@code features} [rows, inputs], equal to {@link #of(MultiLayerNetwork, INDArray)} within float rounding.
+     */
+    public static float[][] of(OnnxSession logits, INDArray features) {
+        float[][] z = logits.run(OnnxSession.rowMajor(features), (int) features.rows());
         INFERENCES.addAndGet(features.size(0));
         return z;
     }

@@ -64,7 +64,7 @@ public final class OnnxExport {
 
     /** The float network as an ONNX model. */
     public static byte[] of(MultiLayerNetwork net) {
-        return export(net, null, false, false);
+        return export(net, null, false, Outputs.SERVED);
     }
 
     /** Prefix of the extra outputs of {@link #observing}: {@code activation.<t>} is activation tensor {@code t}. */
@@ -78,17 +78,36 @@ public final class OnnxExport {
      * intermediate tensors of the graph it calibrates).
      */
     public static byte[] observing(MultiLayerNetwork net) {
-        return export(net, null, false, true);
+        return export(net, null, false, Outputs.ACTIVATIONS);
+    }
+
+    /** The single output of {@link #logits}. */
+    public static final String LOGITS = "logits";
+
+    /**
+     * The float network as an ONNX model whose one output, {@value #LOGITS} [batch, outputs], is the output layer's
+     * pre-activation: a softmax classifier's logits (what {@link io.compactml.common.distill.TeacherOutputs#of}
+     * computes in DL4J and distillation softens with a temperature), a regression model's outputs themselves.
+     */
+    public static byte[] logits(MultiLayerNetwork net) {
+        return export(net, null, false, Outputs.LOGITS);
+    }
+
+    /** What a graph outputs: the served output; that and every activation; or only the output layer's logits. */
+    private enum Outputs {
+        SERVED,
+        ACTIVATIONS,
+        LOGITS
     }
 
     /** An int8 model as a QDQ ONNX model. */
     public static byte[] of(Int8Model model) {
-        return export(model.toNetwork(), model, true, false);
+        return export(model.toNetwork(), model, true, Outputs.SERVED);
     }
 
     /** An int8 model as a QDQ ONNX model, flattened in DL4J's NCHW order ({@code hwc} false) or in NHWC order. */
     public static byte[] of(Int8Model model, boolean hwc) {
-        return export(model.toNetwork(), model, hwc, false);
+        return export(model.toNetwork(), model, hwc, Outputs.SERVED);
     }
 
     /**
@@ -105,7 +124,7 @@ public final class OnnxExport {
         }
     }
 
-    private static byte[] export(MultiLayerNetwork net, Int8Model int8, boolean hwc, boolean observing) {
+    private static byte[] export(MultiLayerNetwork net, Int8Model int8, boolean hwc, Outputs outputs) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         QuantParams[] acts = int8 == null ? new QuantParams[net.getnLayers() + 1] : int8.activations();
         OnnxGraph g = new OnnxGraph(int8 == null ? "compactml" : "compactml-qdq");
@@ -141,6 +160,11 @@ public final class OnnxExport {
                     q = q.map(iw -> hwcRows(iw, in.c(), in.h(), in.w()));
                 }
                 String y = gemm(g, in.name(), w, bias(net, i), q, acts[i], prefix);
+                if (outputs == Outputs.LOGITS && i == net.getnLayers() - 1) {
+                    g.node("Identity", LOGITS, List.of(y));
+                    g.output(LOGITS, ModelShapes.outputs(net));
+                    return g.model(IR_VERSION, OPSET, "compactml", metadata(net));
+                }
                 x = new Cursor(activation(g, y, ((BaseLayer) layer).getActivationFn(), i, prefix), 0, 0, 0);
             } else {
                 throw Errors.unsupportedExport(i, layer.getClass().getSimpleName());
@@ -150,7 +174,7 @@ public final class OnnxExport {
         }
         g.node("Identity", OUTPUT, List.of(x.name()));
         g.output(OUTPUT, ModelShapes.outputs(net));
-        for (int t = 0; observing && t < activations.size(); t++) {
+        for (int t = 0; outputs == Outputs.ACTIVATIONS && t < activations.size(); t++) {
             g.output(g.node("Identity", ACTIVATION + t, List.of(activations.get(t))));
         }
         return g.model(IR_VERSION, OPSET, "compactml", metadata(net));

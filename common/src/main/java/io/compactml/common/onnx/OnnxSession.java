@@ -191,7 +191,7 @@ public final class OnnxSession implements AutoCloseable {
     }
 
     /** Rows of {@code x} [rows, features] as float32 values in row-major order (no copy when they already are). */
-    static float[] rowMajor(INDArray x) {
+    public static float[] rowMajor(INDArray x) {
         return x.dataType() == DataType.FLOAT && !x.isView() && x.ordering() == 'c'
                 ? x.data().asFloat()
                 : x.castTo(DataType.FLOAT).dup('c').data().asFloat();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.config.ConfigKeys;
 import io.compactml.common.data.IdxFile;
+import io.compactml.common.distill.TeacherOutputs;
 import io.compactml.common.model.NetworkSpec;
 import io.compactml.common.quant.Int8Model;
 import io.compactml.common.quant.QuantParams;
@@ -19,6 +20,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The ONNX export run by the real ONNX Runtime against DL4J on real Fashion-MNIST images: a float MLP and CNN
@@ -61,6 +63,25 @@ class OnnxExportTest {
                                         .getLayer()
                                         .getClass()
                                         .getSimpleName() + " first: max |ONNX Runtime - DL4J| = " + diff);
+            }
+        }
+    }
+
+    @Test
+    void theLogitsGraphGivesTheOutputLayersPreActivation() throws IOException {
+        INDArray x = images(1000);
+        for (MultiLayerNetwork net : List.of(
+                network("network.hidden=[64, 32]"),
+                network("network.type=cnn", "network.conv-filters=[4, 8]", "network.dense=16"))) {
+            INDArray dl4j = TeacherOutputs.of(net, x);
+            try (OnnxSession s = OnnxSession.of(OnnxExport.logits(net), 2)) {
+                INDArray onnx = Nd4j.create(TeacherOutputs.of(s, x));
+                assertEquals(List.of(1000L, 10L), List.of(onnx.size(0), onnx.size(1)));
+                double diff = maxDifference(dl4j, onnx);
+                assertTrue(diff <= 1e-4, "max |ONNX Runtime - DL4J| logits = " + diff);
+                // logits, not probabilities: their softmax is the served output, and they are not it
+                assertTrue(maxDifference(Transforms.softmax(onnx), net.output(x, false)) <= 1e-5);
+                assertTrue(maxDifference(onnx, net.output(x, false)) > 0.1);
             }
         }
     }

@@ -5,8 +5,11 @@ import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.distill.DistillSettings;
 import io.compactml.common.distill.TeacherOutputs;
+import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.ModelShapes;
+import io.compactml.common.onnx.OnnxExport;
+import io.compactml.common.onnx.OnnxSession;
 import io.compactml.jobs.data.RowBatches;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.runtime.Console;
@@ -20,17 +23,22 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.function.Function;
 import java.util.stream.StreamSupport;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code teacher-outputs} (formerly {@code soft-labels}): the teacher's outputs over the transfer set
  * ({@code data.train}), computed once in one distributed inference pass and written by the executors into
  * {@code teacher_outputs}: per example its row id, label and the teacher's logits (softmax classifier) or outputs
- * (regression), with the teacher's sha256 and the data set's version. Any number of students then learn from the
+ * (regression), with the teacher's sha256 and the data set's version. The teacher runs in ONNX Runtime (its float
+ * graph cut at the logits, {@link OnnxExport#logits}) or in DL4J ({@code teacher-outputs.runtime}); the two agree
+ * within float rounding. Any number of students then learn from the
  * table without running the teacher.
  */
 public final class TeacherOutputsJob {
@@ -65,7 +73,8 @@ public final class TeacherOutputsJob {
         String version = SparkData.version(spec, ctx.hadoop());
         Stamp stamp = new Stamp(ctx.runId(), teacher.sha256(), spec.name(), version);
         String uri = teacher.uri();
-        Broadcast<byte[]> zip = ctx.jsc().broadcast(teacher.zip());
+        boolean onnx = settings.teacherRuntime() == ServingRuntime.ONNXRUNTIME;
+        Broadcast<byte[]> shipped = ctx.jsc().broadcast(onnx ? OnnxExport.logits(net) : teacher.zip());
         long t0 = System.nanoTime();
         double seconds;
         try {
@@ -77,7 +86,7 @@ public final class TeacherOutputsJob {
                             batch,
                             true,
                             r -> new Example(r.getLong(0), RowBatches.label(r)))
-                    .mapPartitions(batches -> label(batches, ModelIO.fromBytes(zip.value(), uri), stamp));
+                    .mapPartitions(batches -> label(batches, logits(onnx, shipped.value(), uri), stamp));
             ctx.tables()
                     .replace(
                             Table.TEACHER_OUTPUTS,
@@ -85,14 +94,19 @@ public final class TeacherOutputsJob {
                             Scope.run(ctx.runId()));
             seconds = (System.nanoTime() - t0) / 1e9;
         } finally {
-            zip.destroy();
+            shipped.destroy();
         }
         long n =
                 ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(ctx.runId())).count();
         Console.out(
-                "teacher outputs: %,d examples of %s (version %s) through teacher %s in %.2f s (inference and"
+                "teacher outputs: %,d examples of %s (version %s) through teacher %s in %.2f s (%s inference and"
                         + " table write)",
-                n, spec.name(), version, teacher.sha256().substring(0, 12), seconds);
+                n,
+                spec.name(),
+                version,
+                teacher.sha256().substring(0, 12),
+                seconds,
+                settings.teacherRuntime().id());
         if (n == 0) {
             throw Errors.emptyDataset(spec);
         }
@@ -103,14 +117,31 @@ public final class TeacherOutputsJob {
     private record Stamp(String runId, String teacherSha256, String dataset, String datasetVersion)
             implements java.io.Serializable {}
 
+    /**
+     * The teacher of this task, from its broadcast form: the {@link OnnxExport#logits} graph loaded in ONNX Runtime
+     * once per partition (one intra-op thread: a task has one core; closed when the task completes) or the DL4J
+     * network deserialized once per partition.
+     */
+    private static Function<INDArray, float[][]> logits(boolean onnx, byte[] shipped, String uri) {
+        if (onnx) {
+            OnnxSession session = OnnxSession.of(shipped, 1);
+            TaskContext task = TaskContext.get();
+            if (task != null) {
+                task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) done -> session.close());
+            }
+            return features -> TeacherOutputs.of(session, features);
+        }
+        MultiLayerNetwork net = ModelIO.fromBytes(shipped, uri);
+        return features -> TeacherOutputs.of(net, features).toFloatMatrix();
+    }
+
     /** The teacher's outputs for each minibatch, as table rows, one minibatch at a time. */
     private static Iterator<Row> label(
-            Iterator<RowBatches.Batch<Example>> batches, MultiLayerNetwork teacher, Stamp stamp) {
+            Iterator<RowBatches.Batch<Example>> batches, Function<INDArray, float[][]> teacher, Stamp stamp) {
         Spliterator<RowBatches.Batch<Example>> each = Spliterators.spliteratorUnknownSize(batches, Spliterator.ORDERED);
         return StreamSupport.stream(each, false)
                 .flatMap(b -> {
-                    float[][] out =
-                            TeacherOutputs.of(teacher, b.data().getFeatures()).toFloatMatrix();
+                    float[][] out = teacher.apply(b.data().getFeatures());
                     List<Row> rows = new ArrayList<>(out.length);
                     for (int i = 0; i < out.length; i++) {
                         Example e = b.carried().get(i);

@@ -11,6 +11,7 @@ import io.compactml.common.artifact.Manifest;
 import io.compactml.common.config.CompactConfig;
 import io.compactml.common.distill.DistillSettings;
 import io.compactml.common.distill.TeacherOutputs;
+import io.compactml.common.eval.ServingRuntime;
 import io.compactml.common.model.ModelIO;
 import io.compactml.jobs.SharedSpark;
 import io.compactml.jobs.publish.PublishJob;
@@ -79,6 +80,36 @@ class DistillJobTest {
         for (int j = 0; j < 10; j++) {
             assertEquals(expected[j], p[j], 1e-5, "class " + j);
         }
+    }
+
+    @Test
+    void theTeacherGivesTheSameLogitsInDl4jAsInOnnxRuntime() {
+        JobContext dl4j = JobContext.of(ctx.spark(), ctx.config().with("teacher-outputs.runtime", "dl4j"), "d-dl4j");
+        assertEquals(
+                ServingRuntime.ONNXRUNTIME, DistillSettings.from(ctx.config()).teacherRuntime());
+        new TeacherOutputsJob(dl4j).label(teacher, DistillSettings.from(dl4j.config()));
+        List<Row> pairs = ctx.tables()
+                .read(Table.TEACHER_OUTPUTS)
+                .filter("run_id = 'd-1'")
+                .alias("o")
+                .join(
+                        ctx.tables()
+                                .read(Table.TEACHER_OUTPUTS)
+                                .filter("run_id = 'd-dl4j'")
+                                .alias("d"),
+                        "row_id")
+                .select("o.outputs", "d.outputs")
+                .collectAsList();
+        assertEquals(2000, pairs.size());
+        double worst = 0;
+        for (Row r : pairs) {
+            List<Float> o = r.getList(0);
+            List<Float> d = r.getList(1);
+            for (int j = 0; j < 10; j++) {
+                worst = Math.max(worst, Math.abs(o.get(j) - d.get(j)));
+            }
+        }
+        assertTrue(worst <= 1e-4, "max |ONNX Runtime - DL4J| over 2,000 x 10 logits = " + worst);
     }
 
     @Test
