@@ -30,6 +30,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -547,13 +548,32 @@ public final class SparkData {
             throw Errors.unlabeled(spec, "This job reads labels");
         }
         String column = spec.featuresName();
-        return data.rows()
+        return typed(data.rows())
+                .queryExecution()
+                .toRdd()
                 .toJavaRDD()
-                .mapPartitions((Iterator<Row> it) -> new RowBatches<>(
+                .mapPartitions((Iterator<InternalRow> it) -> new RowBatches<>(
                         it,
                         new ExampleBatcher(spec.name(), column, inputs, outputs, task, spec.scaling(), batchSize),
                         labeled,
                         carry));
+    }
+
+    /**
+     * {@code rows} with their first three columns of {@link #SCHEMA}'s types (row id long, features array of float,
+     * label double), the others as they are: what {@link RowBatches} reads from Spark's binary rows, where a value
+     * of another type would be read as the wrong bits. Casts to the type a column has cost nothing.
+     */
+    private static Dataset<Row> typed(Dataset<Row> rows) {
+        // elements of the features may be null (read as NaN): a cast to elements that may not be is refused
+        DataType[] types = {DataTypes.LongType, DataTypes.createArrayType(DataTypes.FloatType), DataTypes.DoubleType};
+        String[] names = rows.columns();
+        Column[] cols = new Column[names.length];
+        for (int i = 0; i < names.length; i++) {
+            Column c = rows.col("`" + names[i] + "`");
+            cols[i] = i < types.length ? c.cast(types[i]).as(names[i]) : c;
+        }
+        return rows.select(cols);
     }
 
     /** An array<float> column's values; a null element reads as NaN (caught by the batcher's checks). */

@@ -13,6 +13,7 @@ import io.compactml.common.model.ModelIO;
 import io.compactml.common.model.NetworkSpec;
 import io.compactml.common.model.TrainBudget;
 import io.compactml.common.model.TrainSettings;
+import io.compactml.jobs.data.RowBatches;
 import io.compactml.jobs.data.SparkData;
 import io.compactml.jobs.eval.EvaluateJob;
 import io.compactml.jobs.runtime.Console;
@@ -330,7 +331,7 @@ public final class DistillJob {
                         spec.task(),
                         TrainSettings.from(ctx.config()).batchSize(),
                         true,
-                        r -> SparkData.toFloats(r.getList(3)))
+                        r -> RowBatches.floats(r, 3))
                 .map(b -> {
                     INDArray teacherOutputs = Nd4j.create(b.carried().toArray(new float[0][]));
                     INDArray hard = b.data().getLabels();
