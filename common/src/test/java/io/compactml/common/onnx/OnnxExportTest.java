@@ -44,6 +44,13 @@ class OnnxExportTest {
         return net;
     }
 
+    /** A small MLP and CNN, initialized with their seed. */
+    private static List<MultiLayerNetwork> mlpAndCnn() {
+        return List.of(
+                network("network.hidden=[64, 32]"),
+                network("network.type=cnn", "network.conv-filters=[4, 8]", "network.dense=16"));
+    }
+
     private static double maxDifference(INDArray a, INDArray b) {
         return a.sub(b).amaxNumber().doubleValue();
     }
@@ -51,9 +58,7 @@ class OnnxExportTest {
     @Test
     void theFloatMlpAndCnnComputeWhatDl4jComputes() throws IOException {
         INDArray x = images(1000);
-        for (MultiLayerNetwork net : List.of(
-                network("network.hidden=[64, 32]"),
-                network("network.type=cnn", "network.conv-filters=[4, 8]", "network.dense=16"))) {
+        for (MultiLayerNetwork net : mlpAndCnn()) {
             try (OnnxSession s = OnnxSession.of(OnnxExport.of(net), 2)) {
                 double diff = maxDifference(net.output(x, false), s.output(x));
                 assertTrue(
@@ -70,9 +75,7 @@ class OnnxExportTest {
     @Test
     void theLogitsGraphGivesTheOutputLayersPreActivation() throws IOException {
         INDArray x = images(1000);
-        for (MultiLayerNetwork net : List.of(
-                network("network.hidden=[64, 32]"),
-                network("network.type=cnn", "network.conv-filters=[4, 8]", "network.dense=16"))) {
+        for (MultiLayerNetwork net : mlpAndCnn()) {
             INDArray dl4j = TeacherOutputs.of(net, x);
             try (OnnxSession s = OnnxSession.of(OnnxExport.logits(net), 2)) {
                 INDArray onnx = Nd4j.create(TeacherOutputs.of(s, x));
