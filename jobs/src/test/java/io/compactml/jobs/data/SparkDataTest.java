@@ -97,6 +97,41 @@ class SparkDataTest {
     }
 
     @Test
+    void minibatchesReadTheValuesWhateverTheColumnTypes() {
+        // rows as a caller may hand them over (an inference-log window, a join): int ids, double features with a
+        // null element, float labels; read from Spark's binary rows, the wrong type would be the wrong bits
+        StructType schema = new StructType()
+                .add("row_id", DataTypes.IntegerType)
+                .add("features", DataTypes.createArrayType(DataTypes.DoubleType, true))
+                .add("label", DataTypes.FloatType)
+                .add("outputs", DataTypes.createArrayType(DataTypes.FloatType));
+        List<Row> rows = List.of(
+                RowFactory.create(0, new Double[] {0.25, -1.5, 3.0}, 1f, new Float[] {0.5f, -2f}),
+                RowFactory.create(1, new Double[] {1e-3, null, 7.0}, 0f, new Float[] {1f, 2f}));
+        SparkData.Loaded d = new SparkData.Loaded(
+                spec("data.eval.scaling=none"),
+                SharedSpark.session().createDataFrame(rows, schema).coalesce(1),
+                3);
+        // [first row, features, carried] of each batch (a batch itself is not serialized)
+        List<List<Object>> batches = SparkData.batched(
+                        d, 3, 2, Task.CLASSIFICATION, 8, false, r -> RowBatches.floats(r, 3))
+                .map(b -> List.<Object>of(
+                        b.firstRow(), b.data().getFeatures().toFloatMatrix(), new ArrayList<>(b.carried())))
+                .collect();
+        assertEquals(1, batches.size());
+        assertEquals(0L, batches.get(0).get(0));
+        float[][] x = (float[][]) batches.get(0).get(1);
+        assertArrayEquals(new float[] {0.25f, -1.5f, 3f}, x[0]);
+        assertEquals(1e-3f, x[1][0]);
+        assertTrue(Float.isNaN(x[1][1]), "a null element reads as NaN");
+        assertEquals(7f, x[1][2]);
+        @SuppressWarnings("unchecked")
+        List<float[]> carried = (List<float[]>) batches.get(0).get(2);
+        assertArrayEquals(new float[] {0.5f, -2f}, carried.get(0));
+        assertArrayEquals(new float[] {1f, 2f}, carried.get(1));
+    }
+
+    @Test
     void idxSlicesReadInParallelKeepTheirOrder() throws IOException {
         Path images = dir.resolve("img.idx");
         Path labels = dir.resolve("lab.idx");
