@@ -17,8 +17,10 @@ M=(--set "model.path=\"$model\"")
 echo "teacher: $model"
 
 quiet soft "$CML" teacher-outputs --run-id db "${ARGS[@]}" "${M[@]}"
+# candidates in turn: the epoch timed below is one student's alone on the cores (bench/distill-concurrency.sh
+# times them trained at once)
 quiet distill "$CML" distill --run-id db "${ARGS[@]}" "${M[@]}" --set "distill.settings=$SETTINGS" \
-  --set train.validate=false
+  --set train.validate=false --set distill.parallelism=1
 grep -E '^(distill:|candidate)' distill.out
 grep -E '^  student' distill.out
 # epoch seconds: "epoch e/E  loss ...  N samples/s  S s (total T s)"

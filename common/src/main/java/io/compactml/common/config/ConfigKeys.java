@@ -387,6 +387,13 @@ public final class ConfigKeys {
                         "Also train the same student on hard labels only (alpha 0), with the same budget, to measure the gain."));
         add(integer("distill.epochs", 20, 1, 10_000, "Training epochs of every candidate student."));
         add(integer(
+                "distill.parallelism",
+                2,
+                1,
+                64,
+                "Candidate students trained at once, each its own Spark job group in its own pool of the FAIR"
+                        + " scheduler (1 = one after another); each caches its own copy of the minibatches."));
+        add(integer(
                 "distill.steps",
                 0,
                 0,

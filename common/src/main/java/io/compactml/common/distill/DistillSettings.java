@@ -21,6 +21,7 @@ import java.util.Locale;
  * @param teacherRuntime    what runs the teacher in {@code teacher-outputs} ({@code teacher-outputs.runtime}): ONNX
  *                          Runtime on the float model's {@link io.compactml.common.onnx.OnnxExport#logits} graph, or
  *                          DL4J ({@link TeacherOutputs#of})
+ * @param parallelism       candidates trained at once ({@code distill.parallelism}), each its own Spark job group
  */
 public record DistillSettings(
         String teacherRun,
@@ -28,7 +29,8 @@ public record DistillSettings(
         List<Setting> settings,
         int epochs,
         int teacherBatchSize,
-        ServingRuntime teacherRuntime) {
+        ServingRuntime teacherRuntime,
+        int parallelism) {
 
     /** The name of the hard-label baseline: the same student trained with alpha 0. */
     public static final String NO_KD = "no-kd";
@@ -49,12 +51,13 @@ public record DistillSettings(
                 settings(c),
                 c.getInt("distill.epochs"),
                 c.getInt("teacher-outputs.batch-size"),
-                c.getEnum("teacher-outputs.runtime", ServingRuntime.class));
+                c.getEnum("teacher-outputs.runtime", ServingRuntime.class),
+                c.getInt("distill.parallelism"));
     }
 
     /** These settings reading the teacher outputs of run {@code run}. */
     public DistillSettings withTeacherRun(String run) {
-        return new DistillSettings(run, student, settings, epochs, teacherBatchSize, teacherRuntime);
+        return new DistillSettings(run, student, settings, epochs, teacherBatchSize, teacherRuntime, parallelism);
     }
 
     /** How the student was made, for its manifest; {@code outputsRun} is the run whose teacher outputs it learnt from. */

@@ -31,7 +31,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
@@ -128,14 +134,74 @@ public final class DistillJob {
             JavaRDD<DataSet> batches = distillationBatches(fitOn, spec);
             Map<String, Double> teacherMetrics = new EvaluateJob(ctx).quality(teacher.net(), "teacher");
             String name = ModelKind.STUDENT.nameFor(teacher.name());
-            List<Student> students = new ArrayList<>();
-            for (DistillSettings.Setting s : settings.settings()) {
-                students.add(train(spec, s, batches, holdout, teacher, joined.inputs(), budget, name));
-            }
+            JavaRDD<DataSet> held = holdout;
+            long t0 = System.nanoTime();
+            List<Student> students =
+                    trainAll(settings, s -> train(spec, s, batches, held, teacher, joined.inputs(), budget, name));
+            Console.out(
+                    "distill: %d candidates trained and evaluated in %.1f s, %d at a time (distill.parallelism)",
+                    students.size(), (System.nanoTime() - t0) / 1e9, Math.min(settings.parallelism(), students.size()));
             Student chosen = best(students, spec.task());
             return store(teacher, settings, teacherRun, name, students, chosen, teacherMetrics);
         } finally {
             joined.rows().unpersist();
+        }
+    }
+
+    /**
+     * Every candidate of {@code settings} trained by {@code train}, in the settings' order: one after another, or
+     * {@code settings.parallelism()} at once from as many driver threads, each candidate's Spark jobs in a job group
+     * and a FAIR scheduler pool of its own ({@code distill-<candidate>}), so that one candidate's gaps (the driver's
+     * averaging between rounds, task launches) are filled by another's tasks. The first failure cancels the others'
+     * jobs and is thrown as it was.
+     */
+    private List<Student> trainAll(DistillSettings settings, Function<DistillSettings.Setting, Student> train) {
+        int threads = Math.min(settings.parallelism(), settings.settings().size());
+        if (threads <= 1) {
+            return settings.settings().stream().map(train).toList();
+        }
+        JavaSparkContext jsc = ctx.jsc();
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "distill-candidate");
+            t.setDaemon(true);
+            return t;
+        });
+        List<Future<Student>> futures = new ArrayList<>();
+        for (DistillSettings.Setting s : settings.settings()) {
+            String group = "distill-" + s.name();
+            futures.add(pool.submit(() -> {
+                jsc.setJobGroup(group, "distill candidate " + s.name(), true);
+                jsc.setLocalProperty("spark.scheduler.pool", group);
+                try {
+                    return train.apply(s);
+                } finally {
+                    jsc.setLocalProperty("spark.scheduler.pool", null);
+                    jsc.clearJobGroup();
+                }
+            }));
+        }
+        try {
+            List<Student> students = new ArrayList<>();
+            for (Future<Student> f : futures) {
+                students.add(f.get());
+            }
+            return students;
+        } catch (ExecutionException e) {
+            settings.settings().forEach(s -> jsc.cancelJobGroup("distill-" + s.name()));
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            settings.settings().forEach(s -> jsc.cancelJobGroup("distill-" + s.name()));
+            throw new IllegalStateException("interrupted while training the candidates", e);
+        } finally {
+            pool.shutdownNow();
         }
     }
 

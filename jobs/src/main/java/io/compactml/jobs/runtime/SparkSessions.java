@@ -23,6 +23,9 @@ public final class SparkSessions {
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .config("spark.kryo.registrator", CompactKryoRegistrator.class.getName())
                 .config("spark.sql.session.timeZone", "UTC")
+                // jobs submitted from several driver threads at once (distill's candidates) share the cores
+                // instead of the first one's stages taking them all
+                .config("spark.scheduler.mode", "FAIR")
                 // a MERGE adds the columns a newer CompactML writes to a table an older one made (replaces do so
                 // with mergeSchema); CompactML's row records are the schemas, so nothing else evolves them
                 .config("spark.databricks.delta.schema.autoMerge.enabled", "true");

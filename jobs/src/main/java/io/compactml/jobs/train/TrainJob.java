@@ -227,7 +227,7 @@ public final class TrainJob {
                 if (start != null) {
                     start.before(e, sparkNet.getNetwork(), tm);
                 }
-                history.add(epoch(sparkNet, batches, validation, e, epochs, examples, history));
+                history.add(epoch(sparkNet, batches, validation, e, epochs, examples, history, modelName));
                 if (held != null
                         && e >= minEpochs
                         && best.stop(sparkNet.getNetwork(), heldOutLoss(sparkNet, held), e, budget.patience())) {
@@ -318,7 +318,10 @@ public final class TrainJob {
                 .persist(StorageLevel.MEMORY_ONLY());
     }
 
-    /** One epoch of training, then the validation pass when there is one; prints the progress line. */
+    /**
+     * One epoch of training, then the validation pass when there is one; prints the progress line, which ends with
+     * the model's name (candidates trained at once print theirs in turn).
+     */
     private Epoch epoch(
             SparkDl4jMultiLayer sparkNet,
             JavaRDD<DataSet> batches,
@@ -326,7 +329,8 @@ public final class TrainJob {
             int e,
             int epochs,
             long examples,
-            List<Epoch> before) {
+            List<Epoch> before,
+            String modelName) {
         long t0 = System.nanoTime();
         sparkNet.fit(batches);
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -343,8 +347,16 @@ public final class TrainJob {
         }
         Epoch ep = new Epoch(e, sparkNet.getScore(), valLoss, valAcc, examples, examples / seconds, seconds, elapsed);
         Console.out(
-                "epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)",
-                e, epochs, ep.trainLoss(), orDash(valLoss), orDash(valAcc), ep.samplesPerSec(), seconds, elapsed);
+                "epoch %d/%d  loss %.4f  val_loss %s  val_acc %s  %,.0f samples/s  %.1f s (total %.1f s)  %s",
+                e,
+                epochs,
+                ep.trainLoss(),
+                orDash(valLoss),
+                orDash(valAcc),
+                ep.samplesPerSec(),
+                seconds,
+                elapsed,
+                modelName);
         return ep;
     }
 

@@ -19,12 +19,14 @@ import io.compactml.jobs.runtime.JobContext;
 import io.compactml.jobs.runtime.LoadedModel;
 import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.train.TrainJob;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /** Teacher (784-128-10) on a slice of Fashion-MNIST, its outputs stored once, students distilled from them. */
@@ -157,6 +159,37 @@ class DistillJobTest {
         assertEquals(teacher.sha256(), m.sourceModelSha256());
         assertEquals(r.chosen().metrics().get("accuracy"), m.metrics().get("accuracy"), 1e-12);
         assertEquals("distilled", p.manifest().technique());
+    }
+
+    @Test
+    void candidatesTrainedAtOnceAreTheStudentsTrainedInTurn() {
+        List<List<Double>> accuracies = new ArrayList<>();
+        List<List<INDArray>> params = new ArrayList<>();
+        for (int parallelism : new int[] {1, 2}) {
+            JobContext c = JobContext.of(
+                    ctx.spark(),
+                    ctx.config()
+                            .with("distill.parallelism", parallelism)
+                            .with("distill.epochs", 2)
+                            .with("distill.settings", List.of("2:0.5", "4:0.7"))
+                            .with("distill.teacher-run", "d-1"),
+                    "d-par-" + parallelism);
+            DistillJob.Result r = new DistillJob(c).distill(teacher, DistillSettings.from(c.config()));
+            assertEquals(
+                    List.of("T2-a0.5", "T4-a0.7", DistillSettings.NO_KD),
+                    r.students().stream().map(x -> x.setting().name()).toList(),
+                    "the settings' order");
+            accuracies.add(
+                    r.students().stream().map(x -> x.metrics().get("accuracy")).toList());
+            params.add(r.students().stream().map(x -> x.net().params()).toList());
+        }
+        assertEquals(accuracies.get(0), accuracies.get(1));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(
+                    0.0,
+                    params.get(0).get(i).sub(params.get(1).get(i)).amaxNumber().doubleValue(),
+                    1e-6);
+        }
     }
 
     @Test
