@@ -3,6 +3,21 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CML="$ROOT/bin/compactml"
+# a relative --config path names a file where the bench was started: made absolute before the work directory is
+# entered (this rewrites the sourcing script's own arguments)
+_bench_args=()
+_bench_prev=""
+for _a in "$@"; do
+  if [[ "$_bench_prev" == "--config" && "$_a" != /* ]]; then
+    _a="$PWD/$_a"
+  elif [[ "$_a" == --config=* && "${_a#--config=}" != /* ]]; then
+    _a="--config=$PWD/${_a#--config=}"
+  fi
+  _bench_args+=("$_a")
+  _bench_prev="$_a"
+done
+set -- "${_bench_args[@]}"
+unset _a _bench_prev _bench_args
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
