@@ -113,8 +113,8 @@ public final class RowBatches<E> implements Iterator<RowBatches.Batch<E>> {
     }
 
     /**
-     * A copy of the array&lt;float&gt; column {@code column} of {@code r}, unboxed; a null element reads as NaN (as
-     * {@link SparkData#toFloats} reads it).
+     * A copy of the array&lt;float&gt; column {@code column} of {@code r}, unboxed; a null element reads as NaN
+     * (caught by the batcher's checks).
      */
     public static float[] floats(InternalRow r, int column) {
         ArrayData a = r.getArray(column);

@@ -575,14 +575,4 @@ public final class SparkData {
         }
         return rows.select(cols);
     }
-
-    /** An array<float> column's values; a null element reads as NaN (caught by the batcher's checks). */
-    public static float[] toFloats(List<Object> values) {
-        float[] f = new float[values.size()];
-        for (int i = 0; i < f.length; i++) {
-            Object v = values.get(i);
-            f[i] = v == null ? Float.NaN : ((Number) v).floatValue();
-        }
-        return f;
-    }
 }

@@ -168,10 +168,9 @@ public final class DistillJob {
         });
         List<Future<Student>> futures = new ArrayList<>();
         for (DistillSettings.Setting s : settings.settings()) {
-            String group = "distill-" + s.name();
             futures.add(pool.submit(() -> {
-                jsc.setJobGroup(group, "distill candidate " + s.name(), true);
-                jsc.setLocalProperty("spark.scheduler.pool", group);
+                jsc.setJobGroup(group(s), "distill candidate " + s.name(), true);
+                jsc.setLocalProperty("spark.scheduler.pool", group(s));
                 try {
                     return train.apply(s);
                 } finally {
@@ -180,14 +179,13 @@ public final class DistillJob {
                 }
             }));
         }
+        List<Student> students = new ArrayList<>();
         try {
-            List<Student> students = new ArrayList<>();
             for (Future<Student> f : futures) {
                 students.add(f.get());
             }
             return students;
         } catch (ExecutionException e) {
-            settings.settings().forEach(s -> jsc.cancelJobGroup("distill-" + s.name()));
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {
                 throw r;
@@ -198,11 +196,18 @@ public final class DistillJob {
             throw new IllegalStateException(cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            settings.settings().forEach(s -> jsc.cancelJobGroup("distill-" + s.name()));
             throw new IllegalStateException("interrupted while training the candidates", e);
         } finally {
+            if (students.size() < futures.size()) {
+                settings.settings().forEach(s -> jsc.cancelJobGroup(group(s)));
+            }
             pool.shutdownNow();
         }
+    }
+
+    /** The Spark job group and FAIR scheduler pool of candidate {@code s}'s jobs. */
+    private static String group(DistillSettings.Setting s) {
+        return "distill-" + s.name();
     }
 
     private Student train(
