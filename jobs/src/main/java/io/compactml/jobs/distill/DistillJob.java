@@ -3,6 +3,7 @@ package io.compactml.jobs.distill;
 import io.compactml.common.Errors;
 import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.artifact.ModelKind;
+import io.compactml.common.data.Augmentation;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.distill.DistillSettings;
@@ -38,6 +39,7 @@ import java.util.concurrent.Future;
 import java.util.function.Function;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
@@ -106,14 +108,24 @@ public final class DistillJob {
         String teacherRun = ctx.runIdOr(settings.teacherRun());
         NetworkSpec spec = settings.student();
         DatasetSpec data = DatasetSpec.from(ctx.config(), "train");
-        SparkData.Loaded joined = joinedWithOutputs(teacher, data, teacherRun, spec.outputs());
+        Transfer transfer = joinedWithOutputs(teacher, data, teacherRun, spec.outputs());
+        SparkData.Loaded joined = transfer.rows();
+        Augmentation augment = transfer.augment();
         try {
             long examples = joined.rows().count();
             Console.out(
-                    "distill: %,d examples of %s joined with the outputs of teacher %s (teacher-outputs run %s);"
+                    "distill: %,d examples of %s%s joined with the outputs of teacher %s (teacher-outputs run %s);"
                             + " %d candidates",
                     examples,
                     data.name(),
+                    augment.enabled()
+                            ? String.format(
+                                    Locale.ROOT,
+                                    " (%,d and %d augmented copies of each: %s)",
+                                    examples / (augment.count() + 1),
+                                    augment.count(),
+                                    augment.describe())
+                            : "",
                     teacher.sha256().substring(0, 12),
                     teacherRun,
                     settings.settings().size());
@@ -122,7 +134,9 @@ public final class DistillJob {
             JavaRDD<DataSet> holdout = null;
             if (budget.earlyStopping()) {
                 // early stopping on a held-out share, judged by the hard labels (the loss the student is served by)
-                SparkData.Loaded[] parts = new TrainJob(ctx).holdOut(joined, budget);
+                SparkData.Loaded[] parts = augment.enabled()
+                        ? holdOutExamples(joined, budget.validationFraction())
+                        : new TrainJob(ctx).holdOut(joined, budget);
                 fitOn = parts[0];
                 holdout = SparkData.minibatches(
                         parts[1],
@@ -131,7 +145,8 @@ public final class DistillJob {
                         spec.task(),
                         TrainSettings.from(ctx.config()).batchSize());
             }
-            JavaRDD<DataSet> batches = distillationBatches(fitOn, spec);
+            JavaRDD<DataSet> batches = distillationBatches(
+                    fitOn, spec, TrainSettings.from(ctx.config()).batchSize(), augment);
             Map<String, Double> teacherMetrics = new EvaluateJob(ctx).quality(teacher.net(), "teacher");
             String name = ModelKind.STUDENT.nameFor(teacher.name());
             JavaRDD<DataSet> held = holdout;
@@ -315,10 +330,10 @@ public final class DistillJob {
      * against the teacher and the data the config names: same teacher sha256, same data set and version, as wide
      * as the student's outputs. Cached: every student trains on it.
      */
-    private SparkData.Loaded joinedWithOutputs(LoadedModel teacher, DatasetSpec spec, String run, int outputs) {
-        Dataset<Row> rows = ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(run));
-        List<Row> meta = rows.select("teacher_sha256", "dataset", "dataset_version")
-                .distinct()
+    Transfer joinedWithOutputs(LoadedModel teacher, DatasetSpec spec, String run, int outputs) {
+        Dataset<Row> rows = TeacherOutputsJob.stored(ctx, run);
+        List<Row> meta = rows.groupBy("teacher_sha256", "dataset", "dataset_version", "augmentation")
+                .agg(functions.max("copy"))
                 .collectAsList();
         if (meta.isEmpty()) {
             throw Errors.missingUpstream(
@@ -350,17 +365,51 @@ public final class DistillJob {
                     "have " + width + " values per example, but the student has" + " network.outputs = " + outputs
                             + ".");
         }
+        Augmentation augment = Augmentation.parse(m.getString(3), m.getInt(4));
         SparkData.Loaded data = SparkData.load(ctx.spark(), SparkData.forModel(spec, teacher.net()));
         Dataset<Row> joined = data.rows()
                 .join(
                         rows.select(
                                 functions.col("row_id"),
                                 functions.col("label").as("_stored_label"),
-                                functions.col("outputs")),
-                        "row_id")
-                .persist(StorageLevel.MEMORY_ONLY());
+                                functions.col("outputs"),
+                                functions.col("copy")),
+                        "row_id");
+        if (augment.enabled()) {
+            // the join leaves an example's copies side by side: ordered by a hash of (row id, copy) instead, a
+            // minibatch holds about as many different examples as rows
+            joined = joined.sortWithinPartitions(functions.xxhash64(functions.col("row_id"), functions.col("copy")));
+        }
+        joined = joined.persist(StorageLevel.MEMORY_ONLY());
         checkAligned(run, rows.count(), joined);
-        return new SparkData.Loaded(spec, joined.select("row_id", "features", "label", "outputs"), data.inputs());
+        return new Transfer(
+                new SparkData.Loaded(
+                        spec, joined.select("row_id", "features", "label", "outputs", "copy"), data.inputs()),
+                augment);
+    }
+
+    /**
+     * The transfer set: {@code data.train}'s rows joined with their teacher outputs ({@code row_id, features, label,
+     * outputs, copy}), one row per stored output, and how the stored copies were made.
+     */
+    record Transfer(SparkData.Loaded rows, Augmentation augment) {}
+
+    /**
+     * {@code joined} split into {@code [fit on, held out]} by example, not by row: a seeded share {@code fraction} of
+     * the row ids with all their copies goes to neither side twice, and the held-out side keeps the examples as
+     * they are (copy 0), what the student is judged on.
+     */
+    private SparkData.Loaded[] holdOutExamples(SparkData.Loaded joined, double fraction) {
+        long seed = TrainSettings.from(ctx.config()).seed();
+        Column held = functions
+                .pmod(functions.xxhash64(functions.col("row_id"), functions.lit(seed)), functions.lit(1_000_000))
+                .lt(functions.lit(Math.round(fraction * 1_000_000)));
+        Dataset<Row> rows = joined.rows();
+        return new SparkData.Loaded[] {
+            new SparkData.Loaded(joined.spec(), rows.filter(functions.not(held)), joined.inputs()),
+            new SparkData.Loaded(
+                    joined.spec(), rows.filter(held.and(functions.col("copy").equalTo(0))), joined.inputs())
+        };
     }
 
     /**
@@ -392,25 +441,41 @@ public final class DistillJob {
         }
     }
 
-    /** Minibatches labelled {@code [hard targets | teacher outputs]}, as {@link DistillationLoss} reads them. */
-    private JavaRDD<DataSet> distillationBatches(SparkData.Loaded joined, NetworkSpec spec) {
+    /** What a row of the transfer set carries into its minibatch: the teacher's outputs, its row id and copy. */
+    private record Carried(float[] outputs, long rowId, int copy) implements java.io.Serializable {}
+
+    /**
+     * Minibatches labelled {@code [hard targets | teacher outputs]}, as {@link DistillationLoss} reads them, the
+     * features of every augmented copy made again from its example by {@code augment}, as the teacher saw them.
+     */
+    static JavaRDD<DataSet> distillationBatches(
+            SparkData.Loaded joined, NetworkSpec spec, int batchSize, Augmentation augment) {
         int outputs = spec.outputs();
         return SparkData.batched(
                         joined,
                         joined.inputs(),
                         outputs,
                         spec.task(),
-                        TrainSettings.from(ctx.config()).batchSize(),
+                        batchSize,
                         true,
-                        r -> RowBatches.floats(r, 3))
+                        r -> new Carried(RowBatches.floats(r, 3), r.getLong(0), r.getInt(4)))
                 .map(b -> {
-                    INDArray teacherOutputs = Nd4j.create(b.carried().toArray(new float[0][]));
+                    List<Carried> carried = b.carried();
+                    INDArray teacherOutputs =
+                            Nd4j.create(carried.stream().map(Carried::outputs).toArray(float[][]::new));
                     INDArray hard = b.data().getLabels();
                     if (hard.size(1) != outputs) {
                         // regression: one target column per output
                         hard = hard.reshape(hard.size(0), outputs);
                     }
-                    return new DataSet(b.data().getFeatures(), Nd4j.hstack(hard, teacherOutputs));
+                    INDArray features = b.data().getFeatures();
+                    if (augment.enabled()) {
+                        features = augment.apply(
+                                features,
+                                carried.stream().mapToLong(Carried::rowId).toArray(),
+                                carried.stream().mapToInt(Carried::copy).toArray());
+                    }
+                    return new DataSet(features, Nd4j.hstack(hard, teacherOutputs));
                 });
     }
 

@@ -1,6 +1,7 @@
 package io.compactml.jobs.distill;
 
 import io.compactml.common.Errors;
+import io.compactml.common.data.Augmentation;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.distill.DistillSettings;
@@ -19,8 +20,10 @@ import io.compactml.jobs.tables.Scope;
 import io.compactml.jobs.tables.Table;
 import io.compactml.jobs.tables.TeacherOutputRow;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.function.Function;
@@ -28,13 +31,16 @@ import java.util.stream.StreamSupport;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code teacher-outputs} (formerly {@code soft-labels}): the teacher's outputs over the transfer set
- * ({@code data.train}), computed once in one distributed inference pass and written by the executors into
+ * ({@code data.train}, and {@code teacher-outputs.augment.count} augmented copies of each image, see
+ * {@link Augmentation}), computed once in one distributed inference pass and written by the executors into
  * {@code teacher_outputs}: per example its row id, label and the teacher's logits (softmax classifier) or outputs
  * (regression), with the teacher's sha256 and the data set's version. The teacher runs in ONNX Runtime (its float
  * graph cut at the logits, {@link OnnxExport#logits}) or in DL4J ({@code teacher-outputs.runtime}); the two agree
@@ -71,7 +77,8 @@ public final class TeacherOutputsJob {
         int batch = settings.teacherBatchSize();
         SparkData.Loaded data = SparkData.loadFor(ctx.spark(), spec, net, batch);
         String version = SparkData.version(spec, ctx.hadoop());
-        Stamp stamp = new Stamp(ctx.runId(), teacher.sha256(), spec.name(), version);
+        Augmentation augment = Augmentation.from(ctx.config(), inputs);
+        Stamp stamp = new Stamp(ctx.runId(), teacher.sha256(), spec.name(), version, augment);
         String uri = teacher.uri();
         boolean onnx = settings.teacherRuntime() == ServingRuntime.ONNXRUNTIME;
         Broadcast<byte[]> shipped = ctx.jsc().broadcast(onnx ? OnnxExport.logits(net) : teacher.zip());
@@ -99,11 +106,19 @@ public final class TeacherOutputsJob {
         long n =
                 ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(ctx.runId())).count();
         Console.out(
-                "teacher outputs: %,d examples of %s (version %s) through teacher %s in %.2f s (%s inference and"
+                "teacher outputs: %,d examples of %s (version %s)%s through teacher %s in %.2f s (%s inference and"
                         + " table write)",
                 n,
                 spec.name(),
                 version,
+                augment.enabled()
+                        ? String.format(
+                                Locale.ROOT,
+                                ", %,d of them and %d augmented copies of each (%s)",
+                                n / (augment.count() + 1),
+                                augment.count(),
+                                augment.describe())
+                        : "",
                 teacher.sha256().substring(0, 12),
                 seconds,
                 settings.teacherRuntime().id());
@@ -113,8 +128,26 @@ public final class TeacherOutputsJob {
         return new Result(teacher.sha256(), spec.name(), version, n, outputs);
     }
 
+    /**
+     * The {@code teacher_outputs} rows of run {@code run}, {@code copy} and {@code augmentation} read as 0 and null
+     * where a table written before augmented copies lacks them.
+     */
+    public static Dataset<Row> stored(JobContext ctx, String run) {
+        Dataset<Row> rows = ctx.tables().read(Table.TEACHER_OUTPUTS, Scope.run(run));
+        List<String> columns = List.of(rows.columns());
+        Dataset<Row> out = columns.contains("augmentation")
+                ? rows
+                : rows.withColumn("augmentation", functions.lit(null).cast("string"));
+        return out.withColumn(
+                "copy",
+                columns.contains("copy")
+                        ? functions.coalesce(functions.col("copy"), functions.lit(0))
+                        : functions.lit(0));
+    }
+
     /** What every row of this run records about where its outputs came from. */
-    private record Stamp(String runId, String teacherSha256, String dataset, String datasetVersion)
+    private record Stamp(
+            String runId, String teacherSha256, String dataset, String datasetVersion, Augmentation augment)
             implements java.io.Serializable {}
 
     /**
@@ -135,25 +168,38 @@ public final class TeacherOutputsJob {
         return features -> TeacherOutputs.of(net, features).toFloatMatrix();
     }
 
-    /** The teacher's outputs for each minibatch, as table rows, one minibatch at a time. */
+    /**
+     * The teacher's outputs for each minibatch and for each of its augmented copies ({@code stamp.augment()}), as
+     * table rows, one minibatch at a time.
+     */
     private static Iterator<Row> label(
             Iterator<RowBatches.Batch<Example>> batches, Function<INDArray, float[][]> teacher, Stamp stamp) {
         Spliterator<RowBatches.Batch<Example>> each = Spliterators.spliteratorUnknownSize(batches, Spliterator.ORDERED);
+        Augmentation augment = stamp.augment();
         return StreamSupport.stream(each, false)
                 .flatMap(b -> {
-                    float[][] out = teacher.apply(b.data().getFeatures());
-                    List<Row> rows = new ArrayList<>(out.length);
-                    for (int i = 0; i < out.length; i++) {
-                        Example e = b.carried().get(i);
-                        rows.add(new TeacherOutputRow(
-                                        stamp.runId(),
-                                        stamp.teacherSha256(),
-                                        stamp.dataset(),
-                                        stamp.datasetVersion(),
-                                        e.rowId(),
-                                        e.label(),
-                                        out[i])
-                                .toRow());
+                    List<Example> examples = b.carried();
+                    long[] ids = examples.stream().mapToLong(Example::rowId).toArray();
+                    INDArray features = b.data().getFeatures();
+                    List<Row> rows = new ArrayList<>(examples.size() * (augment.count() + 1));
+                    for (int copy = 0; copy <= augment.count(); copy++) {
+                        int[] copies = new int[ids.length];
+                        Arrays.fill(copies, copy);
+                        float[][] out = teacher.apply(copy == 0 ? features : augment.apply(features, ids, copies));
+                        for (int i = 0; i < out.length; i++) {
+                            Example e = examples.get(i);
+                            rows.add(new TeacherOutputRow(
+                                            stamp.runId(),
+                                            stamp.teacherSha256(),
+                                            stamp.dataset(),
+                                            stamp.datasetVersion(),
+                                            e.rowId(),
+                                            e.label(),
+                                            out[i],
+                                            copy,
+                                            augment.describe())
+                                    .toRow());
+                        }
                     }
                     return rows.stream();
                 })

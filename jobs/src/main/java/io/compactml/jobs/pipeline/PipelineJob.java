@@ -5,6 +5,7 @@ import io.compactml.common.artifact.ModelFormat;
 import io.compactml.common.artifact.ModelKind;
 import io.compactml.common.config.Choice;
 import io.compactml.common.config.CompactConfig;
+import io.compactml.common.data.Augmentation;
 import io.compactml.common.data.DatasetSpec;
 import io.compactml.common.data.Task;
 import io.compactml.common.distill.DistillSettings;
@@ -46,6 +47,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.spark.sql.functions;
 
 /**
  * {@code pipeline}: runs a compression plan on one source model ({@code model.path}, else the model trained
@@ -376,9 +378,13 @@ public final class PipelineJob {
         }
     }
 
+    /** Labels the transfer set unless the run has the outputs of this teacher with the same augmented copies. */
     private void teacherOutputsOnce(LoadedModel teacher) {
-        if (!ctx.tables()
-                .read(Table.TEACHER_OUTPUTS, Scope.run(ctx.runId()).and("teacher_sha256", teacher.sha256()))
+        String augmentation =
+                Augmentation.from(config, ModelShapes.inputs(teacher.net())).describe();
+        if (!TeacherOutputsJob.stored(ctx, ctx.runId())
+                .filter(functions.col("teacher_sha256").equalTo(teacher.sha256()))
+                .filter(functions.col("augmentation").eqNullSafe(augmentation))
                 .limit(1)
                 .isEmpty()) {
             Console.out("pipeline: reusing the teacher outputs of run %s", ctx.runId());

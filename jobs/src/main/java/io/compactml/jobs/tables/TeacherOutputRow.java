@@ -2,7 +2,13 @@ package io.compactml.jobs.tables;
 
 import org.apache.spark.sql.Row;
 
-/** A row of {@code teacher_outputs}: the teacher's outputs (logits, or regression outputs) for one example of the transfer set. */
+/**
+ * A row of {@code teacher_outputs}: the teacher's outputs (logits, or regression outputs) for one example of the
+ * transfer set, or for one of its augmented copies: {@code copy} 0 is the example as it is, 1 to
+ * {@code teacher-outputs.augment.count} the copies {@code augmentation} describes
+ * ({@link io.compactml.common.data.Augmentation#describe}; null without copies). Tables written before copies existed
+ * read copy as null, the example itself.
+ */
 public record TeacherOutputRow(
         @Key String runId,
         @Required String teacherSha256,
@@ -10,7 +16,9 @@ public record TeacherOutputRow(
         @Required String datasetVersion,
         @Key long rowId,
         Double label,
-        @Required float[] outputs)
+        @Required float[] outputs,
+        @Key int copy,
+        String augmentation)
         implements TableRow {
 
     /** The row {@code r} of {@code teacher_outputs}, read by column name. */

@@ -9,6 +9,7 @@ import io.compactml.common.CompactMLException;
 import io.compactml.common.artifact.ArtifactStore;
 import io.compactml.common.artifact.Manifest;
 import io.compactml.common.config.CompactConfig;
+import io.compactml.common.data.Augmentation;
 import io.compactml.common.distill.DistillSettings;
 import io.compactml.common.distill.TeacherOutputs;
 import io.compactml.common.eval.ServingRuntime;
@@ -112,6 +113,78 @@ class DistillJobTest {
             }
         }
         assertTrue(worst <= 1e-4, "max |ONNX Runtime - DL4J| over 2,000 x 10 logits = " + worst);
+    }
+
+    @Test
+    void augmentedCopiesAreLabelledByTheTeacherAndRemadeByDistillAsItSawThem() {
+        JobContext aug = JobContext.of(
+                ctx.spark(),
+                ctx.config().with("teacher-outputs.augment.count", 2).with("teacher-outputs.augment.seed", 3),
+                "d-aug");
+        long before = TeacherOutputs.INFERENCES.get();
+        TeacherOutputsJob.Result r = new TeacherOutputsJob(aug).label(teacher, DistillSettings.from(aug.config()));
+        assertEquals(6000, r.rows(), "2,000 examples and 2 copies of each");
+        assertEquals(6000, TeacherOutputs.INFERENCES.get() - before, "one teacher inference per copy");
+        List<Row> row7 = ctx.tables()
+                .read(Table.TEACHER_OUTPUTS)
+                .filter("run_id = 'd-aug' AND row_id = 7")
+                .orderBy("copy")
+                .collectAsList();
+        assertEquals(3, row7.size());
+        Augmentation a = new Augmentation(2, 3, 2, true, 28, 28, 1);
+        for (Row o : row7) {
+            int copy = o.getInt(o.fieldIndex("copy"));
+            assertEquals("shift<=2 flip=true seed=3 image=28x28x1", o.getString(o.fieldIndex("augmentation")));
+            // the stored logits are the teacher's on the copy, made here by hand from its draws
+            float[] x = image(7).toFloatVector();
+            if (copy > 0) {
+                Augmentation.Transform t = a.transform(7, copy);
+                float[] moved = new float[784];
+                for (int y = 0; y < 28; y++) {
+                    for (int col = 0; col < 28; col++) {
+                        int sy = y - t.dy();
+                        int sx = col - t.dx();
+                        if (sy >= 0 && sy < 28 && sx >= 0 && sx < 28) {
+                            moved[y * 28 + col] = x[sy * 28 + (t.mirrored() ? 27 - sx : sx)];
+                        }
+                    }
+                }
+                x = moved;
+            }
+            double[] p = softmax(o.getList(o.fieldIndex("outputs")));
+            double[] expected = teacher.net()
+                    .output(org.nd4j.linalg.factory.Nd4j.create(x, new long[] {1, 784}, 'c'))
+                    .toDoubleVector();
+            for (int j = 0; j < 10; j++) {
+                assertEquals(expected[j], p[j], 1e-5, "copy " + copy + ", class " + j);
+            }
+        }
+        // distill makes every copy again from its example: the teacher's logits on its minibatches' features are
+        // the stored ones it trains on
+        DistillJob.Transfer transfer = new DistillJob(aug)
+                .joinedWithOutputs(
+                        teacher, io.compactml.common.data.DatasetSpec.from(aug.config(), "train"), "d-aug", 10);
+        try {
+            assertEquals(a, transfer.augment());
+            List<org.nd4j.linalg.dataset.DataSet> batches = DistillJob.distillationBatches(
+                            transfer.rows(), DistillSettings.from(aug.config()).student(), 256, transfer.augment())
+                    .collect();
+            long rows = 0;
+            double worst = 0;
+            for (org.nd4j.linalg.dataset.DataSet b : batches) {
+                INDArray logits = TeacherOutputs.of(teacher.net(), b.getFeatures());
+                INDArray stored = b.getLabels()
+                        .get(
+                                org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                                org.nd4j.linalg.indexing.NDArrayIndex.interval(10, 20));
+                worst = Math.max(worst, logits.sub(stored).amax().getDouble(0));
+                rows += b.numExamples();
+            }
+            assertEquals(6000, rows);
+            assertTrue(worst <= 1e-4, "max |teacher on distill's features - stored logits| = " + worst);
+        } finally {
+            transfer.rows().rows().unpersist();
+        }
     }
 
     @Test

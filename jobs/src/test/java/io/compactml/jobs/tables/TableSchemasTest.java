@@ -173,7 +173,9 @@ class TableSchemasTest {
                         .add("dataset_version", DataTypes.StringType, false)
                         .add("row_id", DataTypes.LongType, false)
                         .add("label", DataTypes.DoubleType)
-                        .add("outputs", DataTypes.createArrayType(DataTypes.FloatType, false), false)),
+                        .add("outputs", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+                        .add("copy", DataTypes.IntegerType, false)
+                        .add("augmentation", DataTypes.StringType)),
         DISTILL_CANDIDATES(
                 "distill_candidates",
                 new StructType()
@@ -282,7 +284,7 @@ class TableSchemasTest {
                 Table.QUANT_PARAMS,
                 List.of("run_id", "model_sha256", "tensor_index", "kind", "method", "channel"),
                 Table.TEACHER_OUTPUTS,
-                List.of("run_id", "row_id"),
+                List.of("run_id", "row_id", "copy"),
                 Table.ARTIFACTS,
                 List.of("model_name", "version"),
                 Table.CANDIDATES,
