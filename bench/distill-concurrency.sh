@@ -4,11 +4,19 @@
 # timing of training and evaluating every candidate (not the JVM start, the join or the table writes), and the
 # accuracies (the same in both: training is deterministic). Trains the teacher one epoch first (or
 # MODEL=path/to/model.zip). Defaults: three candidates plus the hard-label baseline, 5 epochs each
-# (DISTILL_EPOCHS). Extra arguments go to every command, e.g. a standalone cluster's master and config.
+# (DISTILL_EPOCHS). With CLUSTER=1 every job runs on the local standalone cluster with S3 (bin/spark-local,
+# bin/s3-local; started and stopped here). Extra arguments go to every command.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ARGS=("$@")
 EPOCHS="${DISTILL_EPOCHS:-5}"
-model="$(model_or_train dc "${ARGS[@]}" --set train.epochs=1 --set train.validate=false)"
+if [[ -n "${CLUSTER:-}" ]]; then
+  on_cluster
+  ARGS=("${CLUSTER_ARGS[@]}" "${ARGS[@]}")
+  quiet train "$CML" train --run-id dc "${ARGS[@]}" --set train.epochs=1 --set train.validate=false
+  model="s3a://compactml/models/fmnist-mlp/dc/model.zip"
+else
+  model="$(model_or_train dc "${ARGS[@]}" --set train.epochs=1 --set train.validate=false)"
+fi
 M=(--set "model.path=\"$model\"")
 quiet outputs "$CML" teacher-outputs --run-id dc "${ARGS[@]}" "${M[@]}"
 declare -A WALL

@@ -22,6 +22,21 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
+# on_cluster: the rest of the bench runs its jobs on a local standalone cluster (bin/spark-local: a Master and two
+# one-core Workers) with tables, models and artifacts in the local S3 server (bin/s3-local), both started in the
+# work directory and stopped on exit; sets CML to a launcher that submits to it and CLUSTER_ARGS to its config.
+on_cluster() {
+  export SPARK_LOCAL_DIR="$WORK/.spark-local" S3_LOCAL_DIR="$WORK/.s3-local"
+  export AWS_ACCESS_KEY_ID=compactml-local AWS_SECRET_ACCESS_KEY="${S3_LOCAL_SECRET:-compactml-local-secret}"
+  trap '"$ROOT/bin/spark-local" stop > /dev/null; "$ROOT/bin/s3-local" stop > /dev/null; rm -rf "$WORK"' EXIT
+  "$ROOT/bin/s3-local" start > s3-local.out
+  "$ROOT/bin/spark-local" start > spark-local.out
+  printf '#!/usr/bin/env bash\nexec "%s/bin/spark-local" submit "$@"\n' "$ROOT" > "$WORK/submit"
+  chmod +x "$WORK/submit"
+  CML="$WORK/submit"
+  CLUSTER_ARGS=(--config "$ROOT/conf/cluster-local.conf")
+}
+
 # quiet NAME COMMAND...: stdout to NAME.out, stderr to NAME.err; on failure the end of NAME.err, and exit 1
 quiet() {
   local name="$1"; shift

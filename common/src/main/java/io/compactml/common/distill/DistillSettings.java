@@ -60,6 +60,12 @@ public record DistillSettings(
         return new DistillSettings(run, student, settings, epochs, teacherBatchSize, teacherRuntime, parallelism);
     }
 
+    /** These settings with the candidates {@code candidates} instead. */
+    public DistillSettings withSettings(List<Setting> candidates) {
+        return new DistillSettings(
+                teacherRun, student, candidates, epochs, teacherBatchSize, teacherRuntime, parallelism);
+    }
+
     /** How the student was made, for its manifest; {@code outputsRun} is the run whose teacher outputs it learnt from. */
     public String describe(String outputsRun) {
         return "teacher outputs of run " + outputsRun + ", settings "

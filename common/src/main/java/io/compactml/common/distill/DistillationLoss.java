@@ -17,7 +17,8 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  *   layer's pre-activation): {@code alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) *
  *   CE(y, softmax(s))} (Hinton et al. 2015; the T^2 keeps the soft term's gradient scale independent of T).
  *   Gradient with respect to s: {@code alpha * T * (softmax(s/T) - softmax(t/T)) + (1 - alpha) *
- *   (softmax(s) - y)}.</li>
+ *   (softmax(s) - y)}. An example without a label (an all-zero row of y, as minibatches of unlabeled data carry)
+ *   has no hard term: {@code alpha * T^2 * KL} alone.</li>
  *   <li>Regression (identity output; y and t targets): {@code alpha * MSE(s, t) + (1 - alpha) * MSE(s, y)}, each
  *   MSE the mean over the outputs as DL4J's {@code LossMSE}; gradient {@code 2 / n * (alpha * (s - t) +
  *   (1 - alpha) * (s - y))}.</li>
@@ -102,17 +103,23 @@ public final class DistillationLoss implements ILossFunction {
                 double lseTT = logSoftmax(yt, labelRow + w, w, temperature, ptT);
                 double kl = 0;
                 double ce = 0;
+                // an example without a label (an all-zero hard target row) has no hard term
+                double hardWeight = 0;
+                for (int j = 0; j < w; j++) {
+                    hardWeight += yt[labelRow + j];
+                }
+                double hard = hardWeight > 0 ? 1 - alpha : 0;
                 for (int j = 0; j < w; j++) {
                     double logPsT = s[row + j] / temperature - lseST;
                     double logPtT = yt[labelRow + w + j] / temperature - lseTT;
                     kl += ptT[j] * (logPtT - logPsT);
                     ce -= yt[labelRow + j] * (s[row + j] - lseS);
                 }
-                l = alpha * temperature * temperature * kl + (1 - alpha) * ce;
+                l = alpha * temperature * temperature * kl + hard * ce;
                 if (gradient != null) {
                     for (int j = 0; j < w; j++) {
-                        gradient[row + j] = weight
-                                * (alpha * temperature * (psT[j] - ptT[j]) + (1 - alpha) * (ps[j] - yt[labelRow + j]));
+                        gradient[row + j] =
+                                weight * (alpha * temperature * (psT[j] - ptT[j]) + hard * (ps[j] - yt[labelRow + j]));
                     }
                 }
             } else {

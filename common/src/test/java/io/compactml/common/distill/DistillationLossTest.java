@@ -45,6 +45,22 @@ class DistillationLossTest {
     }
 
     @Test
+    void anExampleWithoutALabelLearnsFromTheTeacherAlone() {
+        // the logits above with an all-zero hard target (unlabeled data): 0.7 * 16 * KL = 0.664088, and the
+        // gradient 0.7 * 4 * (softmax(s/4) - softmax(t/4)), no pull towards any class
+        DistillationLoss loss = new DistillationLoss(0.7, 4);
+        INDArray s = row(1, 2, 0);
+        INDArray labels = row(0, 0, 0, 2, 0, 1);
+        assertEquals(0.6640882142400885, loss.computeScore(labels, s, new ActivationSoftmax(), null, true), 1e-12);
+        assertArrayEquals(
+                new double[] {-0.25965272426761093, 0.4618704692538497, -0.2022177449862388},
+                loss.computeGradient(labels, s, new ActivationSoftmax(), null)
+                        .data()
+                        .asDouble(),
+                1e-12);
+    }
+
+    @Test
     void regressionMixesTheTwoSquaredErrors() {
         // s = [0.5, -1], y = [1, 0], t = [0, -2], alpha 0.25: (0.25 * 1.25 + 0.75 * 1.25) / 2 = 0.625;
         // gradient 2/2 * (0.25 * (s - t) + 0.75 * (s - y)) = [-0.25, -0.5]

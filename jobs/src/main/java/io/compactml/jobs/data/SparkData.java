@@ -127,8 +127,9 @@ public final class SparkData {
      */
     public static String version(DatasetSpec spec, Configuration hadoop) {
         StringBuilder id = new StringBuilder();
-        List<String> uris =
-                spec.format() == DataFormat.IDX ? List.of(spec.uri(), spec.labelsUri()) : List.of(spec.uri());
+        List<String> uris = spec.format() == DataFormat.IDX && spec.labeled()
+                ? List.of(spec.uri(), spec.labelsUri())
+                : List.of(spec.uri());
         try {
             for (String uri : uris) {
                 Path p = new Path(uri);

@@ -104,10 +104,12 @@ public final class DistillJob {
     }
 
     /** Trains the students from the teacher outputs of {@code teacher}, which must be what they were made with. */
-    public Result distill(LoadedModel teacher, DistillSettings settings) {
-        String teacherRun = ctx.runIdOr(settings.teacherRun());
-        NetworkSpec spec = settings.student();
+    public Result distill(LoadedModel teacher, DistillSettings requested) {
+        String teacherRun = ctx.runIdOr(requested.teacherRun());
+        NetworkSpec spec = requested.student();
         DatasetSpec data = DatasetSpec.from(ctx.config(), "train");
+        TrainBudget budget = TrainBudget.from(ctx.config(), "distill", "epochs", "steps");
+        DistillSettings settings = data.labeled() ? requested : withoutLabels(requested, data, budget);
         Transfer transfer = joinedWithOutputs(teacher, data, teacherRun, spec.outputs());
         SparkData.Loaded joined = transfer.rows();
         Augmentation augment = transfer.augment();
@@ -129,7 +131,6 @@ public final class DistillJob {
                     teacher.sha256().substring(0, 12),
                     teacherRun,
                     settings.settings().size());
-            TrainBudget budget = TrainBudget.from(ctx.config(), "distill", "epochs", "steps");
             SparkData.Loaded fitOn = joined;
             JavaRDD<DataSet> holdout = null;
             if (budget.earlyStopping()) {
@@ -161,6 +162,40 @@ public final class DistillJob {
         } finally {
             joined.rows().unpersist();
         }
+    }
+
+    /**
+     * The candidates of {@code settings} that learn from a transfer set without labels: from the teacher's outputs
+     * alone (the hard term of {@link DistillationLoss} is 0 for an example without a label), without the hard-label
+     * baseline, which has nothing to learn from.
+     *
+     * @throws io.compactml.common.CompactMLException (usage) for a regression student, a setting with alpha 0, or
+     *     early stopping (judged by labels)
+     */
+    private static DistillSettings withoutLabels(DistillSettings settings, DatasetSpec data, TrainBudget budget) {
+        if (settings.student().task() != Task.CLASSIFICATION) {
+            throw Errors.unlabeled(data, "A regression student learns from targets");
+        }
+        if (budget.earlyStopping()) {
+            throw Errors.unlabeled(data, "distill.patience judges the students by labels (set it to 0)");
+        }
+        List<DistillSettings.Setting> kd = settings.settings().stream()
+                .filter(s -> !s.name().equals(DistillSettings.NO_KD))
+                .toList();
+        for (DistillSettings.Setting s : kd) {
+            if (s.alpha() == 0) {
+                throw Errors.unlabeled(
+                        data, "distill.settings entry " + s.name() + " (alpha 0) learns from labels only");
+            }
+        }
+        if (kd.isEmpty()) {
+            throw Errors.unlabeled(data, "The hard-label baseline is the only distill candidate");
+        }
+        if (kd.size() < settings.settings().size()) {
+            Console.out("distill: data.train has no labels: the students learn from the teacher alone, no hard-label"
+                    + " baseline");
+        }
+        return settings.withSettings(kd);
     }
 
     /**
@@ -422,6 +457,14 @@ public final class DistillJob {
                         functions.count(functions.lit(1)),
                         functions.sum(functions
                                 .when(functions.col("label").equalTo(functions.col("_stored_label")), 0)
+                                // data without labels reads NaN, stored as null
+                                .when(
+                                        functions
+                                                .isnan(functions.col("label"))
+                                                .and(functions
+                                                        .col("_stored_label")
+                                                        .isNull()),
+                                        0)
                                 .otherwise(1)))
                 .first();
         long matched = r.getLong(0);
@@ -457,7 +500,7 @@ public final class DistillJob {
                         outputs,
                         spec.task(),
                         batchSize,
-                        true,
+                        joined.spec().labeled(),
                         r -> new Carried(RowBatches.floats(r, 3), r.getLong(0), r.getInt(4)))
                 .map(b -> {
                     List<Carried> carried = b.carried();

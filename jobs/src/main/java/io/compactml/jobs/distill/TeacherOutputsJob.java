@@ -41,7 +41,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code teacher-outputs} (formerly {@code soft-labels}): the teacher's outputs over the transfer set
  * ({@code data.train}, and {@code teacher-outputs.augment.count} augmented copies of each image, see
  * {@link Augmentation}), computed once in one distributed inference pass and written by the executors into
- * {@code teacher_outputs}: per example its row id, label and the teacher's logits (softmax classifier) or outputs
+ * {@code teacher_outputs}: per example its row id, label (null for data without labels) and the teacher's logits (softmax classifier) or outputs
  * (regression), with the teacher's sha256 and the data set's version. The teacher runs in ONNX Runtime (its float
  * graph cut at the logits, {@link OnnxExport#logits}) or in DL4J ({@code teacher-outputs.runtime}); the two agree
  * within float rounding. Any number of students then learn from the
@@ -91,7 +91,7 @@ public final class TeacherOutputsJob {
                             outputs,
                             task,
                             batch,
-                            true,
+                            spec.labeled(),
                             r -> new Example(r.getLong(0), RowBatches.label(r)))
                     .mapPartitions(batches -> label(batches, logits(onnx, shipped.value(), uri), stamp));
             ctx.tables()
@@ -188,13 +188,19 @@ public final class TeacherOutputsJob {
                         float[][] out = teacher.apply(copy == 0 ? features : augment.apply(features, ids, copies));
                         for (int i = 0; i < out.length; i++) {
                             Example e = examples.get(i);
+                            // unlabeled data passes the batcher unchecked: a NaN feature shows in the outputs
+                            for (float v : out[i]) {
+                                if (!Float.isFinite(v)) {
+                                    throw Errors.notFinite(stamp.dataset(), e.rowId(), "a feature");
+                                }
+                            }
                             rows.add(new TeacherOutputRow(
                                             stamp.runId(),
                                             stamp.teacherSha256(),
                                             stamp.dataset(),
                                             stamp.datasetVersion(),
                                             e.rowId(),
-                                            e.label(),
+                                            Double.isNaN(e.label()) ? null : e.label(),
                                             out[i],
                                             copy,
                                             augment.describe())

@@ -188,6 +188,42 @@ class DistillJobTest {
     }
 
     @Test
+    void aTransferSetWithoutLabelsTeachesTheStudentsFromTheTeacherAlone() {
+        JobContext unlabeled =
+                JobContext.of(ctx.spark(), ctx.config().with("data.train.labels-uri", ""), "d-unlabeled");
+        TeacherOutputsJob.Result r =
+                new TeacherOutputsJob(unlabeled).label(teacher, DistillSettings.from(unlabeled.config()));
+        assertEquals(2000, r.rows());
+        assertEquals(
+                0,
+                ctx.tables()
+                        .read(Table.TEACHER_OUTPUTS)
+                        .filter("run_id = 'd-unlabeled' AND label IS NOT NULL")
+                        .count(),
+                "no labels stored");
+        DistillJob.Result d = new DistillJob(unlabeled).distill(teacher, DistillSettings.from(unlabeled.config()));
+        assertEquals(
+                List.of("T4-a0.7"),
+                d.students().stream().map(c -> c.setting().name()).toList(),
+                "no hard-label baseline: it would have nothing to learn from");
+        // the labelled run's students reach 0.6 on the same budget (above); from the teacher alone as well
+        double accuracy = d.chosen().metrics().get("accuracy");
+        assertTrue(accuracy > 0.6, "accuracy " + accuracy);
+        CompactMLException labelsOnly = assertThrows(
+                CompactMLException.class,
+                () -> new DistillJob(unlabeled)
+                        .distill(
+                                teacher,
+                                DistillSettings.from(
+                                        unlabeled.config().with("distill.settings", List.of("4:0.7", "2:0")))));
+        assertEquals(2, labelsOnly.exitCode());
+        assertTrue(
+                labelsOnly.getMessage().contains("T2-a0 (alpha 0) learns from labels only")
+                        && labelsOnly.getMessage().contains("has no labels"),
+                labelsOnly.getMessage());
+    }
+
+    @Test
     void studentsLearnFromTheTableWithoutRunningTheTeacher() {
         long before = TeacherOutputs.INFERENCES.get();
         DistillJob.Result r = new DistillJob(ctx).distill(teacher, DistillSettings.from(ctx.config()));
