@@ -58,7 +58,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossMSE;
  * {@code teacher-outputs} stored, one per {@code distill.settings} entry ("T:alpha") plus, with
  * {@code distill.no-kd-baseline}, the same student on hard labels only. The features of {@code data.train} are
  * joined with the stored outputs once; every minibatch carries {@code [hard targets | teacher outputs]} as its
- * labels for {@link DistillationLoss}. The teacher is never run.
+ * labels for {@link DistillationLoss}. The teacher is never run: augmented copies that {@code teacher-outputs}
+ * labelled are made again from their examples ({@link Augmentation}), and a transfer set without labels teaches
+ * the students from the teacher's outputs alone (no hard-label baseline then).
  *
  * <p>Each student is trained data-parallel on the whole cluster (parameter averaging, like {@code train}),
  * one after another, with the same seed, epochs and minibatches; its epochs are {@code training_history} rows
