@@ -188,6 +188,36 @@ class DistillJobTest {
     }
 
     @Test
+    void outputsStoredBeforeCopiesExistedReadAsTheExamplesThemselves(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        JobContext old = JobContext.of(ctx.spark(), ctx.config().with("tables.root", dir.toString()), "d-old");
+        // teacher_outputs as written before augmented copies: no copy, no augmentation column
+        org.apache.spark.sql.types.StructType before =
+                new org.apache.spark.sql.types.StructType(java.util.Arrays.copyOf(
+                        Table.TEACHER_OUTPUTS.schema().fields(),
+                        Table.TEACHER_OUTPUTS.schema().fields().length - 2));
+        ctx.spark()
+                .createDataFrame(
+                        List.of(org.apache.spark.sql.RowFactory.create(
+                                "d-old", "sha", "ds", "v1", 7L, 1.0, new float[] {0.5f, -0.5f})),
+                        before)
+                .write()
+                .format("delta")
+                .save(old.tables().path(Table.TEACHER_OUTPUTS));
+        Row r = TeacherOutputsJob.stored(old, "d-old").first();
+        assertEquals(0, r.getInt(r.fieldIndex("copy")));
+        assertTrue(r.isNullAt(r.fieldIndex("augmentation")));
+        // a run of this version adds the columns to the table (null in the old rows), read the same way
+        new TeacherOutputsJob(JobContext.of(ctx.spark(), old.config(), "d-new"))
+                .label(teacher, DistillSettings.from(old.config()));
+        Row again = TeacherOutputsJob.stored(old, "d-old").first();
+        assertEquals(0, again.getInt(again.fieldIndex("copy")));
+        assertTrue(again.isNullAt(again.fieldIndex("augmentation")));
+        assertEquals(
+                2000, TeacherOutputsJob.stored(old, "d-new").filter("copy = 0").count(), "the new run's own rows");
+    }
+
+    @Test
     void aTransferSetWithoutLabelsTeachesTheStudentsFromTheTeacherAlone() {
         JobContext unlabeled =
                 JobContext.of(ctx.spark(), ctx.config().with("data.train.labels-uri", ""), "d-unlabeled");
