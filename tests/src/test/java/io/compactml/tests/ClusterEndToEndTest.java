@@ -129,8 +129,40 @@ class ClusterEndToEndTest {
         }
     }
 
+    /**
+     * Training on the cluster gives the model training in one JVM gives: the same data, seed and workers, so the
+     * same minibatches in the same order on each worker, wherever its shuffle blocks came from.
+     */
     @Test
     @org.junit.jupiter.api.Order(2)
+    void trainingOnTheClusterLearnsWhatAnEmbeddedRunLearns() throws Exception {
+        CliProcess.Outcome trained = cluster.submit(work, argsOf("dealt", "train"));
+        assertEquals(0, trained.exitCode(), trained.toString());
+        CliProcess.Outcome rows = CliProcess.run(
+                work,
+                LocalServices.CREDENTIALS,
+                "sql",
+                "--config",
+                conf.toString(),
+                "--format",
+                "csv",
+                "SELECT run_id, workers, train_loss, val_accuracy FROM training_history"
+                        + " WHERE run_id IN ('cluster', 'dealt') ORDER BY run_id");
+        assertEquals(0, rows.exitCode(), rows.toString());
+        List<String> lines = rows.stdout().lines().toList();
+        int header = lines.indexOf("run_id,workers,train_loss,val_accuracy");
+        assertTrue(header >= 0 && lines.size() >= header + 3, rows.stdout());
+        String embedded = lines.get(header + 1);
+        String onCluster = lines.get(header + 2);
+        assertTrue(embedded.startsWith("cluster,2,") && onCluster.startsWith("dealt,2,"), rows.stdout());
+        assertEquals(
+                embedded.substring("cluster".length()),
+                onCluster.substring("dealt".length()),
+                "the embedded run (local[2]) and the cluster's: " + rows.stdout());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(3)
     void aWorkerKilledMidJobLeavesTheJobFinishedOrFailedInOneLineAndARerunCompletes() throws Exception {
         List<Path> before = taskLogs(2);
         String[] train = argsOf("loss", "train", "--set", "train.epochs=6");

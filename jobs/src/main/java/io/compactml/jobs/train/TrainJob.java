@@ -194,7 +194,7 @@ public final class TrainJob {
             int minEpochs,
             EpochStart start) {
         int workers = settings.workers() > 0 ? settings.workers() : ctx.jsc().defaultParallelism();
-        JavaRDD<DataSet> batches = source.repartition(workers).persist(StorageLevel.MEMORY_ONLY());
+        JavaRDD<DataSet> batches = MinibatchDeal.deal(source, workers).persist(StorageLevel.MEMORY_ONLY());
         JavaRDD<DataSet> validation = settings.validate() ? validationBatches(net) : null;
         JavaRDD<DataSet> held = holdout == null ? null : holdout.persist(StorageLevel.MEMORY_ONLY());
         try {
