@@ -138,27 +138,18 @@ class ClusterEndToEndTest {
     void trainingOnTheClusterLearnsWhatAnEmbeddedRunLearns() throws Exception {
         CliProcess.Outcome trained = cluster.submit(work, argsOf("dealt", "train"));
         assertEquals(0, trained.exitCode(), trained.toString());
-        CliProcess.Outcome rows = CliProcess.run(
-                work,
-                LocalServices.CREDENTIALS,
-                "sql",
-                "--config",
-                conf.toString(),
-                "--format",
-                "csv",
-                "SELECT run_id, workers, train_loss, val_accuracy FROM training_history"
-                        + " WHERE run_id IN ('cluster', 'dealt') ORDER BY run_id");
-        assertEquals(0, rows.exitCode(), rows.toString());
-        List<String> lines = rows.stdout().lines().toList();
+        String rows = csv("SELECT run_id, workers, train_loss, val_accuracy FROM training_history"
+                + " WHERE run_id IN ('cluster', 'dealt') ORDER BY run_id");
+        List<String> lines = rows.lines().toList();
         int header = lines.indexOf("run_id,workers,train_loss,val_accuracy");
-        assertTrue(header >= 0 && lines.size() >= header + 3, rows.stdout());
+        assertTrue(header >= 0 && lines.size() >= header + 3, rows);
         String embedded = lines.get(header + 1);
         String onCluster = lines.get(header + 2);
-        assertTrue(embedded.startsWith("cluster,2,") && onCluster.startsWith("dealt,2,"), rows.stdout());
+        assertTrue(embedded.startsWith("cluster,2,") && onCluster.startsWith("dealt,2,"), rows);
         assertEquals(
                 embedded.substring("cluster".length()),
                 onCluster.substring("dealt".length()),
-                "the embedded run (local[2]) and the cluster's: " + rows.stdout());
+                "the embedded run (local[2]) and the cluster's: " + rows);
     }
 
     @Test
@@ -180,16 +171,15 @@ class ClusterEndToEndTest {
 
         CliProcess.Outcome rerun = cluster.submit(work, train);
         assertEquals(0, rerun.exitCode(), rerun.toString());
-        CliProcess.Outcome rows = CliProcess.run(
-                work,
-                LocalServices.CREDENTIALS,
-                "sql",
-                "--config",
-                conf.toString(),
-                "--format",
-                "csv",
-                "SELECT count(*) AS epochs FROM training_history WHERE run_id = 'loss'");
-        assertEquals(0, rows.exitCode(), rows.toString());
-        assertTrue(rows.stdout().contains("epochs\n6"), "one run's rows: " + rows.stdout());
+        String rows = csv("SELECT count(*) AS epochs FROM training_history WHERE run_id = 'loss'");
+        assertTrue(rows.contains("epochs\n6"), "one run's rows: " + rows);
+    }
+
+    /** {@code query} run by {@code compactml sql} on this test's tables (in S3), its stdout in CSV; exit 0 asserted. */
+    private static String csv(String query) throws Exception {
+        CliProcess.Outcome o = CliProcess.run(
+                work, LocalServices.CREDENTIALS, "sql", "--config", conf.toString(), "--format", "csv", query);
+        assertEquals(0, o.exitCode(), o.toString());
+        return o.stdout();
     }
 }
